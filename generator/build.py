@@ -1,0 +1,159 @@
+"""`heliograph build`: read the site, compute the status, render every output, write what changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import Site, load_site
+from .incidents import Incident, IncidentSet, load_incidents
+from .problems import InvalidInput, Problem
+from .render import make_environment, render_page, template_dirs
+from .status import PageStatus, affected_ids, page_status
+
+MANIFEST = ".heliograph-manifest"
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    site: Site
+    incidents: IncidentSet
+    status: PageStatus
+    now: datetime
+    histories: dict[str, Any] = field(default_factory=dict)  # component id -> history.ComponentHistory
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    output: Path
+    files: int
+    written: int
+    unchanged: int
+    removed: int
+    problems: tuple[Problem, ...]
+
+
+def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None) -> BuildInputs:
+    """The I/O edge: everything the pure rendering step needs."""
+    now = now or datetime.now(timezone.utc)
+    site = load_site(root)
+    if base_url:
+        from .config import _is_absolute_url  # the same rule as site.yaml's
+        if not _is_absolute_url(base_url):
+            raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL")])
+        site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
+    incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root)
+    histories, history_problems = _load_histories(site, incidents.incidents, now)
+    latest = {cid: h.latest for cid, h in histories.items() if h.latest is not None}
+    status = page_status(site.components, incidents.incidents, now, latest)
+    if history_problems:
+        incidents = IncidentSet(incidents.incidents, incidents.problems + tuple(history_problems))
+    return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories)
+
+
+def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) -> tuple[dict, list[Problem]]:
+    checked = [c.id for c in site.components if c.check is not None]
+    if not checked or not site.history_dir.is_dir():
+        return {}, []
+    from . import history  # imported late: a site with no checks never pays for it
+
+    problems: list[Problem] = []
+    windows = maintenance_windows(incidents, site.component_ids, now)
+    histories = history.summarize(site.history_dir, checked, now=now, days=site.display.uptime_days,
+                                  mode=site.display.uptime_mode, maintenance=windows, problems=problems)
+    # A corrupt history line is skipped and reported; only validate and --strict fail on it.
+    return histories, [replace(p, severity="warning") for p in problems]
+
+
+def maintenance_windows(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime) -> dict[str, list]:
+    """Per component, the (start, end) spans of maintenance: expected downtime, not counted against uptime."""
+    windows: dict[str, list] = {}
+    for incident in incidents:
+        if not incident.is_maintenance or not incident.scheduled_for:
+            continue
+        end = incident.ended_at(now) or max(incident.scheduled_until or now, now)
+        for component_id in affected_ids(incident, all_ids):
+            windows.setdefault(component_id, []).append((incident.scheduled_for, end))
+    return windows
+
+
+def render_site(inputs: BuildInputs) -> dict[str, bytes]:
+    """Every output file, by its path relative to the build directory. Pure: no file is touched."""
+    from .pages import render_pages  # the HTML pages
+    env = make_environment(inputs.site)
+    files: dict[str, bytes] = {}
+    files.update(render_pages(env, inputs))
+    files.update(_static_assets(inputs.site))
+    return files
+
+
+def _static_assets(site: Site) -> dict[str, bytes]:
+    """templates/assets/* is copied as it is; a site's own file wins over the built-in one."""
+    files: dict[str, bytes] = {}
+    for theme in reversed(template_dirs(site)):
+        assets = theme / "assets"
+        if not assets.is_dir():
+            continue
+        for path in sorted(assets.rglob("*")):
+            if path.is_file():
+                files["assets/" + path.relative_to(assets).as_posix()] = path.read_bytes()
+    return files
+
+
+def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
+    """Write files that changed (so static hosts re-upload less) and remove what an earlier build left.
+
+    Only files listed in our manifest are ever removed: a user's own files in the folder are safe.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    manifest_path = output / MANIFEST
+    previous = set(manifest_path.read_text().splitlines()) if manifest_path.is_file() else set()
+    written = unchanged = removed = 0
+    for relative, content in files.items():
+        target = output / relative
+        try:
+            if target.stat().st_size == len(content) and target.read_bytes() == content:
+                unchanged += 1
+                continue
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        temporary.write_bytes(content)
+        os.replace(temporary, target)
+        written += 1
+    for relative in sorted(previous - set(files)):
+        stale = output / relative
+        if stale.is_file():
+            stale.unlink()
+            removed += 1
+            _remove_empty_parents(stale.parent, output)
+    manifest_path.write_text("\n".join(sorted(files)) + "\n")
+    return written, unchanged, removed
+
+
+def _remove_empty_parents(directory: Path, stop: Path) -> None:
+    while directory != stop and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
+
+
+def build(root: Path, output: Path | None = None, *, now: datetime | None = None, base_url: str | None = None,
+          strict: bool = False) -> BuildReport:
+    """Build the site at `root`; raises InvalidInput listing every error (and, with strict, every warning).
+
+    A broken incident file fails the build rather than being left out: an active incident that
+    silently vanished would tell readers all is well, while a failed deploy keeps the last good page.
+    """
+    inputs = read_inputs(root, now=now, base_url=base_url)
+    problems = inputs.incidents.problems
+    if any(p.severity == "error" for p in problems) or (strict and problems):
+        raise InvalidInput(problems)
+    files = render_site(inputs)
+    output = output or root / "build"
+    written, unchanged, removed = write_output(output, files)
+    return BuildReport(output=output, files=len(files), written=written, unchanged=unchanged, removed=removed,
+                       problems=problems)

@@ -1,0 +1,408 @@
+"""Incidents and maintenance notices: one Markdown file each, a YAML front matter and a timeline."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .markup import render_markdown
+from .problems import InvalidInput, Problem, did_you_mean
+from .yamlsource import YamlSyntaxError, load_with_positions
+
+INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
+IMPACTS = ("none", "minor", "major", "critical")
+COMPONENT_EFFECTS = ("degraded_performance", "partial_outage", "major_outage")
+# What an incident does to a component that it names without saying how.
+DEFAULT_EFFECT = {"none": None, "minor": "degraded_performance", "major": "partial_outage",
+                  "critical": "major_outage"}
+FRONT_MATTER_KEYS = ("title", "type", "impact", "components", "scheduled_for", "scheduled_until",
+                     "postmortem", "started")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SEPARATORS = "·|—–-"
+UPDATE_HEADING = re.compile(rf"^##(?!#)\s*(?P<rest>.*?)\s*#*\s*$")
+HEADING_PARTS = re.compile(rf"^(?P<time>.+?)\s+[{SEPARATORS}]\s+(?P<status>[A-Za-z][A-Za-z _-]*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Update:
+    time: datetime  # UTC
+    status: str
+    body_markdown: str
+    body_html: str
+    line: int
+
+    @property
+    def status_label(self) -> str:
+        return self.status.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class AffectedComponent:
+    id: str
+    effect: str | None  # a component status such as "partial_outage"; None for no visible effect
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    title: str
+    kind: str  # "incident" or "maintenance"
+    impact: str
+    affected: tuple[AffectedComponent, ...]
+    updates: tuple[Update, ...]  # newest first
+    started_at: datetime
+    source: str  # the file, relative to the site
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
+    postmortem_html: str | None = None
+    postmortem_url: str | None = None
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.kind == "maintenance"
+
+    @property
+    def latest(self) -> Update:
+        return self.updates[0]
+
+    @property
+    def created_at(self) -> datetime:
+        return self.updates[-1].time
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.updates[0].time
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        final = "completed" if self.is_maintenance else "resolved"
+        return next((u.time for u in self.updates if u.status == final), None)
+
+    @property
+    def monitoring_at(self) -> datetime | None:
+        return next((u.time for u in reversed(self.updates) if u.status == "monitoring"), None)
+
+    @property
+    def component_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.affected)
+
+    def status_at(self, now: datetime) -> str:
+        """The current status. A maintenance nobody updated follows its schedule, as readers expect."""
+        status = self.latest.status
+        if self.is_maintenance and status == "scheduled" and self.scheduled_for and now >= self.scheduled_for:
+            return "in_progress" if self.scheduled_until and now < self.scheduled_until else "completed"
+        return status
+
+    def is_open(self, now: datetime) -> bool:
+        return self.status_at(now) not in ("resolved", "completed")
+
+    def ended_at(self, now: datetime) -> datetime | None:
+        if self.resolved_at:
+            return self.resolved_at
+        if self.is_maintenance and self.status_at(now) == "completed":
+            return self.scheduled_until
+        return None
+
+    def duration(self, now: datetime) -> timedelta:
+        start = self.scheduled_for if self.is_maintenance and self.scheduled_for else self.started_at
+        return (self.ended_at(now) or now) - start
+
+
+@dataclass(frozen=True)
+class IncidentSet:
+    incidents: tuple[Incident, ...]  # newest first
+    problems: tuple[Problem, ...]  # errors and warnings, every file's
+
+
+def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
+                   relative_to: Path | None = None) -> IncidentSet:
+    """Parse every incidents/*.md; a bad file is reported and left out, the others still load."""
+    incidents: list[Incident] = []
+    problems: list[Problem] = []
+    ids = tuple(component_ids)
+    if directory.is_dir():
+        for path in sorted(directory.glob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            shown = str(path.relative_to(relative_to)) if relative_to else str(path)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(shown, None, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8"))
+                continue
+            try:
+                incident, warnings = parse_incident(text, incident_id=path.stem, file=shown,
+                                                    component_ids=ids, now=now)
+                incidents.append(incident)
+                problems.extend(warnings)
+            except InvalidInput as exc:
+                problems.extend(exc.problems)
+    incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
+    return IncidentSet(tuple(incidents), tuple(problems))
+
+
+def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tuple[str, ...],
+                   now: datetime) -> tuple[Incident, list[Problem]]:
+    """One incident file -> Incident and warnings; raises InvalidInput with every error found."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+
+    def error(line: int | None, message: str, column: int | None = 1) -> None:
+        errors.append(Problem(file, line, column, message))
+
+    if not ID_PATTERN.match(incident_id):
+        error(None, f"the file name gives the incident id {incident_id!r}, which appears in URLs; rename the file "
+              f"to lowercase letters, digits and dashes, e.g. {_slug(incident_id)}.md", None)
+
+    front, body, body_line = _split_front_matter(text, file)
+    try:
+        meta, positions = load_with_positions(front, file, line_offset=1) if front is not None else ({}, None)
+    except YamlSyntaxError as exc:
+        raise InvalidInput([Problem(exc.file, exc.line, exc.column, exc.message)]) from None
+    if front is None:
+        error(1, "missing front matter; start the file with a `---` line, `title: ...`, and another `---` line")
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        error(2, "the front matter must be YAML keys and values, e.g. `title: API errors`")
+        meta = {}
+
+    def at(*path: Any) -> tuple[int | None, int | None]:
+        return positions.of_value(tuple(path)) if positions else (1, 1)
+
+    def error_at(path: tuple, message: str, key: bool = False) -> None:
+        line, col = (positions.of_key(path) if key else positions.of_value(path)) if positions else (1, 1)
+        error(line, message, col)
+
+    for key in meta:
+        if key not in FRONT_MATTER_KEYS:
+            error_at((key,), f'unknown front matter key "{key}"{did_you_mean(str(key), FRONT_MATTER_KEYS)}; '
+                     f"allowed: {', '.join(FRONT_MATTER_KEYS)}", key=True)
+
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        error_at(("title",) if "title" in meta else (), 'missing "title"; add `title: A short description` '
+                 "to the front matter")
+        title = incident_id
+    kind = meta.get("type", "incident")
+    if kind not in ("incident", "maintenance"):
+        error_at(("type",), f'"type" must be incident or maintenance, not {kind!r}{did_you_mean(str(kind), ("incident", "maintenance"))}')
+        kind = "incident"
+    is_maintenance = kind == "maintenance"
+    impact = meta.get("impact", "none" if is_maintenance else "minor")
+    if impact not in IMPACTS:
+        error_at(("impact",), f'"impact" must be one of {", ".join(IMPACTS)}, not {impact!r}'
+                 f"{did_you_mean(str(impact), IMPACTS)}")
+        impact = "minor"
+
+    affected = _affected_components(meta.get("components"), impact, component_ids, error_at)
+
+    def front_time(key: str) -> datetime | None:
+        if key not in meta or meta[key] is None:
+            return None
+        parsed = parse_time(meta[key])
+        if parsed is None:
+            error_at((key,), f'"{key}" is not a time I can read: {meta[key]!r}; write e.g. '
+                     f'"2026-11-20 14:00 UTC" or "2026-11-20T14:00:00+01:00"')
+        return parsed
+
+    scheduled_for, scheduled_until, started = front_time("scheduled_for"), front_time("scheduled_until"), front_time("started")
+    if is_maintenance:
+        for key, value in (("scheduled_for", scheduled_for), ("scheduled_until", scheduled_until)):
+            if key not in meta:
+                error(_end_of_front_matter(text), f'maintenance needs "{key}" in the front matter, '
+                      f'e.g. `{key}: 2026-11-20 02:00 UTC`')
+        if scheduled_for and scheduled_until and scheduled_until <= scheduled_for:
+            error_at(("scheduled_until",), "scheduled_until must be after scheduled_for")
+    else:
+        for key in ("scheduled_for", "scheduled_until"):
+            if key in meta:
+                error_at((key,), f'"{key}" is only for maintenance; add `type: maintenance` or remove it', key=True)
+
+    postmortem_html = postmortem_url = None
+    postmortem = meta.get("postmortem")
+    if isinstance(postmortem, str) and postmortem.strip():
+        candidate = postmortem.strip()
+        if re.fullmatch(r"https?://\S+", candidate):
+            postmortem_url = candidate
+        else:
+            postmortem_html = render_markdown(candidate)
+    elif postmortem is not None:
+        error_at(("postmortem",), '"postmortem" must be Markdown text or an https:// URL')
+
+    updates, headings, preamble_line = _parse_updates(body, body_line, is_maintenance, error)
+    if preamble_line is not None:
+        warnings.append(Problem(file, preamble_line, 1, "text before the first update heading is not shown; "
+                                "move it under a `## <time> · <status>` heading", "warning"))
+    if not headings:
+        error(body_line, "no updates; add one, e.g. `## 2026-11-20 14:02 UTC · "
+              f"{'Scheduled' if is_maintenance else 'Investigating'}` followed by a sentence")
+
+    updates.sort(key=lambda u: u.time, reverse=True)
+    if not is_maintenance:
+        for update in updates:
+            if update.time > now + timedelta(minutes=5):
+                error(update.line, f"update time {update.time:%Y-%m-%d %H:%M} UTC is in the future; incidents are "
+                      "written as they happen (use `type: maintenance` for planned work)")
+    final = "completed" if is_maintenance else "resolved"
+    resolutions = [u for u in updates if u.status == final]
+    if resolutions and updates[0].status != final:
+        newest_resolution = resolutions[0]
+        later = updates[0]
+        error(later.line, f"this update ({later.status}) comes after the {final} update at line "
+              f"{newest_resolution.line}; reopen by changing that update's status, or open a new incident")
+
+    if errors:
+        raise InvalidInput(sorted(errors, key=lambda p: (p.line or 0, p.column or 0)))
+    started_at = started or updates[-1].time
+    return Incident(
+        id=incident_id, title=title.strip(), kind=kind, impact=impact, affected=affected,
+        updates=tuple(updates), started_at=started_at, source=file,
+        scheduled_for=scheduled_for, scheduled_until=scheduled_until,
+        postmortem_html=postmortem_html, postmortem_url=postmortem_url,
+    ), warnings
+
+
+def _affected_components(raw: Any, impact: str, component_ids: tuple[str, ...], error_at) -> tuple[AffectedComponent, ...]:
+    if raw is None:
+        return ()
+    entries: list[tuple[tuple, str, Any]] = []
+    if isinstance(raw, list):
+        entries = [(("components", i), str(item), None) for i, item in enumerate(raw)]
+    elif isinstance(raw, dict):
+        entries = [(("components", key), str(key), effect) for key, effect in raw.items()]
+    elif isinstance(raw, str):
+        entries = [(("components",), raw, None)]
+    else:
+        error_at(("components",), '"components" must be a list of component ids, or a mapping of id to '
+                 f"effect ({', '.join(COMPONENT_EFFECTS)})")
+    affected = []
+    for path, component_id, effect in entries:
+        if component_id not in component_ids:
+            error_at(path, f'unknown component "{component_id}"{did_you_mean(component_id, component_ids)}; '
+                     f"components in site.yaml: {', '.join(component_ids) or '(none)'}", key=isinstance(raw, dict))
+            continue
+        if effect is not None and effect not in COMPONENT_EFFECTS:
+            error_at(path, f'unknown effect {effect!r} for "{component_id}"{did_you_mean(str(effect), COMPONENT_EFFECTS)}; '
+                     f"use one of {', '.join(COMPONENT_EFFECTS)}")
+            effect = None
+        affected.append(AffectedComponent(component_id, effect or DEFAULT_EFFECT[impact]))
+    return tuple(affected)
+
+
+def _split_front_matter(text: str, file: str) -> tuple[str | None, str, int]:
+    """(front matter YAML, body, 1-based line where the body starts)."""
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None, text, 1
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 2
+    return None, text, 1
+
+
+def _end_of_front_matter(text: str) -> int:
+    lines = text.splitlines()
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return index + 1
+    return 1
+
+
+def _parse_updates(body: str, first_line: int, is_maintenance: bool, error) -> tuple[list[Update], int, int | None]:
+    """(valid updates, how many update headings there were, line of any text before the first one)."""
+    allowed = MAINTENANCE_STATUSES if is_maintenance else INCIDENT_STATUSES
+    other = INCIDENT_STATUSES if is_maintenance else MAINTENANCE_STATUSES
+    updates: list[Update] = []
+    heading: tuple[int, datetime | None, str | None] | None = None
+    collected: list[str] = []
+    preamble_line: int | None = None
+    in_fence = False
+    heading_count = 0
+
+    def flush() -> None:
+        if heading and heading[1] is not None and heading[2] is not None:
+            markdown_text = "".join(collected).strip("\n")
+            updates.append(Update(heading[1], heading[2], markdown_text, render_markdown(markdown_text), heading[0]))
+
+    for offset, line in enumerate(body.splitlines(keepends=True)):
+        number = first_line + offset
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        match = None if in_fence else UPDATE_HEADING.match(line.rstrip("\n"))
+        if not match:
+            if heading is None and line.strip() and preamble_line is None:
+                preamble_line = number
+            collected.append(line)
+            continue
+        flush()
+        heading_count += 1
+        collected = []
+        heading = (number, None, None)
+        parts = HEADING_PARTS.match(match.group("rest"))
+        if not parts:
+            error(number, "update heading must be `## <time> · <status>`, e.g. "
+                  f"`## 2026-11-20 14:02 UTC · {allowed[0].capitalize()}` (separator ·, -, — or |)", 3)
+            continue
+        column = line.rfind(parts.group("status")) + 1
+        when = parse_time(parts.group("time"))
+        status = parts.group("status").strip().lower().replace(" ", "_").replace("-", "_")
+        if when is None:
+            error(number, f"unparseable time {parts.group('time')!r}; write e.g. `2026-11-20 14:02 UTC` "
+                  "or an ISO 8601 time with a zone such as `2026-11-20T14:02:00+01:00`", 4)
+        if status not in allowed:
+            if status in other:
+                hint = f"; {status!r} is a {'incident' if is_maintenance else 'maintenance'} status"
+            else:
+                hint = did_you_mean(status, allowed)
+            error(number, f"unknown status {parts.group('status')!r}{hint}; use one of {', '.join(allowed)}", column)
+            status = None
+        heading = (number, when, status)
+    flush()
+    return updates, heading_count, preamble_line
+
+
+_ZONE_SUFFIX = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?P<zone>.*)$")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time, or `YYYY-MM-DD HH:MM[:SS] ZONE` (UTC, Z, +02:00, Europe/Berlin), as UTC.
+
+    A time without a zone is refused: on a status page, an hour off is a wrong statement.
+    """
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else None
+    if isinstance(value, date) or not isinstance(value, str):
+        return None
+    text = value.strip()
+    match = _ZONE_SUFFIX.match(text)
+    if not match:
+        return None
+    base, zone = match.group("base").replace(" ", "T"), match.group("zone").strip()
+    try:
+        naive = datetime.fromisoformat(base)
+    except ValueError:
+        return None
+    if zone in ("Z", "z", "UTC", "GMT", "utc"):
+        return naive.replace(tzinfo=timezone.utc)
+    offset = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?", zone)
+    if offset:
+        sign = 1 if offset.group(1) == "+" else -1
+        delta = timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0))
+        return (naive.replace(tzinfo=timezone(sign * delta))).astimezone(timezone.utc)
+    if zone:
+        try:
+            return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "incident"

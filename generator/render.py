@@ -1,0 +1,109 @@
+"""Jinja rendering: the theme in templates/, with filters for times, durations and links."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from .config import Site
+from .status import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
+
+PACKAGE_THEME = "theme"  # generator/theme when installed; the repository's templates/ in a checkout
+
+
+def default_theme_dir() -> Path:
+    """The theme shipped with Heliograph, used for any template a site's templates/ lacks."""
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if (checkout / "base.html").is_file():
+        return checkout
+    return Path(str(resources.files("generator") / PACKAGE_THEME))
+
+
+def template_dirs(site: Site) -> list[Path]:
+    dirs = [site.templates_dir] if site.templates_dir.is_dir() else []
+    fallback = default_theme_dir()
+    if fallback.resolve() not in [d.resolve() for d in dirs]:
+        dirs.append(fallback)
+    return dirs
+
+
+def make_environment(site: Site) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(site)]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    zone = ZoneInfo(site.info.timezone)
+    env.filters.update(
+        localtime=lambda t, fmt="%b %-d, %Y %H:%M %Z": format_time(t, zone, fmt),
+        isotime=iso_time,
+        duration=format_duration,
+        percent=format_percent,
+        status_label=lambda s: COMPONENT_STATUS_LABELS.get(s, s.replace("_", " ").capitalize()),
+        words=lambda s: s.replace("_", " "),
+    )
+    env.globals.update(site=site.info, timezone_name=site.info.timezone, indicator_descriptions=INDICATOR_DESCRIPTIONS)
+    return env
+
+
+def format_time(moment: datetime | None, zone: ZoneInfo, fmt: str) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    text = local.strftime(fmt)
+    # Zones without an abbreviation print offsets like "+0530"; make them readable.
+    name = local.tzname() or ""
+    if "%Z" in fmt and name[:1] in ("+", "-"):
+        offset = local.strftime("%z")
+        text = text.replace(name, f"UTC{offset[:3]}:{offset[3:]}")
+    return text
+
+
+def iso_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(f"{days} d")
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes or not parts:
+        parts.append(f"{minutes} min")
+    return " ".join(parts[:2])
+
+
+def format_percent(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "no data"
+    text = f"{value * 100:.{digits}f}"
+    # 99.999% must not round up to a claim of 100%.
+    if value < 1 and text == f"{100:.{digits}f}":
+        text = f"{99.99 if digits == 2 else 99.9:.{digits}f}"
+    return text + "%"
+
+
+def relative_root(output_path: str) -> str:
+    """The prefix from a page at `output_path` back to the site root, so links work from disk too."""
+    depth = output_path.count("/")
+    return "../" * depth
+
+
+def render_page(env: jinja2.Environment, template: str, output_path: str, **context: Any) -> bytes:
+    context.setdefault("root", relative_root(output_path))
+    context.setdefault("page_path", output_path)
+    return env.get_template(template).render(**context).encode("utf-8")

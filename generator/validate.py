@@ -1,0 +1,26 @@
+"""`heliograph validate`: every problem in site.yaml, the incidents and the history, in one pass."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from .config import load_site
+from .incidents import load_incidents
+from .problems import InvalidInput, Problem
+
+
+def validate_site(root: Path, *, now: datetime) -> list[Problem]:
+    try:
+        site = load_site(root)
+    except InvalidInput as exc:
+        return exc.problems  # incidents can't be checked against components we could not read
+    problems = list(load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root).problems)
+    if site.history_dir.is_dir():
+        from . import history
+        history_problems: list[Problem] = []
+        history.validate(site.history_dir, problems=history_problems)
+        # A corrupt history line is skipped by builds; here it is an error so CI catches it.
+        problems.extend(replace(p, severity="error") for p in history_problems)
+    return problems

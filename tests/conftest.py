@@ -1,0 +1,74 @@
+"""Shared fixtures: tiny sites on disk, the demo site, and a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# The time the demo site is rendered at in tests, so its active incident and upcoming maintenance stay so.
+DEMO_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+MINIMAL_SITE = """\
+site:
+  title: Test Status
+  base_url: https://status.test.example/
+components:
+  - id: api
+    name: API
+    group: Core
+  - id: web
+    name: Website
+    group: Core
+  - id: db
+    name: Database
+"""
+
+
+def write_site(root: Path, site_yaml: str = MINIMAL_SITE, incidents: dict[str, str] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "site.yaml").write_text(textwrap.dedent(site_yaml))
+    (root / "incidents").mkdir(exist_ok=True)
+    for name, text in (incidents or {}).items():
+        (root / "incidents" / name).write_text(textwrap.dedent(text))
+    return root
+
+
+@pytest.fixture
+def site_root(tmp_path: Path) -> Path:
+    return write_site(tmp_path / "site")
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped demo site, safe to modify."""
+    target = tmp_path / "demo"
+    target.mkdir()
+    for name in ("site.yaml", "incidents", "templates", "history"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.is_file():
+            shutil.copy(source, target / name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield instance
+        instance.close()

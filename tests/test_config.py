@@ -1,0 +1,120 @@
+from pathlib import Path
+
+import pytest
+
+from generator.config import load_site, parse_site
+from generator.problems import InvalidInput
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(InvalidInput) as caught:
+        parse_site(text, root=Path("."))
+    return [str(p) for p in caught.value.problems]
+
+
+def test_demo_site_loads_with_groups_checks_and_links():
+    site = load_site(Path(__file__).resolve().parent.parent)
+    assert site.info.title == "Northwind Pay Status"
+    assert site.info.timezone == "Europe/Berlin"
+    assert 6 <= len(site.components) <= 10
+    assert len({c.group for c in site.components}) == 3
+    assert any(c.is_manual for c in site.components) and any(not c.is_manual for c in site.components)
+    assert [link.label for link in site.info.links] == ["Support", "Docs", "Home"]
+
+
+def test_defaults_and_base_url_normalised():
+    site = parse_site("site: {title: T, base_url: 'https://x.github.io/repo'}\ncomponents: []\n", root=Path("."))
+    assert site.info.base_url == "https://x.github.io/repo/"
+    assert site.info.base_path == "/repo/"
+    assert site.info.custom_domain is None
+    assert (site.info.timezone, site.info.language, site.info.theme) == ("UTC", "en", "auto")
+    assert site.display.uptime_days == 90 and site.history.raw_days == 90
+
+
+def test_custom_domain_gets_cname_host():
+    site = parse_site("site: {title: T, base_url: 'https://status.acme.com/'}\ncomponents: []\n", root=Path("."))
+    assert site.info.custom_domain == "status.acme.com"
+
+
+def test_unknown_key_is_located_with_suggestion():
+    text = "site:\n  title: T\n  base_url: https://s.example/\n  timezon: UTC\ncomponents: []\n"
+    assert problems_of(text) == [
+        'site.yaml:4:3: error: unknown key "timezon" in site (did you mean "timezone"?); allowed keys: '
+        "title, description, base_url, logo, timezone, language, theme, links"
+    ]
+
+
+def test_every_error_is_collected_not_just_the_first():
+    text = """\
+site:
+  title: T
+  base_url: ftp://nope
+  timezone: Mars/Olympus
+  theme: purple
+components:
+  - id: API
+    name: API
+  - id: web
+    name: Web
+  - id: web
+    name: Web again
+    show_uptime: maybe
+  - name: No id
+"""
+    found = problems_of(text)
+    assert found[0].startswith("site.yaml:3:13: error: base_url must be an absolute http(s) URL")
+    assert found[1].startswith("site.yaml:4:13: error: unknown time zone 'Mars/Olympus'")
+    assert "use an IANA name" in found[1]
+    assert found[2].startswith("site.yaml:5:10: error: \"theme\" must be one of auto, light, dark, not 'purple'")
+    assert found[3].startswith("site.yaml:7:9: error: component id 'API' must be a slug")
+    assert "try 'api'" in found[3]
+    assert found[4].startswith('site.yaml:11:9: error: duplicate component id "web" (first used by component #2)')
+    assert found[5].startswith('site.yaml:13:18: error: "show_uptime" must be true or false')
+    assert found[6].startswith('site.yaml:14:5: error: component #4 is missing the required key "id"')
+    assert len(found) == 7
+
+
+def test_missing_sections_and_wrong_types():
+    found = problems_of("site: just a string\n")
+    assert found == [
+        'site.yaml:1:1: error: site.yaml is missing the required key "components"; add `components: ...`',
+        "site.yaml:1:7: error: site must be a mapping of keys to values, not text",
+    ]
+
+
+def test_bad_link_and_wrong_type_name():
+    found = problems_of("site:\n  title: T\n  base_url: https://s.example/\n  links: {docs: not-a-url}\n"
+                        "components:\n  - id: a\n    name: [1, 2]\n")
+    assert found == [
+        "site.yaml:4:17: error: link 'docs' must be an absolute http(s) or mailto: URL, not 'not-a-url'",
+        'site.yaml:7:11: error: "name" must be text, not a list',
+    ]
+
+
+def test_yaml_syntax_error_is_located():
+    found = problems_of("site:\n  title: [unclosed\ncomponents: []\n")
+    assert found[0].startswith("site.yaml:3:")
+    assert "YAML syntax error" in found[0]
+
+
+def test_missing_site_yaml_says_what_to_do(tmp_path):
+    with pytest.raises(InvalidInput) as caught:
+        load_site(tmp_path)
+    assert "heliograph init" in str(caught.value)
+
+
+def test_check_errors_are_located_inside_the_component():
+    text = """\
+site: {title: T, base_url: "https://s.example/"}
+components:
+  - id: api
+    name: API
+    check:
+      type: http
+      url: https://api.example/health
+      timeot: 5s
+"""
+    found = problems_of(text)
+    assert len(found) == 1
+    assert found[0].startswith('site.yaml:8:7: error: unknown key "timeot"')
+    assert 'did you mean "timeout"' in found[0]

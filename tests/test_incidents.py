@@ -1,0 +1,216 @@
+import textwrap
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from generator.incidents import load_incidents, parse_incident, parse_time
+from generator.problems import InvalidInput
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+COMPONENTS = ("api", "web", "db")
+
+
+def parse(text: str, incident_id: str = "2026-11-20-api-errors", now=NOW):
+    return parse_incident(textwrap.dedent(text), incident_id=incident_id, file="incidents/x.md",
+                          component_ids=COMPONENTS, now=now)
+
+
+def errors(text: str, **kwargs) -> list[str]:
+    with pytest.raises(InvalidInput) as caught:
+        parse(text, **kwargs)
+    return [str(p) for p in caught.value.problems]
+
+
+GOOD = """\
+---
+title: API errors
+impact: major
+components:
+  api: partial_outage
+  web: degraded_performance
+---
+
+## 2026-11-20 14:40 UTC · Resolved
+The fix is deployed.
+
+## 2026-11-20 14:02 UTC · Investigating
+We are seeing elevated **5xx** rates on `/v1/*`.
+"""
+
+
+def test_good_incident_timeline_and_derived_times():
+    incident, warnings = parse(GOOD)
+    assert warnings == []
+    assert incident.id == "2026-11-20-api-errors"
+    assert (incident.title, incident.kind, incident.impact) == ("API errors", "incident", "major")
+    assert [(a.id, a.effect) for a in incident.affected] == [("api", "partial_outage"), ("web", "degraded_performance")]
+    assert [u.status for u in incident.updates] == ["resolved", "investigating"]
+    assert incident.started_at == datetime(2026, 11, 20, 14, 2, tzinfo=timezone.utc)
+    assert incident.resolved_at == datetime(2026, 11, 20, 14, 40, tzinfo=timezone.utc)
+    assert incident.duration(NOW) == timedelta(minutes=38)
+    assert not incident.is_open(NOW)
+    assert "<strong>5xx</strong>" in incident.updates[1].body_html
+    assert incident.updates[0].line == 9
+
+
+@pytest.mark.parametrize("heading", [
+    "## 2026-11-20 14:02 UTC · Investigating",
+    "## 2026-11-20 14:02 UTC - investigating",
+    "## 2026-11-20 14:02 UTC — INVESTIGATING",
+    "## 2026-11-20 14:02 UTC | Investigating",
+    "## 2026-11-20T14:02:00Z · Investigating",
+    "## 2026-11-20T15:02:00+01:00 · Investigating",
+    "## 2026-11-20 15:02 +0100 · Investigating",
+    "## 2026-11-20 15:02 Europe/Berlin · Investigating",
+])
+def test_heading_separators_and_time_formats(heading):
+    incident, _ = parse(f"---\ntitle: T\n---\n{heading}\nText.\n")
+    assert incident.updates[0].time == datetime(2026, 11, 20, 14, 2, tzinfo=timezone.utc)
+    assert incident.updates[0].status == "investigating"
+
+
+def test_updates_in_any_order_and_list_of_components_gets_impact_effect():
+    incident, _ = parse("---\ntitle: T\nimpact: critical\ncomponents: [api, db]\n---\n"
+                        "## 2026-11-20 10:00 UTC · Investigating\na\n"
+                        "## 2026-11-20 12:00 UTC · Monitoring\nc\n"
+                        "## 2026-11-20 11:00 UTC · Identified\nb\n")
+    assert [u.status for u in incident.updates] == ["monitoring", "identified", "investigating"]
+    assert incident.is_open(NOW) and incident.status_at(NOW) == "monitoring"
+    assert {a.effect for a in incident.affected} == {"major_outage"}
+
+
+def test_no_components_means_whole_page_and_default_impact_minor():
+    incident, _ = parse("---\ntitle: T\n---\n## 2026-11-20 10:00 UTC · Investigating\nx\n")
+    assert incident.affected == () and incident.impact == "minor"
+
+
+def test_started_in_front_matter_overrides_first_update():
+    incident, _ = parse("---\ntitle: T\nstarted: 2026-11-20 09:30 UTC\n---\n## 2026-11-20 10:00 UTC · Investigating\nx\n")
+    assert incident.started_at == datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+
+
+def test_unknown_component_status_and_time_are_located():
+    found = errors("""\
+    ---
+    title: T
+    components: [api, wbe]
+    ---
+
+    ## 2026-11-20 14:40 UTC · Fixed
+    x
+
+    ## yesterday afternoon · Investigating
+    y
+    """)
+    assert found == [
+        'incidents/x.md:3:19: error: unknown component "wbe" (did you mean "web"?); components in site.yaml: api, web, db',
+        "incidents/x.md:6:27: error: unknown status 'Fixed'; use one of investigating, identified, monitoring, resolved",
+        "incidents/x.md:9:4: error: unparseable time 'yesterday afternoon'; write e.g. `2026-11-20 14:02 UTC` or an "
+        "ISO 8601 time with a zone such as `2026-11-20T14:02:00+01:00`",
+    ]
+
+
+def test_time_without_zone_is_refused():
+    found = errors("---\ntitle: T\n---\n## 2026-11-20 14:40 · Investigating\nx\n")
+    assert found[0].startswith("incidents/x.md:4:4: error: unparseable time '2026-11-20 14:40'")
+
+
+def test_no_updates():
+    found = errors("---\ntitle: T\n---\n\nJust some text.\n")
+    assert found == ["incidents/x.md:4:1: error: no updates; add one, e.g. `## 2026-11-20 14:02 UTC · Investigating` "
+                     "followed by a sentence"]
+
+
+def test_future_update_is_an_error_for_incidents_but_not_maintenance():
+    found = errors("---\ntitle: T\n---\n## 2026-11-22 10:00 UTC · Investigating\nx\n")
+    assert found[0].startswith("incidents/x.md:4:1: error: update time 2026-11-22 10:00 UTC is in the future")
+    maintenance, _ = parse("---\ntitle: T\ntype: maintenance\nscheduled_for: 2026-12-01 02:00 UTC\n"
+                           "scheduled_until: 2026-12-01 03:00 UTC\n---\n## 2026-12-01 02:00 UTC · In progress\nx\n")
+    assert maintenance.updates[0].status == "in_progress"
+
+
+def test_update_after_resolution_is_an_error():
+    found = errors("---\ntitle: T\n---\n## 2026-11-20 12:00 UTC · Monitoring\nb\n"
+                   "## 2026-11-20 11:00 UTC · Resolved\na\n## 2026-11-20 10:00 UTC · Investigating\nz\n")
+    assert found == ["incidents/x.md:4:1: error: this update (monitoring) comes after the resolved update at line 6; "
+                     "reopen by changing that update's status, or open a new incident"]
+
+
+def test_front_matter_errors_are_all_reported():
+    found = errors("---\ntitel: T\nimpact: huge\ntype: outage\ncomponents: {api: broken}\n---\n"
+                   "## 2026-11-20 10:00 UTC · Investigating\nx\n")
+    assert 'incidents/x.md:2:1: error: unknown front matter key "titel" (did you mean "title"?)' in found[0]
+    assert any(p.startswith('incidents/x.md:2:1: error: missing "title"') for p in found)
+    assert any(p.startswith("incidents/x.md:3:9: error: \"impact\" must be one of none, minor, major, critical") for p in found)
+    assert any(p.startswith("incidents/x.md:4:7: error: \"type\" must be incident or maintenance") for p in found)
+    assert any(p.startswith("incidents/x.md:5:19: error: unknown effect 'broken' for \"api\"") for p in found)
+
+
+def test_maintenance_needs_its_window_and_maintenance_statuses():
+    found = errors("---\ntitle: T\ntype: maintenance\n---\n## 2026-11-20 10:00 UTC · Investigating\nx\n")
+    assert 'maintenance needs "scheduled_for"' in found[0]
+    assert 'maintenance needs "scheduled_until"' in found[1]
+    assert "'investigating' is a incident status" in found[2]
+
+
+def test_maintenance_follows_its_schedule_when_nobody_updates_it():
+    text = ("---\ntitle: T\ntype: maintenance\ncomponents: [db]\nscheduled_for: 2026-11-21 11:00 UTC\n"
+            "scheduled_until: 2026-11-21 13:00 UTC\n---\n## 2026-11-19 10:00 UTC · Scheduled\nx\n")
+    maintenance, _ = parse(text)
+    assert maintenance.impact == "none"
+    assert maintenance.status_at(datetime(2026, 11, 21, 10, 59, tzinfo=timezone.utc)) == "scheduled"
+    assert maintenance.status_at(datetime(2026, 11, 21, 11, 0, tzinfo=timezone.utc)) == "in_progress"
+    assert maintenance.status_at(datetime(2026, 11, 21, 13, 0, tzinfo=timezone.utc)) == "completed"
+    assert maintenance.ended_at(datetime(2026, 11, 22, tzinfo=timezone.utc)) == datetime(2026, 11, 21, 13, 0, tzinfo=timezone.utc)
+
+
+def test_text_before_first_update_is_a_warning():
+    _, warnings = parse("---\ntitle: T\n---\nSummary here.\n\n## 2026-11-20 10:00 UTC · Investigating\nx\n")
+    assert [str(w) for w in warnings] == [
+        "incidents/x.md:4:1: warning: text before the first update heading is not shown; move it under a "
+        "`## <time> · <status>` heading"]
+
+
+def test_headings_inside_code_fences_are_body_text():
+    incident, _ = parse("---\ntitle: T\n---\n## 2026-11-20 10:00 UTC · Investigating\n```\n## not a heading\n```\n")
+    assert len(incident.updates) == 1 and "## not a heading" in incident.updates[0].body_html
+
+
+def test_postmortem_markdown_or_url():
+    incident, _ = parse("---\ntitle: T\npostmortem: https://blog.example/pm\n---\n## 2026-11-20 10:00 UTC · Resolved\nx\n")
+    assert incident.postmortem_url == "https://blog.example/pm"
+    incident, _ = parse("---\ntitle: T\npostmortem: |\n  **Root cause**: DNS.\n---\n## 2026-11-20 10:00 UTC · Resolved\nx\n")
+    assert "<strong>Root cause</strong>" in incident.postmortem_html
+
+
+def test_file_name_must_be_a_url_safe_id():
+    found = errors("---\ntitle: T\n---\n## 2026-11-20 10:00 UTC · Investigating\nx\n", incident_id="API Errors")
+    assert found == ["incidents/x.md: error: the file name gives the incident id 'API Errors', which appears in URLs; "
+                     "rename the file to lowercase letters, digits and dashes, e.g. api-errors.md"]
+
+
+def test_missing_front_matter():
+    found = errors("## 2026-11-20 10:00 UTC · Investigating\nx\n")
+    assert found[0].startswith("incidents/x.md:1:1: error: missing front matter")
+
+
+def test_load_incidents_keeps_good_files_and_reports_bad_ones(tmp_path):
+    (tmp_path / "2026-11-20-good.md").write_text(GOOD)
+    (tmp_path / "2026-11-19-bad.md").write_text("---\ntitle: x\n---\n## nope\n")
+    loaded = load_incidents(tmp_path, COMPONENTS, now=NOW, relative_to=tmp_path.parent)
+    assert [i.id for i in loaded.incidents] == ["2026-11-20-good"]
+    assert len(loaded.problems) == 1
+    assert str(loaded.problems[0]).startswith(f"{tmp_path.name}/2026-11-19-bad.md:4:3: error: update heading must be")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2026-11-20T14:02:00Z", datetime(2026, 11, 20, 14, 2, tzinfo=timezone.utc)),
+    ("2026-11-20 14:02:30 UTC", datetime(2026, 11, 20, 14, 2, 30, tzinfo=timezone.utc)),
+    ("2026-11-20T09:02-05:00", datetime(2026, 11, 20, 14, 2, tzinfo=timezone.utc)),
+    ("2026-11-20 14:02", None),
+    ("not a time", None),
+    ("2026-13-40 14:02 UTC", None),
+    ("2026-11-20 14:02 Mars/Base", None),
+])
+def test_parse_time(text, expected):
+    assert parse_time(text) == expected
