@@ -1,0 +1,147 @@
+"""Certificates: expiry from raw DER (works without verification), TLS error wording, SSL contexts."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+
+from .result import DEGRADED, DOWN
+
+
+@dataclass(frozen=True)
+class CertValidity:
+    not_before: datetime
+    not_after: datetime
+
+
+def validity_from_der(der: bytes) -> CertValidity:
+    """The validity period of an X.509 certificate in DER form.
+
+    The stdlib only decodes certificates it has verified; parsing the few fields we need
+    keeps expiry visible for verify_tls: false and for certificates that failed verification.
+    """
+    _, certificate, _ = _tlv(der, 0)
+    _, tbs, _ = _tlv(der, certificate)
+    position = tbs
+    if der[position] == 0xA0:  # explicit [0] version
+        position = _tlv(der, position)[2]
+    for _skipped in ("serialNumber", "signature", "issuer"):
+        position = _tlv(der, position)[2]
+    tag, validity, _ = _tlv(der, position)
+    if tag != 0x30:
+        raise ValueError("certificate validity not found")
+    not_before, after_start, _ = _time(der, validity)
+    not_after, _, _ = _time(der, after_start)
+    return CertValidity(not_before, not_after)
+
+
+def _tlv(data: bytes, offset: int) -> tuple[int, int, int]:
+    """(tag, start of value, end of value) of the DER element at offset."""
+    tag = data[offset]
+    length = data[offset + 1]
+    start = offset + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    end = start + length
+    if end > len(data):
+        raise ValueError("truncated certificate")
+    return tag, start, end
+
+
+def _time(data: bytes, offset: int) -> tuple[datetime, int, int]:
+    tag, start, end = _tlv(data, offset)
+    text = data[start:end].decode("ascii").rstrip("Z")
+    if tag == 0x17:  # UTCTime: two-digit years, 50-99 meaning 19xx (RFC 5280)
+        year = int(text[:2])
+        text = str(1900 + year if year >= 50 else 2000 + year) + text[2:]
+    elif tag != 0x18:  # GeneralizedTime
+        raise ValueError("unexpected time encoding in certificate")
+    moment = datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    return moment, end, end
+
+
+def days_left(not_after: datetime, now: datetime) -> float:
+    return (not_after - now).total_seconds() / 86400
+
+
+def judge_expiry(host: str, not_after: datetime, now: datetime, warn_days: int) -> tuple[str, str, str] | None:
+    """(status, reason, message) when the certificate is expired or expiring within warn_days, else None."""
+    left = days_left(not_after, now)
+    date = not_after.strftime("%Y-%m-%d")
+    if left < 0:
+        return DOWN, "tls_expired", f"certificate for {host} expired {_days(-left)} ago ({date})"
+    if left < warn_days:
+        return DEGRADED, "tls_expiring", f"certificate for {host} expires in {_days(left)} ({date})"
+    return None
+
+
+def _days(days: float) -> str:
+    if days < 1:
+        hours = max(1, round(days * 24))
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    whole = round(days)
+    return f"{whole} day{'s' if whole != 1 else ''}"
+
+
+# OpenSSL X509_V_ERR_* codes, see `man openssl-verify`.
+_EXPIRED = {10}
+_SELF_SIGNED = {18, 19}
+_HOSTNAME = {62, 64}
+_NOT_YET_VALID = {9}
+
+
+def classify_tls_error(error: ssl.SSLError, host: str) -> tuple[str, str]:
+    """(reason, message) for a failed TLS handshake."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        code = error.verify_code
+        detail = (error.verify_message or error.reason or "verification failed").rstrip(".")
+        if code in _EXPIRED:
+            return "tls_expired", f"certificate for {host} has expired"
+        if code in _SELF_SIGNED:
+            return "tls_self_signed", f"certificate for {host} is self-signed ({detail}); set ca_file to trust it"
+        if code in _HOSTNAME:
+            return "tls_hostname", f"certificate is not valid for {host} ({detail})"
+        if code in _NOT_YET_VALID:
+            return "tls_invalid", f"certificate for {host} is not valid yet"
+        return "tls_invalid", f"certificate for {host} is not trusted ({detail}); for a private CA set ca_file"
+    reason = error.reason or error.__class__.__name__
+    return "tls_invalid", f"TLS handshake with {host} failed ({reason})"
+
+
+def verifying_context(ca_file: str | None) -> ssl.SSLContext:
+    """The same trust store httpx uses (certifi, or SSL_CERT_FILE), plus ca_file if given."""
+    context = httpx.create_ssl_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def unverified_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def fetch_certificate(host: str, port: int, timeout: float) -> bytes | None:
+    """The server's certificate (DER) without verifying it, to say *why* verification failed; None on any error."""
+    if timeout <= 0:
+        return None
+    try:
+        async with asyncio.timeout(timeout):
+            _, writer = await asyncio.open_connection(
+                host, port, ssl=unverified_context(), server_hostname=host or None
+            )
+            try:
+                ssl_object = writer.get_extra_info("ssl_object")
+                return ssl_object.getpeercert(binary_form=True) if ssl_object else None
+            finally:
+                writer.transport.abort()  # nothing to say to this server; skip the TLS goodbye
+    except (OSError, TimeoutError, ssl.SSLError, ValueError):
+        return None

@@ -1,0 +1,633 @@
+"""Check settings from site.yaml: frozen dataclasses, and parsing that reports every problem at once."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+from urllib.parse import urlsplit
+
+from generator.problems import did_you_mean
+
+from .secrets import has_references, reference_errors
+
+Report = Callable[[tuple, str], None]
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 1
+DEFAULT_INTERVAL = 300.0
+DEFAULT_WARN_DAYS = 14
+DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_STATUS = [(200, 399)]
+MAX_RETRIES = 10
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+DNS_RECORDS = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Common:
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    interval: float = DEFAULT_INTERVAL
+    # Seconds; slower answers are "degraded". Available on every type, not just http.
+    degraded_after: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpCheck(_Common):
+    type: str = field(default="http", init=False)
+    url: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    follow_redirects: bool = True
+    expect_status: list[tuple[int, int]] = field(default_factory=lambda: list(DEFAULT_STATUS))
+    body_contains: str | None = None
+    body_regex: str | None = None
+    expect_json: dict[str, Any] = field(default_factory=dict)
+    verify_tls: bool = True
+    tls_warn_days: int = DEFAULT_WARN_DAYS
+    max_body: int = DEFAULT_MAX_BODY
+    ca_file: str | None = None  # extra CA certificates (PEM) to trust, for private CAs
+
+
+@dataclass(frozen=True, kw_only=True)
+class TcpCheck(_Common):
+    type: str = field(default="tcp", init=False)
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsCheck(_Common):
+    type: str = field(default="dns", init=False)
+    name: str
+    record: str = "A"
+    nameserver: str | None = None  # "ip", "ip:port" or "[v6]:port"; None uses the system resolver
+    expect: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsCheck(_Common):
+    type: str = field(default="tls", init=False)
+    host: str
+    port: int = 443
+    warn_days: int = DEFAULT_WARN_DAYS
+    ca_file: str | None = None
+
+
+CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck]
+
+CHECK_TYPES = ("http", "tcp", "dns", "tls")
+_COMMON_KEYS = ("type", "timeout", "retries", "interval", "degraded_after")
+ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
+    "http": _COMMON_KEYS
+    + ("url", "method", "headers", "body", "follow_redirects", "expect", "verify_tls", "tls_warn_days", "max_body", "ca_file"),
+    "tcp": _COMMON_KEYS + ("host", "port"),
+    "dns": _COMMON_KEYS + ("name", "record", "nameserver", "expect"),
+    "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file"),
+}
+REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",)}
+HTTP_EXPECT_KEYS = ("status", "body_contains", "body_regex", "json")
+
+
+# ---------------------------------------------------------------- durations and sizes
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)", re.IGNORECASE)
+_DURATION_HELP = "use seconds (e.g. 10 or 1.5) or a number with a unit: 500ms, 10s, 5m, 1h (or combined, 1m30s)"
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number of seconds or a string like "500ms", "10s", "5m", "1h", "1.5s", "1m30s"."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration; {_DURATION_HELP}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        seconds = _parse_duration_text(value.strip())
+    else:
+        raise ValueError(f"{value!r} is not a duration; {_DURATION_HELP}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"duration {value!r} must be zero or positive; {_DURATION_HELP}")
+    return seconds
+
+
+def _parse_duration_text(text: str) -> float:
+    try:
+        return float(text)  # a bare number of seconds, e.g. "10" from a quoted YAML value
+    except ValueError:
+        pass
+    compact = text.replace(" ", "")
+    position, total = 0, 0.0
+    for match in _DURATION_PART.finditer(compact):
+        if match.start() != position:
+            break
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+        position = match.end()
+    if not compact or position != len(compact):
+        raise ValueError(f'"{text}" is not a duration; {_DURATION_HELP}')
+    return total
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2}
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
+_SIZE_HELP = "use a number of bytes or a size like 64KB or 1MB (KB and MB count 1024s)"
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from an int or a string like "512B", "64KB", "1MB", "1MiB" (K and M are powers of 1024)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a size; {_SIZE_HELP}")
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.fullmatch(value.strip())) and match.group(2).lower() in _SIZE_UNITS:
+        size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+    else:
+        raise ValueError(f"{value!r} is not a size; {_SIZE_HELP}")
+    if size <= 0:
+        raise ValueError(f"size must be positive; {_SIZE_HELP}")
+    return size
+
+
+# ---------------------------------------------------------------- status codes
+
+_STATUS_CLASS = re.compile(r"([1-5])xx", re.IGNORECASE)
+_STATUS_RANGE = re.compile(r"(\d{3})\s*-\s*(\d{3})")
+_STATUS_HELP = 'use codes like 200, classes like "2xx", ranges like "200-299", or a list of them'
+
+
+def parse_status_item(value: Any) -> tuple[int, int]:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a status code; {_STATUS_HELP}")
+    if isinstance(value, int):
+        low = high = value
+    elif isinstance(value, str) and (text := value.strip()):
+        if match := _STATUS_CLASS.fullmatch(text):
+            low = int(match.group(1)) * 100
+            high = low + 99
+        elif match := _STATUS_RANGE.fullmatch(text):
+            low, high = int(match.group(1)), int(match.group(2))
+        elif text.isdigit():
+            low = high = int(text)
+        else:
+            raise ValueError(f'"{value}" is not a status code; {_STATUS_HELP}')
+    else:
+        raise ValueError(f"{value!r} is not a status code; {_STATUS_HELP}")
+    if not (100 <= low <= 599 and 100 <= high <= 599):
+        raise ValueError(f"{value!r}: HTTP status codes are between 100 and 599")
+    if low > high:
+        raise ValueError(f'"{value}": the range is backwards; write the lower code first')
+    return (low, high)
+
+
+def describe_status_ranges(ranges: list[tuple[int, int]]) -> str:
+    return ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in ranges)
+
+
+# ---------------------------------------------------------------- parsing
+
+class _Invalid:
+    """Marks a value that was reported as a problem."""
+
+
+INVALID = _Invalid()
+
+
+class _Parser:
+    """Reads one check mapping, reporting every problem and remembering whether there was one."""
+
+    def __init__(self, raw: dict, kind: str, report: Report):
+        self.raw = raw
+        self.kind = kind
+        self._report = report
+        self.ok = True
+
+    def problem(self, path: tuple, message: str) -> _Invalid:
+        self.ok = False
+        self._report(path, message)
+        return INVALID
+
+    def take(self, key: str, convert: Callable[[Any, tuple], Any], default: Any) -> Any:
+        if key not in self.raw:
+            return default
+        if self.raw[key] is None:
+            if default is None or default is INVALID:
+                return default  # unset optional, or a missing required key (reported once, by _check_keys)
+            return self.problem((key,), f"{key} is empty; give it a value or remove the line")
+        return convert(self.raw[key], (key,))
+
+    # Converters take (value, path) and return the value or INVALID after reporting.
+
+    def string(self, value: Any, path: tuple, *, allow_empty: bool = False) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return self.problem(path, f"{_name(path)} must be a text value, not {_type_name(value)}")
+        text = str(value)
+        if not allow_empty and not text.strip():
+            return self.problem(path, f"{_name(path)} must not be empty")
+        return self.references(text, path)
+
+    def references(self, text: str, path: tuple) -> Any:
+        errors = reference_errors(text)
+        for error in errors:
+            self.problem(path, f"{_name(path)}: {error}")
+        return INVALID if errors else text
+
+    def duration(self, value: Any, path: tuple, *, positive: bool = True) -> Any:
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            return self.problem(path, f"{_name(path)}: {exc}")
+        if positive and seconds <= 0:
+            return self.problem(path, f"{_name(path)} must be more than 0 seconds")
+        return seconds
+
+    def integer(self, value: Any, path: tuple, low: int, high: int) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return self.problem(path, f"{_name(path)} must be a whole number from {low} to {high}, not {value!r}")
+        if not low <= value <= high:
+            return self.problem(path, f"{_name(path)} must be from {low} to {high}, not {value}")
+        return value
+
+    def boolean(self, value: Any, path: tuple) -> Any:
+        if not isinstance(value, bool):
+            return self.problem(path, f"{_name(path)} must be true or false, not {value!r}")
+        return value
+
+    def size(self, value: Any, path: tuple) -> Any:
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            return self.problem(path, f"{_name(path)}: {exc}")
+
+    def mapping(self, value: Any, path: tuple, what: str) -> Any:
+        if not isinstance(value, dict):
+            return self.problem(path, f"{_name(path)} must be a mapping of {what}, not {_type_name(value)}")
+        return value
+
+
+def parse_check(raw: Any, report: Report) -> CheckSpec | None:
+    """A CheckSpec from the plain value under a component's ``check:``, or None after reporting problems.
+
+    ``report(path, message)`` gets every problem; path is relative to the check mapping.
+    A bare URL string is accepted as shorthand for an http check.
+    """
+    if isinstance(raw, str) and raw.strip().lower().startswith(("http://", "https://")):
+        raw = {"type": "http", "url": raw.strip()}
+    if not isinstance(raw, dict):
+        report((), f"check must be a mapping with a type ({', '.join(CHECK_TYPES)}) and its settings, "
+                   f"not {_type_name(raw)}; e.g. {{type: http, url: https://example.com}}")
+        return None
+    kind = raw.get("type")
+    if kind is None:
+        if "url" not in raw:
+            report(("type",), f'check needs a "type": one of {", ".join(CHECK_TYPES)}')
+            return None
+        kind = "http"  # a url alone says what kind of check this is
+    if not isinstance(kind, str) or kind.strip().lower() not in CHECK_TYPES:
+        hint = did_you_mean(str(kind).lower(), CHECK_TYPES) if isinstance(kind, str) else ""
+        report(("type",), f'unknown check type "{kind}"{hint}; use one of: {", ".join(CHECK_TYPES)}')
+        return None
+    kind = kind.strip().lower()
+
+    parser = _Parser(raw, kind, report)
+    _check_keys(parser)
+    common = {
+        "timeout": parser.take("timeout", parser.duration, DEFAULT_TIMEOUT),
+        "retries": parser.take("retries", lambda v, p: parser.integer(v, p, 0, MAX_RETRIES), DEFAULT_RETRIES),
+        "interval": parser.take("interval", parser.duration, DEFAULT_INTERVAL),
+        "degraded_after": parser.take("degraded_after", parser.duration, None),
+    }
+    timeout, degraded_after = common["timeout"], common["degraded_after"]
+    if isinstance(timeout, float) and isinstance(degraded_after, float) and degraded_after >= timeout:
+        parser.problem(("degraded_after",), f"degraded_after ({_seconds(degraded_after)}) must be less than timeout "
+                                            f"({_seconds(timeout)}), or it can never apply")
+    own = {"http": _http_fields, "tcp": _tcp_fields, "dns": _dns_fields, "tls": _tls_fields}[kind](parser)
+    if not parser.ok or any(v is INVALID for v in (*common.values(), *own.values())):
+        return None
+    cls = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck, "tls": TlsCheck}[kind]
+    return cls(**common, **own)
+
+
+def _check_keys(parser: _Parser) -> None:
+    allowed = ALLOWED_KEYS[parser.kind]
+    for key in parser.raw:
+        if key in allowed:
+            continue
+        if not isinstance(key, str):
+            parser.problem((key,), f"check keys must be text, not {key!r}; allowed keys: {', '.join(allowed)}")
+            continue
+        if parser.kind == "http" and key in HTTP_EXPECT_KEYS:
+            hint = f' (put it under "expect:", e.g. expect: {{{key}: ...}})'
+        elif parser.kind == "http" and key.startswith("expect_") and key[7:] in HTTP_EXPECT_KEYS:
+            hint = f' (write it as expect: {{{key[7:]}: ...}})'
+        else:
+            hint = did_you_mean(key, allowed)
+        parser.problem((key,), f'unknown key "{key}" in {parser.kind} check{hint}; allowed keys: {", ".join(allowed)}')
+    for key in REQUIRED_KEYS[parser.kind]:
+        if parser.raw.get(key) is None:
+            parser.problem((key,), f'{parser.kind} check needs "{key}"{_EXAMPLES[parser.kind]}')
+
+
+_EXAMPLES = {
+    "http": ", e.g. url: https://example.com/health",
+    "tcp": ", e.g. host: db.example.com and port: 5432",
+    "dns": ", e.g. name: example.com",
+    "tls": ", e.g. host: example.com",
+}
+
+
+# ---------------------------------------------------------------- per type
+
+def _http_fields(p: _Parser) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "url": p.take("url", lambda v, path: _url(p, v, path), INVALID),
+        "method": p.take("method", lambda v, path: _method(p, v, path), "GET"),
+        "headers": p.take("headers", lambda v, path: _headers(p, v, path), {}),
+        "body": p.take("body", lambda v, path: _body(p, v, path), None),
+        "follow_redirects": p.take("follow_redirects", p.boolean, True),
+        "verify_tls": p.take("verify_tls", p.boolean, True),
+        "tls_warn_days": p.take("tls_warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
+        "max_body": p.take("max_body", p.size, DEFAULT_MAX_BODY),
+        "ca_file": p.take("ca_file", p.string, None),
+    }
+    expect = p.raw.get("expect")
+    if expect is None:
+        fields.update(expect_status=list(DEFAULT_STATUS), body_contains=None, body_regex=None, expect_json={})
+    elif p.mapping(expect, ("expect",), "expectations (status, body_contains, body_regex, json)") is INVALID:
+        fields["expect_status"] = INVALID
+    else:
+        fields.update(_http_expect(p, expect))
+    if fields["body"] is not None and fields["body"] is not INVALID and fields["method"] in ("GET", "HEAD"):
+        p.problem(("body",), f'a {fields["method"]} request cannot carry a body; set method: POST (or PUT, PATCH)')
+    if isinstance(fields["body"], _JsonBody) and isinstance(fields["headers"], dict):
+        if not any(name.lower() == "content-type" for name in fields["headers"]):
+            fields["headers"] = {**fields["headers"], "Content-Type": "application/json"}
+    if isinstance(fields["body"], _JsonBody):
+        fields["body"] = str(fields["body"])
+    return fields
+
+
+def _url(p: _Parser, value: Any, path: tuple) -> Any:
+    text = p.string(value, path)
+    if text is INVALID:
+        return INVALID
+    text = text.strip()
+    if has_references(text) and text.startswith("${"):
+        return text  # the scheme and host come from the environment; checked when the check runs
+    problem = url_problem(text if not has_references(text) else _placeholder_references(text))
+    return p.problem(path, f"url {problem}") if problem else text
+
+
+def url_problem(url: str) -> str | None:
+    """Why url cannot be checked over HTTP, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        return f'"{url}" is not a valid URL ({exc})'
+    if parts.scheme.lower() not in ("http", "https"):
+        return f'"{url}" must start with http:// or https://'
+    if not parts.hostname:
+        return f'"{url}" has no host name; write it like https://example.com/path'
+    return None
+
+
+def _placeholder_references(text: str) -> str:
+    # Stand-in values keep the rest of the URL checkable at parse time.
+    return re.sub(r"\$\{[^}]*\}", "x", text)
+
+
+def _method(p: _Parser, value: Any, path: tuple) -> Any:
+    if not isinstance(value, str) or value.strip().upper() not in HTTP_METHODS:
+        hint = did_you_mean(value.strip().upper(), HTTP_METHODS) if isinstance(value, str) else ""
+        return p.problem(path, f'method "{value}" is not supported{hint}; use one of: {", ".join(HTTP_METHODS)}')
+    return value.strip().upper()
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _headers(p: _Parser, value: Any, path: tuple) -> Any:
+    if p.mapping(value, path, "header names to values, e.g. {Authorization: 'Bearer ${API_TOKEN}'}") is INVALID:
+        return INVALID
+    headers: dict[str, str] = {}
+    ok = True
+    for name, header_value in value.items():
+        where = path + (name,)
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            p.problem(where, f"header name {name!r} is not valid; use letters, digits and dashes, e.g. X-Api-Key")
+            ok = False
+            continue
+        if isinstance(header_value, bool):
+            p.problem(where, f'header "{name}" is true/false; quote it if you mean the text, e.g. "{str(header_value).lower()}"')
+            ok = False
+            continue
+        text = p.string(header_value, where, allow_empty=True)
+        if text is INVALID:
+            ok = False
+            continue
+        if "\n" in text or "\r" in text:
+            p.problem(where, f'header "{name}" must be on one line')
+            ok = False
+            continue
+        headers[name] = text
+    return headers if ok else INVALID
+
+
+class _JsonBody(str):
+    """A body given as a YAML mapping or list, sent as JSON."""
+
+
+def _body(p: _Parser, value: Any, path: tuple) -> Any:
+    if isinstance(value, (dict, list)):
+        try:
+            encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        except (TypeError, ValueError) as exc:
+            return p.problem(path, f"body cannot be sent as JSON ({exc}); write it as a text block instead")
+        checked = p.references(encoded, path)
+        return INVALID if checked is INVALID else _JsonBody(checked)
+    return p.string(value, path, allow_empty=True)
+
+
+def _http_expect(p: _Parser, expect: dict) -> dict[str, Any]:
+    for key in expect:
+        if key not in HTTP_EXPECT_KEYS:
+            hint = did_you_mean(str(key), HTTP_EXPECT_KEYS)
+            p.problem(("expect", key), f'unknown key "{key}" under expect{hint}; allowed keys: {", ".join(HTTP_EXPECT_KEYS)}')
+    status = expect.get("status")
+    if status is None:
+        ranges: Any = list(DEFAULT_STATUS)
+    else:
+        ranges = _status_ranges(p, status, ("expect", "status"))
+    contains = expect.get("body_contains")
+    if contains is not None:
+        contains = p.string(contains, ("expect", "body_contains"))
+    regex = expect.get("body_regex")
+    if regex is not None:
+        regex = p.string(regex, ("expect", "body_regex"))
+        if isinstance(regex, str) and not has_references(regex):
+            try:
+                re.compile(regex)
+            except re.error as exc:
+                regex = p.problem(("expect", "body_regex"), f"body_regex is not a valid regular expression: {exc}")
+    json_expect: Any = {}
+    if expect.get("json") is not None:
+        json_expect = _json_expect(p, expect["json"], ("expect", "json"))
+    return {"expect_status": ranges, "body_contains": contains, "body_regex": regex, "expect_json": json_expect}
+
+
+def _status_ranges(p: _Parser, value: Any, path: tuple) -> Any:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        return p.problem(path, f"status list is empty; {_STATUS_HELP}")
+    ranges = []
+    for index, item in enumerate(items):
+        where = path + (index,) if isinstance(value, list) else path
+        try:
+            ranges.append(parse_status_item(item))
+        except ValueError as exc:
+            p.problem(where, f"status {exc}")
+            ranges.append(INVALID)
+    return INVALID if INVALID in ranges else ranges
+
+
+_JSON_PATH_SEGMENT = re.compile(r"[^.\s]+")
+
+
+def _json_expect(p: _Parser, value: Any, path: tuple) -> Any:
+    example = 'dotted paths to expected values, e.g. {"data.status": "ok", "items.0.ready": true}'
+    if p.mapping(value, path, example) is INVALID:
+        return INVALID
+    ok = True
+    for key in value:
+        if not isinstance(key, str) or not all(_JSON_PATH_SEGMENT.fullmatch(s) for s in key.split(".")):
+            p.problem(path + (key,), f"json path {key!r} is not valid; use {example}")
+            ok = False
+    return dict(value) if ok else INVALID
+
+
+def _host(p: _Parser, value: Any, path: tuple) -> Any:
+    text = p.string(value, path)
+    if text is INVALID:
+        return INVALID
+    text = text.strip()
+    if "://" in text:
+        return p.problem(path, f'host "{text}" must be a host name or IP address, without a scheme like https://')
+    if "/" in text or " " in text:
+        return p.problem(path, f'host "{text}" must be a host name or IP address only')
+    if text.count(":") == 1 and not has_references(text):
+        return p.problem(path, f'host "{text}" contains a port; put the port under "port:"')
+    return text.strip("[]")  # allow IPv6 literals written in brackets
+
+
+def _tcp_fields(p: _Parser) -> dict[str, Any]:
+    return {
+        "host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
+        "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535), INVALID),
+    }
+
+
+def _tls_fields(p: _Parser) -> dict[str, Any]:
+    return {
+        "host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
+        "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535), 443),
+        "warn_days": p.take("warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
+        "ca_file": p.take("ca_file", p.string, None),
+    }
+
+
+def _dns_fields(p: _Parser) -> dict[str, Any]:
+    return {
+        "name": p.take("name", lambda v, path: _dns_name(p, v, path), INVALID),
+        "record": p.take("record", lambda v, path: _record(p, v, path), "A"),
+        "nameserver": p.take("nameserver", lambda v, path: _nameserver(p, v, path), None),
+        "expect": p.take("expect", lambda v, path: _dns_expect(p, v, path), []),
+    }
+
+
+def _dns_name(p: _Parser, value: Any, path: tuple) -> Any:
+    text = p.string(value, path)
+    if text is INVALID:
+        return INVALID
+    text = text.strip()
+    if "://" in text or "/" in text:
+        return p.problem(path, f'name "{text}" must be a domain name like example.com, not a URL')
+    return text
+
+
+def _record(p: _Parser, value: Any, path: tuple) -> Any:
+    if not isinstance(value, str) or value.strip().upper() not in DNS_RECORDS:
+        hint = did_you_mean(value.strip().upper(), DNS_RECORDS) if isinstance(value, str) else ""
+        return p.problem(path, f'record type "{value}" is not supported{hint}; use one of: {", ".join(DNS_RECORDS)}')
+    return value.strip().upper()
+
+
+def _nameserver(p: _Parser, value: Any, path: tuple) -> Any:
+    text = p.string(value, path)
+    if text is INVALID:
+        return INVALID
+    text = text.strip()
+    if has_references(text):
+        return text
+    try:
+        parse_nameserver(text)
+    except ValueError as exc:
+        return p.problem(path, f"nameserver {exc}")
+    return text
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """(ip, port) from "ip", "ip:port", "v6" or "[v6]:port"."""
+    help_ = 'use an IP address, optionally with a port: "9.9.9.9", "9.9.9.9:5353" or "[2620:fe::fe]:53"'
+    host, port = text, 53
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f'"{text}" is not valid; {help_}')
+            port = _port_number(rest[1:], text, help_)
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        port = _port_number(port_text, text, help_)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f'"{text}" is not an IP address; {help_}') from None
+    return host, port
+
+
+def _port_number(text: str, whole: str, help_: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f'"{whole}" has an invalid port; {help_}')
+    return int(text)
+
+
+def _dns_expect(p: _Parser, value: Any, path: tuple) -> Any:
+    items = value if isinstance(value, list) else [value]
+    values = []
+    for index, item in enumerate(items):
+        where = path + (index,) if isinstance(value, list) else path
+        values.append(p.string(item, where))
+    return INVALID if INVALID in values else values
+
+
+# ---------------------------------------------------------------- wording helpers
+
+def _name(path: tuple) -> str:
+    return ".".join(str(part) for part in path) or "check"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", bool: "true/false", str: "text", int: "a number", float: "a number"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
