@@ -11,6 +11,14 @@ from .incidents import load_incidents
 from .problems import InvalidInput, Problem
 
 
+def relative_file(file: str, root: Path) -> str:
+    """History readers name files by full path; people read them relative to the site."""
+    try:
+        return str(Path(file).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return file
+
+
 def validate_site(root: Path, *, now: datetime) -> list[Problem]:
     try:
         site = load_site(root)
@@ -22,5 +30,5 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
         history_problems: list[Problem] = []
         history.validate(site.history_dir, problems=history_problems)
         # A corrupt history line is skipped by builds; here it is an error so CI catches it.
-        problems.extend(replace(p, severity="error") for p in history_problems)
+        problems.extend(replace(p, severity="error", file=relative_file(p.file, root)) for p in history_problems)
     return problems

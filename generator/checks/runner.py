@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 from dataclasses import replace
@@ -75,7 +76,15 @@ def run_checks_sync(
     env: Mapping[str, str] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> list[CheckResult]:
-    return asyncio.run(run_checks(targets, location=location, concurrency=concurrency, env=env, on_result=on_result))
+    run = run_checks(targets, location=location, concurrency=concurrency, env=env, on_result=on_result)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run)
+    # Called from code that already runs an event loop (a notebook, a test harness): asyncio.run
+    # refuses to nest, so the run gets a thread and a loop of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run).result()
 
 
 async def run_target(

@@ -1,0 +1,346 @@
+"""Per-day aggregates of one series (component x location): the unit that is compacted and cached.
+
+`aggregate_day` is pure: the same records and maintenance windows always give the same,
+byte-identical `SeriesDay` line. That is what lets two branches that compact the same day
+agree, and what lets a later cache reuse a closed day's aggregate keyed on its shard file.
+
+Latency percentiles come from a log-bucketed histogram (buckets 2% wide, so a percentile is
+within 1% of the exact one, and clamped to the observed min and max). Unlike exact percentiles,
+histograms add up: merging locations, or raw days with compacted ones, gives the same figures
+either way.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import operator
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable, Mapping, Sequence
+
+from generator.checks.result import DOWN, STATUSES
+from generator.history.codec import (
+    DAY_SECONDS,
+    ProblemSink,
+    Record,
+    day_start,
+    dumps,
+    epoch_to_text,
+    loads,
+    split_lines,
+    text_to_epoch,
+)
+
+DAILY_SCHEMA_VERSION = 1
+MAINTENANCE = "maintenance"  # `last_status` of a series whose last result fell in maintenance
+
+# A result is taken to hold until the next one, but never longer than this many median
+# intervals: past that the runner was not running, which is "no data", not up or down.
+HOLD_CAP_INTERVALS = 3
+# A series with a single result in a day has no interval to go by: hold it for three
+# 5-minute intervals, the schedule Heliograph suggests.
+DEFAULT_HOLD_SECONDS = 900.0
+
+HISTOGRAM_GAMMA = 1.02
+_BUCKETS_PER_E = 1 / math.log(HISTOGRAM_GAMMA)
+_TIME = operator.itemgetter(0)  # of a Record
+_SMALLEST_LATENCY = 0.1  # ms; latencies are stored to 0.1 ms, and log(0) has no bucket
+
+
+# --- maintenance windows -------------------------------------------------------------------
+
+
+Windows = tuple[tuple[float, float], ...]  # merged, sorted [start, end) in epoch seconds
+
+
+def to_windows(spans: Iterable[tuple[datetime, datetime]]) -> Windows:
+    """Sorted, overlap-merged epoch windows from (start, end) datetimes; end is exclusive."""
+    merged: list[list[float]] = []
+    for start, end in sorted((s.timestamp(), e.timestamp()) for s, e in spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((start, end) for start, end in merged)
+
+
+def in_windows(windows: Windows, moment: float) -> bool:
+    index = bisect.bisect_right(windows, (moment, math.inf)) - 1
+    return index >= 0 and windows[index][0] <= moment < windows[index][1]
+
+
+def windows_by_component(maintenance: Mapping[str, Iterable[tuple[datetime, datetime]]] | None) -> dict[str, Windows]:
+    return {component: to_windows(spans) for component, spans in (maintenance or {}).items()}
+
+
+# --- latency histogram ---------------------------------------------------------------------
+
+
+def latency_bucket(latency_ms: float) -> int:
+    return math.ceil(math.log(max(latency_ms, _SMALLEST_LATENCY)) * _BUCKETS_PER_E)
+
+
+def bucket_value(bucket: int) -> float:
+    """The value that is at most 1% off anything in the bucket (gamma**(i-1), gamma**i]."""
+    return 2 * HISTOGRAM_GAMMA**bucket / (HISTOGRAM_GAMMA + 1)
+
+
+def histogram_quantile(
+    histogram: Mapping[int, int], quantile: float, lowest: float | None, highest: float | None
+) -> float | None:
+    """Nearest-rank quantile, clamped to the observed range so a constant series reads exactly."""
+    total = sum(histogram.values())
+    if not total or lowest is None or highest is None:
+        return None
+    rank = max(1, math.ceil(quantile * total))
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= rank:
+            return round(min(max(bucket_value(bucket), lowest), highest), 1)
+    raise AssertionError("unreachable: rank is at most the total")
+
+
+# --- the per-series day aggregate ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeriesDay:
+    """Everything the page needs from one UTC day of one component seen from one location."""
+
+    component: str
+    location: str
+    day: date
+    checks: int  # results that count towards uptime (outside maintenance)
+    up: int
+    degraded: int
+    down: int
+    maintenance: int  # results inside a maintenance window: expected, so not counted
+    covered_seconds: float  # time within the day held by counted results
+    downtime_seconds: float  # part of covered_seconds held by "down" results
+    latency_count: int  # latencies of up and degraded results; a failure's latency is usually a timeout
+    latency_sum: float
+    latency_min: float | None
+    latency_max: float | None
+    histogram: tuple[tuple[int, int], ...]  # (latency bucket, count), by bucket
+    first_time: float  # epoch seconds of the day's first result, counted or not
+    last_time: float
+    last_status: str  # of the last result, or MAINTENANCE
+    hold_until: float  # the last result holds until here, which may be in the next day
+
+    @property
+    def key(self) -> tuple[str, str, date]:
+        return (self.component, self.location, self.day)
+
+    def histogram_map(self) -> dict[int, int]:
+        return dict(self.histogram)
+
+    def to_line(self) -> bytes:
+        histogram = self.histogram_map()
+        mean = round(self.latency_sum / self.latency_count, 1) if self.latency_count else None
+        return (
+            dumps(
+                {
+                    "v": DAILY_SCHEMA_VERSION,
+                    "day": self.day.isoformat(),
+                    "c": self.component,
+                    "loc": self.location,
+                    "n": self.checks,
+                    "up": self.up,
+                    "deg": self.degraded,
+                    "down": self.down,
+                    "maint": self.maintenance,
+                    "cov_s": self.covered_seconds,
+                    "down_s": self.downtime_seconds,
+                    "lat_n": self.latency_count,
+                    "lat_sum": self.latency_sum,
+                    "lat_min": self.latency_min,
+                    "lat_max": self.latency_max,
+                    # Derived, for people and jq; readers recompute them from "h".
+                    "p50": histogram_quantile(histogram, 0.5, self.latency_min, self.latency_max),
+                    "p95": histogram_quantile(histogram, 0.95, self.latency_min, self.latency_max),
+                    "mean": mean,
+                    "first": epoch_to_text(self.first_time),
+                    "last": epoch_to_text(self.last_time),
+                    "last_s": self.last_status,
+                    "hold": epoch_to_text(self.hold_until),
+                    "h": [list(pair) for pair in self.histogram],
+                }
+            )
+            + b"\n"
+        )
+
+    @classmethod
+    def from_json(cls, data: dict) -> SeriesDay:
+        version = data.get("v")
+        if version != DAILY_SCHEMA_VERSION:
+            raise ValueError(f"unsupported schema version {version!r} (this Heliograph reads v{DAILY_SCHEMA_VERSION})")
+        try:
+            last_status = data["last_s"]
+            if last_status not in STATUSES and last_status != MAINTENANCE:
+                raise ValueError(f"unknown last status {last_status!r}")
+            latency_min, latency_max = data["lat_min"], data["lat_max"]
+            return cls(
+                component=_string(data["c"]),
+                location=_string(data["loc"]),
+                day=date.fromisoformat(data["day"]),
+                checks=int(data["n"]),
+                up=int(data["up"]),
+                degraded=int(data["deg"]),
+                down=int(data["down"]),
+                maintenance=int(data["maint"]),
+                covered_seconds=float(data["cov_s"]),
+                downtime_seconds=float(data["down_s"]),
+                latency_count=int(data["lat_n"]),
+                latency_sum=float(data["lat_sum"]),
+                latency_min=None if latency_min is None else float(latency_min),
+                latency_max=None if latency_max is None else float(latency_max),
+                histogram=tuple((int(bucket), int(count)) for bucket, count in data["h"]),
+                first_time=text_to_epoch(data["first"]),
+                last_time=text_to_epoch(data["last"]),
+                last_status=last_status,
+                hold_until=text_to_epoch(data["hold"]),
+            )
+        except KeyError as missing:
+            raise ValueError(f"missing field {missing}") from None
+        except (TypeError, AttributeError):
+            raise ValueError("a field has the wrong type") from None
+
+
+def _string(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError
+    return value
+
+
+def _median_interval(times: Sequence[float]) -> float | None:
+    if len(times) < 2:
+        return None
+    return statistics.median(b - a for a, b in zip(times, times[1:]))
+
+
+def hold_cap(times: Sequence[float]) -> float:
+    """How long one result of this series may stand for: a few of its usual intervals."""
+    median = _median_interval(times)
+    return DEFAULT_HOLD_SECONDS if median is None else HOLD_CAP_INTERVALS * median
+
+
+def aggregate_series_day(
+    component: str, location: str, day: date, records: Sequence[Record], windows: Windows = ()
+) -> SeriesDay:
+    """One series' records of one UTC day (sorted by time, non-empty) to its aggregate."""
+    end = day_start(day) + DAY_SECONDS
+    times = [record.time for record in records]
+    cap = hold_cap(times)
+    following = times[1:]
+    following.append(math.inf)
+    # Hot: list comprehensions and C built-ins rather than one loop doing everything.
+    held = [min(next_time, time + cap, end) - time for time, next_time in zip(times, following)]
+    if windows:
+        # A result in maintenance still ends the hold of the one before it, so holds are
+        # computed over every result first, and the maintenance ones dropped after.
+        counted = [not in_windows(windows, time) for time in times]
+        maintenance = counted.count(False)
+        records = [record for record, keep in zip(records, counted) if keep]
+        held = [hold for hold, keep in zip(held, counted) if keep]
+    else:
+        maintenance = 0
+    statuses = [record.status for record in records]
+    latencies = [r.latency_ms for r in records if r.latency_ms is not None and r.status != DOWN]
+    log, ceil, scale = math.log, math.ceil, _BUCKETS_PER_E  # latency_bucket, inlined
+    buckets = Counter([ceil(log(x if x > _SMALLEST_LATENCY else _SMALLEST_LATENCY) * scale) for x in latencies])
+    last = records[-1] if records else None
+    up, degraded, down = statuses.count("up"), statuses.count("degraded"), statuses.count(DOWN)
+    return SeriesDay(
+        component=component,
+        location=location,
+        day=day,
+        checks=len(statuses),
+        up=up,
+        degraded=degraded,
+        down=down,
+        maintenance=maintenance,
+        # Rounded once, here, so an aggregate read back from a daily file equals a fresh one.
+        covered_seconds=round(math.fsum(held), 3),
+        downtime_seconds=round(math.fsum(h for h, status in zip(held, statuses) if status == DOWN), 3),
+        latency_count=len(latencies),
+        latency_sum=round(math.fsum(latencies), 3),
+        latency_min=min(latencies, default=None),
+        latency_max=max(latencies, default=None),
+        histogram=tuple(sorted(buckets.items())),
+        first_time=round(times[0], 3),
+        last_time=round(times[-1], 3),
+        last_status=last.status if last is not None and last.time == times[-1] else MAINTENANCE,
+        hold_until=round(times[-1] + cap, 3),
+    )
+
+
+def aggregate_day(records: Iterable[Record], day: date, maintenance: Mapping[str, Windows] | None = None) -> list[SeriesDay]:
+    """Aggregates of every series in one day's records (as `codec.parse_raw` returns them).
+
+    This is the per-shard step a cache can key on the shard file (plus the maintenance windows
+    that touch that day).
+    """
+    maintenance = maintenance or {}
+    series: dict[tuple[str, str], list[Record]] = {}
+    for record in records:
+        series.setdefault((record.component, record.location), []).append(record)
+    aggregates = []
+    for (component, location), rows in sorted(series.items()):
+        rows.sort(key=_TIME)  # parse_raw's order already; then this costs one pass
+        aggregates.append(aggregate_series_day(component, location, day, rows, maintenance.get(component, ())))
+    return aggregates
+
+
+def parse_daily(data: bytes, source: str, problems: list | None = None) -> dict[tuple[str, str, date], SeriesDay]:
+    """Aggregates of one daily file: `parse_daily_lines` with problems appended to a plain list."""
+    sink = ProblemSink(source, problems)
+    aggregates = parse_daily_lines(data, sink)
+    sink.close()
+    return aggregates
+
+
+def parse_daily_lines(data: bytes, sink: ProblemSink) -> dict[tuple[str, str, date], SeriesDay]:
+    """Aggregates of one daily file by (component, location, day).
+
+    Identical lines (a union merge of two branches that compacted the same day) collapse
+    silently. Different lines for the same key can only come from compacting different raw
+    data; the one with more checks wins, whatever the line order, and a warning says so.
+    """
+    lines, tail = split_lines(data)
+    if tail.strip():
+        lines.append(tail)
+    kept: dict[tuple[str, str, date], tuple[SeriesDay, bytes, int]] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = loads(line)
+            if type(value) is not dict:
+                raise ValueError("expected a JSON object")
+            aggregate = SeriesDay.from_json(value)
+        except ValueError as error:
+            where = "incomplete last line (no newline); " if line is tail else ""
+            sink.skip(number, f"{where}{error}; line skipped")
+            continue
+        earlier = kept.get(aggregate.key)
+        if earlier is None:
+            kept[aggregate.key] = (aggregate, line, number)
+        elif earlier[1] != line:
+            winner = max(earlier, (aggregate, line, number), key=lambda e: (e[0].checks + e[0].maintenance, e[1]))
+            kept[aggregate.key] = winner
+            sink.warn(
+                number,
+                f"two different aggregates for {aggregate.component!r} from {aggregate.location!r} on "
+                f"{aggregate.day} (lines {earlier[2]} and {number}); kept line {winner[2]}",
+            )
+    return {key: entry[0] for key, entry in kept.items()}
+
+
+def encode_daily(aggregates: Iterable[SeriesDay]) -> bytes:
+    return b"".join(a.to_line() for a in sorted(aggregates, key=lambda a: (a.day, a.component, a.location)))

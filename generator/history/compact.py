@@ -1,0 +1,151 @@
+"""Retention: raw shards older than `raw_days` become daily aggregates, then go away."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from generator.history.aggregate import Windows, aggregate_day, encode_daily, parse_daily_lines, windows_by_component
+from generator.history.codec import ProblemSink, gc_paused, parse_raw_lines
+from generator.history.store import RAW_DIR, daily_path, ensure_gitattributes, lock_shard, raw_shards, write_atomically
+from generator.problems import Problem
+
+
+@dataclass(frozen=True)
+class CompactReport:
+    days: tuple[date, ...]  # days whose raw results are now aggregates
+    removed: tuple[Path, ...]  # raw shards deleted
+    written: tuple[Path, ...]  # daily files created or changed
+    skipped: tuple[Path, ...]  # raw shards kept because some line could not be read
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.removed or self.written)
+
+    def __str__(self) -> str:
+        if not self.changed and not self.skipped:
+            return "nothing to compact"
+        text = f"compacted {len(self.days)} day(s): {len(self.removed)} raw file(s) removed, {len(self.written)} daily file(s) written"
+        if self.days:
+            text += f" ({self.days[0]} to {self.days[-1]})"
+        if self.skipped:
+            text += f"; {len(self.skipped)} raw file(s) kept because of problems"
+        return text
+
+
+def compact(
+    history_dir: Path,
+    *,
+    raw_days: int = 90,
+    now: datetime,
+    maintenance: Mapping[str, Iterable[tuple[datetime, datetime]]] | None = None,
+    problems: list | None = None,
+) -> CompactReport:
+    """Roll raw shards of days before `today - raw_days` (UTC) into `daily/YYYY-MM.jsonl`.
+
+    Idempotent, and safe to interrupt: a daily file is replaced atomically before the shards
+    it summarises are removed, and a shard still present next time is simply aggregated again
+    to the same lines. A shard with an unreadable line is left alone (and reported) rather
+    than dropping the line for good, and so is a month whose daily file has one; fix or
+    delete the line and the next run compacts it. Conflicting copies of one result or one
+    aggregate are not unreadable: the same copy wins as when reading, and the other goes.
+    Maintenance windows are applied now, for good: compacted days keep the figures they had.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if raw_days < 1:
+        raise ValueError("raw_days must be at least 1: the rolling 24 hours and latency chart need raw results")
+    history_dir = Path(history_dir)
+    cutoff = now.astimezone(timezone.utc).date() - timedelta(days=raw_days)
+    windows = windows_by_component(maintenance)
+    by_month: dict[tuple[int, int], list[tuple[date, Path]]] = {}
+    for day, path in raw_shards(history_dir).items():
+        if day < cutoff:
+            by_month.setdefault((day.year, day.month), []).append((day, path))
+
+    reports = []
+    if by_month:
+        ensure_gitattributes(history_dir)
+    with gc_paused():
+        for (year, month), shards in sorted(by_month.items()):
+            reports.append(_compact_month(daily_path(history_dir, year, month), shards, windows, problems))
+    removed = tuple(path for report in reports for path in report.removed)
+    _remove_empty_dirs(history_dir / RAW_DIR, removed)
+    return CompactReport(
+        days=tuple(day for report in reports for day in report.days),
+        removed=removed,
+        written=tuple(path for report in reports for path in report.written),
+        skipped=tuple(path for report in reports for path in report.skipped),
+    )
+
+
+def _compact_month(
+    target: Path, shards: list[tuple[date, Path]], windows: Mapping[str, Windows], problems: list | None
+) -> CompactReport:
+    existing = _content(target)
+    sink = ProblemSink(str(target), problems)
+    aggregates = parse_daily_lines(existing or b"", sink)
+    sink.close()
+    if sink.skipped_lines:
+        # Rewriting the month would drop lines someone may still want to repair.
+        _explain_kept(problems, target, "its month's daily file has unreadable lines")
+        return CompactReport((), (), (), tuple(path for _, path in shards))
+    skipped: list[Path] = []
+    locks: list[tuple[int, Path, date]] = []
+    try:
+        for day, path in shards:
+            # Held until the shard is gone, so a late appender cannot slip a line in between.
+            descriptor = lock_shard(path)
+            sink = ProblemSink(str(path), problems)
+            records = parse_raw_lines(_read(descriptor), sink, day=day)
+            sink.close()
+            if sink.skipped_lines:
+                os.close(descriptor)
+                skipped.append(path)
+                _explain_kept(problems, path, "of the problems above; fix or delete those lines")
+                continue
+            locks.append((descriptor, path, day))
+            for aggregate in aggregate_day(records, day, windows):
+                aggregates[aggregate.key] = aggregate  # raw is the truth for its series and day
+        data = encode_daily(aggregates.values())
+        written = ()
+        if existing != data:
+            write_atomically(target, data)
+            written = (target,)
+        for _, path, _ in locks:
+            path.unlink()
+    finally:
+        for descriptor, _, _ in locks:
+            os.close(descriptor)
+    return CompactReport(tuple(day for _, _, day in locks), tuple(path for _, path, _ in locks), written, tuple(skipped))
+
+
+def _read(descriptor: int) -> bytes:
+    chunks = []
+    while chunk := os.read(descriptor, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _content(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _explain_kept(problems: list | None, path: Path, why: str) -> None:
+    if problems is not None:
+        problems.append(Problem(str(path), None, None, f"not compacted because {why}", "warning"))
+
+
+def _remove_empty_dirs(root: Path, removed: tuple[Path, ...]) -> None:
+    for directory in sorted({p.parent for p in removed} | {p.parent.parent for p in removed}, reverse=True):
+        if directory != root and root in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:
+                pass  # not empty

@@ -1,0 +1,227 @@
+"""Files of the history directory: where shards live, appending to them safely, reading them back."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import tempfile
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Collection, Iterable
+
+from generator.checks.result import CheckResult
+from generator.history.aggregate import SeriesDay, parse_daily
+from generator.history.codec import Record, encode_result, for_storage, parse_raw
+
+RAW_DIR = "raw"
+DAILY_DIR = "daily"
+GITATTRIBUTES = ".gitattributes"
+UNION_RULE = "*.jsonl merge=union"
+_GITATTRIBUTES_TEXT = (
+    "# Written by Heliograph. History files are sets of lines, so when two runners' branches\n"
+    "# both append, git keeps both sides' lines instead of reporting a conflict; readers sort\n"
+    "# and de-duplicate.\n" + UNION_RULE + "\n"
+)
+_RAW_NAME = re.compile(r"(\d{4})/(\d{2})/(\d{2})\.jsonl\Z")
+_DAILY_NAME = re.compile(r"(\d{4})-(\d{2})\.jsonl\Z")
+
+
+def raw_shard_path(history_dir: Path, day: date) -> Path:
+    return Path(history_dir) / RAW_DIR / f"{day.year:04d}" / f"{day.month:02d}" / f"{day.day:02d}.jsonl"
+
+
+def daily_path(history_dir: Path, year: int, month: int) -> Path:
+    return Path(history_dir) / DAILY_DIR / f"{year:04d}-{month:02d}.jsonl"
+
+
+def raw_shards(history_dir: Path) -> dict[date, Path]:
+    """Every raw shard by day; files that do not look like shards are not ours to read."""
+    root = Path(history_dir) / RAW_DIR
+    shards = {}
+    for path in root.glob("*/*/*.jsonl"):
+        match = _RAW_NAME.search(path.relative_to(root).as_posix())
+        if match:
+            try:
+                shards[date(*map(int, match.groups()))] = path
+            except ValueError:
+                continue
+    return dict(sorted(shards.items()))
+
+
+def daily_files(history_dir: Path) -> dict[tuple[int, int], Path]:
+    shards = {}
+    for path in (Path(history_dir) / DAILY_DIR).glob("*.jsonl"):
+        match = _DAILY_NAME.fullmatch(path.name)
+        if match:
+            shards[(int(match[1]), int(match[2]))] = path
+    return dict(sorted(shards.items()))
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def ensure_gitattributes(history_dir: Path) -> Path:
+    """Make `<history_dir>/.gitattributes` carry the union-merge rule, keeping anything else in it."""
+    path = Path(history_dir) / GITATTRIBUTES
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    if any(line.split() == UNION_RULE.split() for line in text.splitlines()):
+        return path
+    if text and not text.endswith("\n"):
+        text += "\n"
+    write_atomically(path, (text + _GITATTRIBUTES_TEXT).encode("utf-8"))
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never half of one, even if we are killed mid-way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def append_results(history_dir: Path, results: Iterable[CheckResult]) -> list[Path]:
+    """Append results to their days' raw shards; returns the shards written, oldest first.
+
+    Nothing already written is rewritten. Each shard gets one write() of the whole batch under
+    an exclusive flock on an O_APPEND descriptor, so concurrent appenders on one machine
+    interleave whole batches and lose nothing.
+    """
+    history_dir = Path(history_dir)
+    batches: dict[date, list[tuple[tuple, bytes]]] = defaultdict(list)
+    for result in results:
+        stored = for_storage(result)
+        # Sorted within a batch so that a run's diff reads in time order whatever the check order.
+        batches[stored.time.date()].append(((stored.time, stored.component, stored.location), encode_result(stored)))
+    if not batches:
+        return []
+    ensure_gitattributes(history_dir)
+    written = []
+    for day in sorted(batches):
+        path = raw_shard_path(history_dir, day)
+        _append_locked(path, b"".join(line for _, line in sorted(batches[day], key=lambda entry: entry[0])))
+        written.append(path)
+    return written
+
+
+def _append_locked(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            # Compaction may have removed this shard while we waited for the lock; writing to
+            # the unlinked file would lose the batch, so start again with the path as it is now.
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                continue
+            if not os.path.samestat(os.fstat(descriptor), current):
+                continue
+            size = current.st_size
+            if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                # A writer died mid-line: end that line so ours stays whole; readers report it.
+                payload = b"\n" + payload
+            _write_all(descriptor, payload)
+            return
+        finally:
+            os.close(descriptor)  # also releases the lock
+
+
+def _write_all(descriptor: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        try:
+            written = os.write(descriptor, view)
+        except InterruptedError:
+            continue
+        except OSError as error:  # pragma: no cover - disk full and friends
+            if error.errno == errno.EINTR:
+                continue
+            raise
+        view = view[written:]
+
+
+def lock_shard(path: Path) -> int:
+    """An open descriptor holding the shard's exclusive lock (blocks appenders); close it to unlock."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_raw_shard(path: Path, day: date, problems: list | None = None) -> list[Record]:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    return parse_raw(data, str(path), problems, day=day)
+
+
+def read_daily_file(path: Path, problems: list | None = None) -> dict[tuple[str, str, date], SeriesDay]:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return {}
+    return parse_daily(data, str(path), problems)
+
+
+def read_results(
+    history_dir: Path,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    components: Collection[str] | None = None,
+    problems: list | None = None,
+) -> list[CheckResult]:
+    """Raw results with since <= time < until, sorted by (time, component, location), each once.
+
+    Days already compacted have no individual results left; see `summarize` for those.
+    """
+    for bound in (since, until):
+        if bound is not None and bound.tzinfo is None:
+            raise ValueError("since and until must be timezone-aware")
+    first = since.astimezone(timezone.utc).date() if since else date.min
+    last = until.astimezone(timezone.utc).date() if until else date.max
+    low = since.timestamp() if since else float("-inf")
+    high = until.timestamp() if until else float("inf")
+    wanted = None if components is None else set(components)
+    results = []
+    for day, path in raw_shards(history_dir).items():
+        if not first <= day <= last:
+            continue
+        for record in read_raw_shard(path, day, problems):
+            if low <= record.time < high and (wanted is None or record.component in wanted):
+                results.append(record.to_result())
+    return results
+
+
+def validate(history_dir: Path, problems: list) -> None:
+    """Read every raw and daily file, reporting each unreadable line into `problems`."""
+    for day, path in sorted(raw_shards(history_dir).items()):
+        read_raw_shard(path, day, problems)
+    for _, path in sorted(daily_files(history_dir).items()):
+        read_daily_file(path, problems)
