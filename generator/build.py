@@ -66,7 +66,8 @@ def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) 
     histories = history.summarize(site.history_dir, checked, now=now, days=site.display.uptime_days,
                                   mode=site.display.uptime_mode, maintenance=windows, problems=problems)
     # A corrupt history line is skipped and reported; only validate and --strict fail on it.
-    return histories, [replace(p, severity="warning") for p in problems]
+    from .validate import relative_file
+    return histories, [replace(p, severity="warning", file=relative_file(p.file, site.root)) for p in problems]
 
 
 def maintenance_windows(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime) -> dict[str, list]:
@@ -88,6 +89,8 @@ def render_site(inputs: BuildInputs) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     files.update(render_pages(env, inputs))
     files.update(_static_assets(inputs.site))
+    from .outputs import render_outputs  # badges, feeds, APIs, widget: what other sites and tools read
+    files.update(render_outputs(env, inputs))
     return files
 
 

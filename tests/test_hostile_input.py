@@ -1,5 +1,6 @@
 """Hostile text in every user-written field never becomes active markup in build/."""
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -57,6 +58,24 @@ postmortem: |
 
 ACTIVE_TAGS = {"script", "iframe", "object", "embed", "form", "input", "style", "math", "base", "meta-refresh"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background"}
+# The one page allowed a script and a style: the iframe widget, and only with the theme's own files.
+THEME = Path(__file__).resolve().parent.parent / "templates"
+EMBED_PAGE = "embed/index.html"
+EMBED_KNOWN = {"script": (THEME / "embed/frame.js").read_text(), "style": (THEME / "embed/embed.css").read_text()}
+
+
+def allowed_active(where: str, element, tag: str) -> bool:
+    """schema.org data (inert JSON that cannot close its element) anywhere; the embed's known script and style."""
+    text = element.text or ""
+    if element.get("src") is not None:
+        return False
+    if tag == "script" and (element.get("type") or "").lower() == "application/ld+json":
+        try:
+            json.loads(text)
+        except ValueError:
+            return False
+        return "<" not in text
+    return where == EMBED_PAGE and tag in EMBED_KNOWN and text == EMBED_KNOWN[tag]
 
 
 def active_markup(build_dir: Path) -> list[str]:
@@ -68,7 +87,7 @@ def active_markup(build_dir: Path) -> list[str]:
             if not isinstance(element.tag, str):
                 continue
             tag = element.tag.lower()
-            if tag in ACTIVE_TAGS:
+            if tag in ACTIVE_TAGS and not allowed_active(where.as_posix(), element, tag):
                 found.append(f"{where}: <{tag}>")
             if tag == "meta" and (element.get("http-equiv") or "").lower() == "refresh":
                 found.append(f"{where}: meta refresh")
@@ -95,6 +114,11 @@ def test_hostile_text_never_becomes_active_markup(tmp_path):
     assert "<script>alert('x')</script>" in index.xpath("//title")[0].text_content()
     incident = lxml.html.fromstring((output / "incidents/2026-11-20-hostile/index.html").read_bytes())
     assert "<script>alert('x')</script>" in incident.xpath("//h1")[0].text_content()
+    # schema.org data carries the text too, escaped so that it cannot end its script element.
+    data = json.loads(incident.xpath("//script[@type='application/ld+json']")[0].text)
+    assert "<script>alert('x')</script>" in data["headline"]
+    embed = lxml.html.fromstring((output / EMBED_PAGE).read_bytes())
+    assert "<script>alert('x')</script>" in embed.xpath("//title")[0].text_content()
     for other in ("robots.txt", "sitemap.xml"):
         assert "<script" not in (output / other).read_text()
 
@@ -103,3 +127,18 @@ def test_detector_catches_active_markup(tmp_path):
     """The check above must be able to fail."""
     (tmp_path / "index.html").write_text('<p><a href=" JavaScript:x">a</a><img src=x onerror=y><script></script></p>')
     assert len(active_markup(tmp_path)) == 3
+
+
+def test_detector_allows_only_inert_data_and_the_known_embed_script(tmp_path):
+    known_script, known_style = EMBED_KNOWN["script"], EMBED_KNOWN["style"]
+    (tmp_path / "embed").mkdir()
+    (tmp_path / EMBED_PAGE).write_text(f"<head><style>{known_style}</style></head><body><script>{known_script}</script>"
+                                       '<script type="application/ld+json">{"a": "\\u003c/script\\u003e"}</script></body>')
+    assert active_markup(tmp_path) == []
+    (tmp_path / "index.html").write_text(  # the same script elsewhere, a changed one, JSON that breaks out
+        f"<script>{known_script}</script>"
+        f"<script>{known_script} alert(1)</script>"
+        '<script type="application/ld+json">{"a": "</script><script>alert(1)//"}</script>'
+        '<script type="application/ld+json">alert(1)</script>'
+        '<script type="application/ld+json" src="https://evil.example/x.js"></script>')
+    assert len([f for f in active_markup(tmp_path) if f.startswith("index.html")]) >= 5

@@ -135,6 +135,8 @@ def test_custom_domain_files(built):
 
 def test_no_javascript_on_pages(built):
     for html_file in built.rglob("*.html"):
+        if html_file.relative_to(built).as_posix() == "embed/index.html":
+            continue  # the iframe widget's one known script; test_hostile_input pins it to the theme's file
         assert not page(built, str(html_file.relative_to(built))).xpath("//script[not(@type='application/ld+json')]")
 
 

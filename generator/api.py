@@ -1,0 +1,158 @@
+"""Heliograph's own machine-readable files: api/status.json (everything the page says, with our
+component ids and uptime) and api/history.csv (daily uptime, for spreadsheets and notebooks).
+
+api/openapi.json describes both (see openapi.py); the widget (embed/status.js) reads status.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from .incidents import Incident
+from .readings import UPTIME_WINDOWS, response_time_ms, uptime
+from .status import COMPONENT_STATUS_LABELS, ComponentState, incident_effects
+from .statuspage import dump_json, status_changed_at
+from .text import plain
+from .urls import absolute, component_url, incident_url, iso_ms
+
+if TYPE_CHECKING:
+    from .build import BuildInputs
+
+STATUS_JSON_VERSION = 1
+CSV_COLUMNS = ("date", "component_id", "component_name", "uptime_percent", "checks", "up", "degraded", "down",
+               "maintenance_checks", "downtime_seconds", "latency_p50_ms", "latency_p95_ms", "latency_max_ms")
+
+
+def render_api(inputs: BuildInputs) -> dict[str, bytes]:
+    return {
+        "api/status.json": dump_json(status_document(inputs)),
+        "api/history.csv": history_csv(inputs),
+    }
+
+
+def status_document(inputs: BuildInputs) -> dict[str, Any]:
+    site, status, now = inputs.site.info, inputs.status, inputs.now
+    return {
+        "version": STATUS_JSON_VERSION,
+        "generated_at": iso_ms(now),
+        "page": {
+            "name": site.title,
+            "url": site.base_url,
+            "description": site.description or None,
+            "time_zone": site.timezone,
+            "language": site.language,
+        },
+        "status": {"indicator": status.indicator, "description": status.description},
+        "components": [_component(inputs, state) for state in status.components],
+        "groups": [{"id": g.id, "name": g.name, "status": g.status,
+                    "components": [m.component.id for m in g.members]} for g in status.groups],
+        "incidents": [_incident(inputs, i) for i in status.open_incidents],
+        "maintenance": {
+            "active": [_incident(inputs, i) for i in status.active_maintenance],
+            "upcoming": [_incident(inputs, i) for i in status.upcoming_maintenance],
+        },
+        "links": {
+            "page": site.base_url,
+            "history": absolute(site, "history/"),
+            "statuspage_summary": absolute(site, "api/v2/summary.json"),
+            "openapi": absolute(site, "api/openapi.json"),
+            "history_csv": absolute(site, "api/history.csv"),
+            "feed_atom": absolute(site, "feed.atom"),
+            "feed_rss": absolute(site, "feed.rss"),
+            "feed_json": absolute(site, "feed.json"),
+            "maintenance_calendar": absolute(site, "maintenance.ics"),
+        },
+    }
+
+
+def _component(inputs: BuildInputs, state: ComponentState) -> dict[str, Any]:
+    component = state.component
+    history = inputs.histories.get(component.id)
+    latest = history.latest if history is not None else None
+    return {
+        "id": component.id,
+        "name": component.name,
+        "description": component.description or None,
+        "group": component.group,
+        "url": component_url(inputs.site.info, component.id),
+        "status": state.status,
+        "status_label": COMPONENT_STATUS_LABELS[state.status],
+        "monitored": not component.is_manual,
+        "last_checked": iso_ms(state.last_checked),
+        "stale": state.stale,
+        "latest_check": None if latest is None else {
+            "status": latest.status,
+            "time": iso_ms(latest.time),
+            "latency_ms": latest.latency_ms,
+        },
+        "uptime": {window: _fraction(uptime(history, window)) for window in UPTIME_WINDOWS},
+        "response_time_ms": response_time_ms(history, inputs.now),
+        "open_incidents": list(state.open_incidents),
+    }
+
+
+def _incident(inputs: BuildInputs, incident: Incident) -> dict[str, Any]:
+    latest = incident.latest
+    effects = incident_effects(incident, inputs.site.component_ids)
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "url": incident_url(inputs.site.info, incident.id),
+        "kind": incident.kind,
+        "status": incident.status_at(inputs.now),
+        "impact": incident.impact,
+        "started_at": iso_ms(incident.started_at),
+        "updated_at": iso_ms(status_changed_at(incident, inputs.now)),
+        "scheduled_for": iso_ms(incident.scheduled_for),
+        "scheduled_until": iso_ms(incident.scheduled_until),
+        "components": [{"id": cid, "effect": "under_maintenance" if incident.is_maintenance else effect}
+                       for cid, effect in effects.items()],
+        "latest_update": {
+            "time": iso_ms(latest.time),
+            "status": latest.status,
+            "text": plain(latest.body_markdown),
+            "html": latest.body_html,
+        },
+    }
+
+
+def _fraction(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def history_csv(inputs: BuildInputs) -> bytes:
+    """One row per monitored component per day, oldest day first; empty cells where there is no data."""
+    rows = []
+    for component in inputs.site.components:
+        history = inputs.histories.get(component.id)
+        for day in history.days if history is not None else ():
+            rows.append((day.day, component.position, [
+                day.day.isoformat(), component.id, _spreadsheet_safe(component.name),
+                _truncated_percent(day.uptime), day.checks, day.up, day.degraded, day.down,
+                getattr(day, "maintenance", 0), _number(day.downtime_seconds), _number(day.latency_p50),
+                _number(day.latency_p95), _number(day.latency_max),
+            ]))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1])))
+    return out.getvalue().encode("utf-8")
+
+
+def _truncated_percent(value: float | None) -> str:
+    """Truncated, not rounded: 99.9996% must not read as 100.000%."""
+    if value is None:
+        return ""
+    thousandths = int(value * 100_000 + 1e-6)  # only float noise is added back
+    return f"{thousandths / 1000:.3f}"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A cell starting with = + - @ is a formula to spreadsheets; a leading quote keeps it text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

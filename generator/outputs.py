@@ -1,0 +1,32 @@
+"""Everything read outside the page itself: badges, feeds, the calendar, the APIs, llms.txt, the
+embeddable widget and the _headers that let other origins read them. One module per family;
+each is a pure function of the build inputs returning {relative path: bytes}.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from .api import render_api
+from .badges import render_badges
+from .embed import render_embed
+from .feeds import render_feeds
+from .headers import render_headers
+from .ics import render_calendar
+from .llms import render_llms
+from .openapi import render_openapi
+from .statuspage import render_statuspage
+
+if TYPE_CHECKING:
+    from .build import BuildInputs
+
+
+def render_outputs(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for family in (render_statuspage, render_api, render_openapi, render_badges, render_feeds, render_calendar,
+                   render_llms, render_headers):
+        files.update(family(inputs))
+    files.update(render_embed(env, inputs))
+    return files

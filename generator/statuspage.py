@@ -1,0 +1,282 @@
+"""The Statuspage public API v2 as static files under api/v2/, for the clients that already read it.
+
+Exporters, chat bots and aggregators fail on a missing key or an unknown enum value, so every
+object carries the full field set (null where empty) and only the values that API defines.
+See /work/shared/reference/formats.md, "Statuspage public API v2".
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .incidents import Incident, Update
+from .status import ComponentState, GroupState, affected_ids, incident_effects
+from .text import plain
+from .urls import incident_url, iso_ms
+
+if TYPE_CHECKING:
+    from .build import BuildInputs
+
+LIST_LIMIT = 50  # what Statuspage's incidents.json and scheduled-maintenances.json hold
+UNRESOLVED = ("investigating", "identified", "monitoring")
+UPCOMING = ("scheduled",)
+ACTIVE = ("in_progress", "verifying")
+ID_LENGTH = 12
+
+
+def stable_id(base_url: str, kind: str, key: str) -> str:
+    """A short lowercase alphanumeric id (base32 of a hash) that stays the same for the same object.
+
+    The page's base URL is part of it so two pages' objects never share an id in an aggregator.
+    """
+    digest = hashlib.sha256(f"{base_url}\x00{kind}\x00{key}".encode()).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:ID_LENGTH]
+
+
+@dataclass(frozen=True)
+class StatuspageDocuments:
+    page: dict[str, Any]
+    status: dict[str, str]
+    components: list[dict[str, Any]]
+    incidents: list[dict[str, Any]]  # newest first, maintenance excluded
+    maintenances: list[dict[str, Any]]  # most recent scheduled window first
+
+
+def render_statuspage(inputs: BuildInputs) -> dict[str, bytes]:
+    docs = statuspage_documents(inputs)
+    page, status = docs.page, docs.status
+    unresolved = [i for i in docs.incidents if i["status"] in UNRESOLVED]
+    soonest_first = sorted(docs.maintenances, key=lambda m: m["scheduled_for"] or "")
+    upcoming = [m for m in soonest_first if m["status"] in UPCOMING]
+    active = [m for m in soonest_first if m["status"] in ACTIVE]
+    bodies: dict[str, dict[str, Any]] = {
+        "summary.json": {"page": page, "components": docs.components, "incidents": unresolved,
+                         "scheduled_maintenances": active + upcoming, "status": status},
+        "status.json": {"page": page, "status": status},
+        "components.json": {"page": page, "components": docs.components},
+        "incidents.json": {"page": page, "incidents": docs.incidents[:LIST_LIMIT]},
+        "incidents/unresolved.json": {"page": page, "incidents": unresolved},
+        "scheduled-maintenances.json": {"page": page, "scheduled_maintenances": docs.maintenances[:LIST_LIMIT]},
+        "scheduled-maintenances/upcoming.json": {"page": page, "scheduled_maintenances": upcoming},
+        "scheduled-maintenances/active.json": {"page": page, "scheduled_maintenances": active},
+    }
+    return {f"api/v2/{name}": dump_json(body) for name, body in bodies.items()}
+
+
+def dump_json(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def statuspage_documents(inputs: BuildInputs) -> StatuspageDocuments:
+    builder = _Builder(inputs)
+    incidents = inputs.incidents.incidents
+    return StatuspageDocuments(
+        page=builder.page,
+        status={"indicator": inputs.status.indicator, "description": inputs.status.description},
+        components=builder.components,
+        incidents=[builder.incident(i) for i in incidents if not i.is_maintenance],
+        maintenances=sorted((builder.incident(i) for i in incidents if i.is_maintenance and i.scheduled_for),
+                            key=lambda m: m["scheduled_for"], reverse=True),
+    )
+
+
+class _Builder:
+    """Turns the status model into Statuspage objects; ids and component objects are shared."""
+
+    def __init__(self, inputs: BuildInputs):
+        self.inputs = inputs
+        self.site = inputs.site.info
+        self.now = inputs.now
+        self.all_ids = inputs.site.component_ids
+        self.page_id = self.id("page", self.site.base_url)
+        self.epoch = _first_known_moment(inputs)
+        self.page = {
+            "id": self.page_id,
+            "name": self.site.title,
+            "url": self.site.base_url,
+            "time_zone": "Etc/UTC" if self.site.timezone == "UTC" else self.site.timezone,
+            "updated_at": iso_ms(self.now),
+        }
+        self.by_component: dict[str, dict[str, Any]] = {}
+        self.components = self._components()
+
+    def id(self, kind: str, key: str) -> str:
+        return stable_id(self.site.base_url, kind, key)
+
+    def component_id(self, component_id: str) -> str:
+        return self.id("component", component_id)
+
+    # --- components ----------------------------------------------------------------------
+
+    def _components(self) -> list[dict[str, Any]]:
+        objects: list[dict[str, Any]] = []
+        for item in self.inputs.status.layout:
+            if isinstance(item, GroupState):
+                group_id = self.id("group", item.id)
+                members = [self._component(m, group_id=group_id) for m in item.members]
+                group = self._group(item, group_id, [m["id"] for m in members])
+                objects.extend([group, *members])
+            else:
+                objects.append(self._component(item, group_id=None))
+        for position, obj in enumerate(objects, start=1):
+            obj["position"] = position
+        return objects
+
+    def _component(self, state: ComponentState, *, group_id: str | None) -> dict[str, Any]:
+        component = state.component
+        history = self.inputs.histories.get(component.id)
+        obj = {
+            "id": self.component_id(component.id),
+            "name": component.name,
+            "status": state.status,
+            "created_at": iso_ms(self.epoch),
+            "updated_at": iso_ms(self._component_changed_at(component.id)),
+            "position": 0,  # numbered in page order once all are known
+            "description": component.description or None,
+            "showcase": component.show_uptime and not component.is_manual,
+            "start_date": _first_day_with_data(history),
+            "group_id": group_id,
+            "page_id": self.page_id,
+            "group": False,
+            "only_show_if_degraded": False,
+        }
+        self.by_component[component.id] = obj
+        return obj
+
+    def _group(self, group: GroupState, group_id: str, member_ids: list[str]) -> dict[str, Any]:
+        changed = max((self._component_changed_at(m.component.id) for m in group.members), default=self.epoch)
+        return {
+            "id": group_id,
+            "name": group.name,
+            "status": group.status,
+            "created_at": iso_ms(self.epoch),
+            "updated_at": iso_ms(changed),
+            "position": 0,
+            "description": None,
+            "showcase": False,
+            "start_date": None,
+            "group_id": None,
+            "page_id": self.page_id,
+            "group": True,
+            "only_show_if_degraded": False,
+            "components": member_ids,
+        }
+
+    def _component_changed_at(self, component_id: str) -> datetime:
+        """The last moment an incident or maintenance could have changed this component's status."""
+        moments = [moment for incident in self.inputs.incidents.incidents
+                   if component_id in affected_ids(incident, self.all_ids)
+                   for moment in status_moments(incident) if moment <= self.now]
+        return max([self.epoch, *moments])
+
+    # --- incidents and maintenance -------------------------------------------------------
+
+    def incident(self, incident: Incident) -> dict[str, Any]:
+        status = incident.status_at(self.now)
+        if status == "resolved" and (incident.postmortem_html or incident.postmortem_url):
+            status = "postmortem"
+        incident_id = self.id("incident", incident.id)
+        obj: dict[str, Any] = {
+            "id": incident_id,
+            "name": incident.title,
+            "status": status,
+            "created_at": iso_ms(incident.created_at),
+            "updated_at": iso_ms(status_changed_at(incident, self.now)),
+            "monitoring_at": iso_ms(incident.monitoring_at),
+            "resolved_at": iso_ms(incident.ended_at(self.now)),
+            "impact": "maintenance" if incident.is_maintenance else incident.impact,
+            "shortlink": incident_url(self.site, incident.id),
+            "started_at": iso_ms(incident.scheduled_for if incident.is_maintenance else incident.started_at),
+            "page_id": self.page_id,
+            "incident_updates": self._updates(incident, incident_id),
+            "components": [self.by_component[c] for c in affected_ids(incident, self.all_ids) if c in self.by_component],
+        }
+        if incident.is_maintenance:
+            obj["scheduled_for"] = iso_ms(incident.scheduled_for)
+            obj["scheduled_until"] = iso_ms(incident.scheduled_until)
+        return obj
+
+    def _updates(self, incident: Incident, incident_id: str) -> list[dict[str, Any]]:
+        changes = self._status_changes(incident)
+        updates = []
+        for update in incident.updates:  # newest first, as Statuspage lists them
+            when = iso_ms(update.time)
+            updates.append({
+                "id": self.id("incident_update", f"{incident.id}/{when}/{update.status}"),
+                "status": update.status,
+                "body": plain(update.body_markdown),
+                "incident_id": incident_id,
+                "created_at": when,
+                "updated_at": when,
+                "display_at": when,
+                "affected_components": changes.get(update) or None,
+                "deliver_notifications": True,
+                "custom_tweet": None,
+                "tweet_id": None,
+            })
+        return updates
+
+    def _status_changes(self, incident: Incident) -> dict[Update, list[dict[str, str]]]:
+        """Which update moved which component from what to what: the opening update sets the
+        incident's effects, the resolving (or completing) one clears them."""
+        if incident.is_maintenance:
+            effects = {cid: "under_maintenance" for cid in affected_ids(incident, self.all_ids)}
+            opening = next((u for u in reversed(incident.updates) if u.status in ACTIVE), None)
+            closing = next((u for u in reversed(incident.updates) if u.status == "completed"), None)
+        else:
+            effects = {cid: effect for cid, effect in incident_effects(incident, self.all_ids).items() if effect}
+            opening = incident.updates[-1]
+            closing = next((u for u in reversed(incident.updates) if u.status == "resolved"), None)
+
+        def transitions(old: str | None, new: str | None) -> list[dict[str, str]]:
+            return [{"code": self.component_id(cid), "name": self.inputs.site.component(cid).name,
+                     "old_status": old or effect, "new_status": new or effect}
+                    for cid, effect in effects.items() if self.inputs.site.component(cid)]
+
+        changes: dict[Update, list[dict[str, str]]] = {}
+        if opening is not None:
+            changes[opening] = transitions("operational", None)
+        if closing is not None and closing is not opening:
+            changes[closing] = transitions(None, "operational")
+        return changes
+
+
+def status_changed_at(incident: Incident, now: datetime) -> datetime:
+    """The latest update, or the moment a maintenance's schedule moved it on by itself."""
+    moments = [incident.updated_at]
+    if incident.is_maintenance and incident.latest.status == "scheduled":
+        for moment in (incident.scheduled_for, incident.scheduled_until):
+            if moment is not None and moment <= now:
+                moments.append(moment)
+    return max(moments)
+
+
+def status_moments(incident: Incident) -> list[datetime]:
+    """When the incident changed what its components show; announcing a maintenance changes nothing."""
+    if not incident.is_maintenance:
+        return [u.time for u in incident.updates]
+    moments = [u.time for u in incident.updates if u.status != "scheduled"]
+    if incident.latest.status == "scheduled":
+        moments.extend(m for m in (incident.scheduled_for, incident.scheduled_until) if m is not None)
+    return moments
+
+
+def _first_known_moment(inputs: BuildInputs) -> datetime:
+    """A stable creation time for components: nothing records one, so the earliest thing we know of."""
+    moments = [i.created_at for i in inputs.incidents.incidents]
+    for history in inputs.histories.values():
+        first = _first_day_with_data(history)
+        if first:
+            moments.append(datetime.fromisoformat(first + "T00:00:00+00:00"))
+    return min(moments, default=inputs.now)
+
+
+def _first_day_with_data(history: Any) -> str | None:
+    if history is None:
+        return None
+    return next((d.day.isoformat() for d in history.days if d.checks), None)

@@ -1,0 +1,14 @@
+"""Incident prose as plain text, for formats that carry text rather than HTML (JSON, iCalendar,
+Markdown, feed summaries). markup.plain_text returns HTML-escaped text ("a &amp; b") for use
+inside HTML; these formats escape in their own way, so they need the characters themselves.
+"""
+
+from __future__ import annotations
+
+import html
+
+from .markup import plain_text
+
+
+def plain(markdown_text: str) -> str:
+    return html.unescape(plain_text(markdown_text))

@@ -1,0 +1,25 @@
+(function () {
+  "use strict";
+  // Options come from the iframe's URL: ?components=api,web (or all) and ?theme=dark|light.
+  var params = new URLSearchParams(location.search);
+  var box = document.getElementById("hg");
+  var theme = params.get("theme");
+  if (theme === "dark" || theme === "light") box.setAttribute("data-theme", theme);
+  var wanted = (params.get("components") || "").split(",").map(function (id) { return id.trim(); });
+  var list = box.querySelector(".hg-list");
+  var shown = 0;
+  Array.prototype.forEach.call(list.children, function (item) {
+    var show = wanted.indexOf("all") !== -1 || wanted.indexOf(item.getAttribute("data-component")) !== -1;
+    item.hidden = !show;
+    if (show) shown += 1;
+  });
+  list.hidden = shown === 0;
+  // The embedding page may size the iframe to fit: it receives {heliograph: "embed-height", height}.
+  if (window.parent !== window) {
+    var report = function () {
+      window.parent.postMessage({ heliograph: "embed-height", height: document.documentElement.scrollHeight }, "*");
+    };
+    report();
+    window.addEventListener("resize", report);
+  }
+})();

@@ -1,0 +1,107 @@
+/*! Heliograph status widget: <script src="https://status.example.com/embed/status.js" async></script>
+ * Renders the page's status after the script tag, or into each element with a data-heliograph
+ * attribute. Options, on that element or on the script tag: data-components="api,web" (or "all"),
+ * data-theme="dark|light". Reads api/status.json from the site the script itself came from. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.src || !window.fetch || !Element.prototype.attachShadow) return;
+  var root = new URL("../", script.src).href;  // this file is embed/status.js on the status site
+  var CSS = "__HELIOGRAPH_CSS__";
+  var INDICATOR_STATUS = { none: "operational", minor: "degraded_performance", major: "partial_outage",
+                           critical: "major_outage", maintenance: "under_maintenance" };
+
+  function sameSite(value) {
+    try { return !value || new URL(value, location.href).href === root; } catch (e) { return false; }
+  }
+
+  function hosts() {
+    var found = Array.prototype.filter.call(document.querySelectorAll("[data-heliograph]"), function (el) {
+      return !el.hasAttribute("data-heliograph-ready") && sameSite(el.getAttribute("data-heliograph"));
+    });
+    if (found.length) return found;
+    var box = document.createElement("div");
+    if (script.parentNode && script.parentNode !== document.head) {
+      script.parentNode.insertBefore(box, script.nextSibling);
+    } else {
+      document.body.appendChild(box);
+    }
+    return [box];
+  }
+
+  function option(host, name) {
+    return host.getAttribute("data-" + name) || script.getAttribute("data-" + name) || "";
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = String(text);  // data never becomes markup
+    return node;
+  }
+
+  function link(path, className) {
+    var a = el("a", className);
+    a.href = root + path;
+    a.target = "_blank";
+    a.rel = "noopener";
+    return a;
+  }
+
+  function show(host, build) {
+    host.setAttribute("data-heliograph-ready", "");
+    var shadow = host.shadowRoot || host.attachShadow({ mode: "open" });
+    shadow.textContent = "";
+    shadow.appendChild(el("style", "", CSS));
+    var box = el("div", "hg");
+    var theme = option(host, "theme");
+    if (theme === "dark" || theme === "light") box.setAttribute("data-theme", theme);
+    build(box, host);
+    shadow.appendChild(box);
+  }
+
+  function summary(data) {
+    return function (box, host) {
+      var overall = link("", "hg-overall s-" + (INDICATOR_STATUS[data.status.indicator] || "unknown"));
+      overall.appendChild(el("span", "hg-dot"));
+      overall.appendChild(el("span", "hg-desc", data.status.description));
+      overall.appendChild(el("span", "hg-site", data.page.name));
+      box.appendChild(overall);
+      var wanted = option(host, "components").split(",").map(function (id) { return id.trim(); });
+      var chosen = data.components.filter(function (c) {
+        return wanted.indexOf("all") !== -1 || wanted.indexOf(c.id) !== -1;
+      });
+      if (!chosen.length) return;
+      var list = el("ul", "hg-list");
+      chosen.forEach(function (c) {
+        var item = el("li", "s-" + c.status);
+        var a = link("components/" + encodeURIComponent(c.id) + "/");
+        a.appendChild(el("span", "hg-dot"));
+        a.appendChild(el("span", "hg-name", c.name));
+        a.appendChild(el("span", "hg-state", c.status_label));
+        item.appendChild(a);
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+    };
+  }
+
+  function unavailable(box) {
+    var a = link("", "hg-overall");
+    a.appendChild(el("span", "hg-dot"));
+    a.appendChild(el("span", "hg-desc", "Status unavailable: open the status page"));
+    box.appendChild(a);
+  }
+
+  var targets = hosts();
+  fetch(root + "api/status.json", { credentials: "omit" })
+    .then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    })
+    .then(function (data) {
+      targets.forEach(function (host) { show(host, summary(data)); });
+    }, function () {
+      targets.forEach(function (host) { show(host, unavailable); });
+    });
+})();
