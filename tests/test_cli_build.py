@@ -1,0 +1,82 @@
+"""`heliograph build` and its options, in process and as a subprocess."""
+
+from __future__ import annotations
+
+import pytest
+
+from clirun import RUNNERS, invoke
+from pagetools import page, texts
+
+NOW = ["--now", "2026-11-23T12:00:00Z"]
+
+
+@pytest.fixture(params=sorted(RUNNERS))
+def cli(request):
+    return RUNNERS[request.param]
+
+
+def test_build_with_output_base_url_and_now(cli, demo_copy, tmp_path):
+    out = tmp_path / "preview"
+    ran = cli("build", "--output", str(out), "--base-url", "https://you.github.io/status", *NOW, cwd=demo_copy)
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.startswith("Built ") and "written, 0 unchanged, 0 removed)" in ran.stdout
+    assert not (demo_copy / "build").exists()
+    index = page(out, "index.html")
+    assert index.xpath("//link[@rel='canonical']/@href") == ["https://you.github.io/status/"]
+    assert index.xpath("//footer//time/@datetime") == ["2026-11-23T12:00:00Z"]
+    assert texts(index, "//*[contains(@class, 'banner')]//h1") == ["Minor Service Outage"]
+    assert not (out / "CNAME").exists()  # github.io needs none
+    again = cli("build", "--output", str(out), "--base-url", "https://you.github.io/status", *NOW, cwd=demo_copy)
+    assert "0 written" in again.stdout  # unchanged files are not rewritten
+
+
+def test_build_from_a_subdirectory_writes_to_the_site_build(demo_copy):
+    ran = invoke("build", *NOW, cwd=demo_copy / "incidents")
+    assert ran.code == 0, ran.stderr
+    assert (demo_copy / "build/index.html").is_file()
+
+
+def test_bad_options_are_errors(cli, demo_copy):
+    ran = cli("build", "--base-url", "status.example.com", cwd=demo_copy)
+    assert ran.code == 1
+    assert "--base-url: error: 'status.example.com' is not an absolute http(s) URL" in ran.stderr
+    ran = cli("build", "--now", "2026-11-23 12:00", cwd=demo_copy)
+    assert ran.code == 2 and "not a time with a zone" in ran.stderr
+
+
+def test_strict_fails_on_warnings(site_root):
+    (site_root / "incidents/2026-11-20-x.md").write_text(
+        "---\ntitle: x\n---\nA stray line.\n\n## 2026-11-20 14:00 UTC · Resolved\nDone.\n")
+    lenient = invoke("build", *NOW, cwd=site_root)
+    assert lenient.code == 0
+    assert "incidents/2026-11-20-x.md:4:1: warning: text before the first update heading" in lenient.stderr
+    strict = invoke("build", "--strict", "--output", str(site_root / "strict"), *NOW, cwd=site_root)
+    assert strict.code == 1 and "build failed: 1 problem(s)" in strict.stderr
+    assert not (site_root / "strict").exists()
+
+
+def test_a_broken_incident_fails_the_build_and_keeps_the_last_good_one(cli, demo_copy):
+    assert cli("build", *NOW, cwd=demo_copy).code == 0
+    before = (demo_copy / "build/index.html").read_bytes()
+    path = demo_copy / "incidents/2026-11-23-webhook-delays.md"
+    path.write_text(path.read_text().replace("· Identified", "· Identifed"))
+    ran = cli("build", *NOW, cwd=demo_copy)
+    assert ran.code == 1
+    assert ran.stderr.splitlines()[0].startswith(
+        "incidents/2026-11-23-webhook-delays.md:8:27: error: unknown status 'Identifed' (did you mean \"identified\"?)")
+    assert (demo_copy / "build/index.html").read_bytes() == before
+
+
+def test_no_colour_without_a_terminal_or_with_no_color(monkeypatch):
+    import io
+
+    from generator import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert cli._colour_enabled(Terminal()) and not cli._colour_enabled(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not cli._colour_enabled(Terminal())

@@ -1,0 +1,144 @@
+"""`heliograph init`: a new site that builds at once, and never clobbers what is there."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from clirun import invoke, run
+from generator import scaffold
+from generator.render import default_theme_dir
+from pagetools import page, texts
+
+
+def keys_of(value, found=None) -> set[str]:
+    found = set() if found is None else found
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found.add(str(key))
+            keys_of(child, found)
+    elif isinstance(value, list):
+        for child in value:
+            keys_of(child, found)
+    return found
+
+
+def test_init_then_build_in_a_subprocess(tmp_path):
+    ran = run("init", "status", "--title", "Acme: Status", "--base-url", "https://status.acme.example", cwd=tmp_path)
+    assert ran.code == 0, ran.stderr
+    site = tmp_path / "status"
+    assert "Created a status site in status" in ran.stderr and "cd status && heliograph serve" in ran.stderr
+    theme = sorted(p.relative_to(default_theme_dir()).as_posix() for p in default_theme_dir().rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts)
+    assert sorted(p.relative_to(site / "templates").as_posix() for p in (site / "templates").rglob("*")
+                  if p.is_file()) == theme
+    assert (site / ".gitignore").read_text() == "build/\n"
+    [example] = (site / "incidents").glob("*-example-incident.md")
+
+    built = run("build", cwd=site)
+    assert built.code == 0, built.stderr
+    index = page(site / "build", "index.html")
+    assert texts(index, "//header//a[@class='brand']") == ["Acme: Status"]
+    assert index.xpath("//link[@rel='canonical']/@href") == ["https://status.acme.example/"]
+    assert (site / "build/CNAME").read_text() == "status.acme.example\n"
+    assert (site / f"build/incidents/{example.stem}/index.html").is_file()
+    assert run("validate", cwd=site).code == 0
+    opened = run("incident", "new", "API errors", "-c", "api", cwd=site)
+    assert opened.code == 0, opened.stderr
+
+
+def explained_keys(text: str) -> set[str]:
+    """Keys with a comment on their line, on the line above, or on their parent's line (link labels)."""
+    explained, lines = set(), text.splitlines()
+    for number, line in enumerate(lines):
+        key = re.match(r"^(\s*)(?:-\s+)?([A-Za-z_]+):", line)
+        if not key:
+            continue
+        above = lines[number - 1].strip() if number else ""
+        parent = next((p for p in reversed(lines[:number]) if p.strip() and not p.lstrip().startswith("#")
+                       and len(p) - len(p.lstrip()) < len(key.group(1))), "")
+        if "#" in line:
+            explained.update(re.findall(r"([A-Za-z_]+):", line.split("#")[0]))  # flow mappings too
+        if "#" in line or above.startswith("#") or "#" in parent:
+            explained.add(key.group(2))
+    return explained
+
+
+def test_every_key_of_site_yaml_is_explained(tmp_path):
+    assert invoke("init", cwd=tmp_path).code == 0
+    text = (tmp_path / "site.yaml").read_text()
+    assert sorted(keys_of(yaml.safe_load(text)) - explained_keys(text)) == []
+
+
+def test_init_refuses_to_overwrite_and_lists_what_it_would(tmp_path):
+    assert invoke("init", cwd=tmp_path).code == 0
+    (tmp_path / "site.yaml").write_text("# mine\n")
+    (tmp_path / "templates/base.html").write_text("mine")
+    (tmp_path / "templates/index.html").unlink()
+    ran = invoke("init", cwd=tmp_path)
+    assert ran.code == 1
+    assert ran.stderr == ("Error: these files exist in . and would be overwritten:\n  site.yaml\n"
+                          "  templates/base.html\nnothing was written; pass --force to overwrite them\n")
+    assert not (tmp_path / "templates/index.html").exists()
+    forced = invoke("init", "--force", cwd=tmp_path)
+    assert forced.code == 0, forced.stderr
+    assert (tmp_path / "site.yaml").read_text().startswith("# Heliograph site configuration.")
+    assert (tmp_path / "templates/index.html").is_file()
+    assert invoke("build", cwd=tmp_path).code == 0
+
+
+def test_an_existing_gitignore_is_extended_not_replaced(tmp_path):
+    (tmp_path / ".gitignore").write_text("node_modules/")
+    assert invoke("init", cwd=tmp_path).code == 0
+    assert (tmp_path / ".gitignore").read_text() == "node_modules/\nbuild/\n"
+    assert invoke("init", cwd=tmp_path).code == 0
+    assert (tmp_path / ".gitignore").read_text() == "node_modules/\nbuild/\n"
+
+
+def test_workflows_are_copied_when_the_installation_has_them(tmp_path, monkeypatch):
+    shipped = tmp_path / "source/.github/workflows"
+    shipped.mkdir(parents=True)
+    (shipped / "check.yml").write_text("name: check\n")
+    (shipped / "deploy.yml").write_text("name: deploy\n")
+    (shipped / "notes.txt").write_text("not a workflow\n")
+    monkeypatch.setattr(scaffold, "WORKFLOWS_DIR", shipped)
+    assert invoke("init", "with", cwd=tmp_path).code == 0
+    assert sorted(p.name for p in (tmp_path / "with/.github/workflows").iterdir()) == ["check.yml", "deploy.yml"]
+
+    monkeypatch.setattr(scaffold, "WORKFLOWS_DIR", tmp_path / "missing")
+    ran = invoke("init", "without", cwd=tmp_path)
+    assert ran.code == 0
+    assert not (tmp_path / "without/.github").exists()
+    assert "No GitHub workflows ship with this installation" in ran.stderr
+
+
+def test_the_checkout_workflows_are_whatever_exists_now(tmp_path):
+    ran = invoke("init", cwd=tmp_path)
+    shipped = sorted(p.name for p in scaffold.WORKFLOWS_DIR.glob("*.yml"))
+    copied = sorted(p.name for p in (tmp_path / ".github/workflows").glob("*.yml"))
+    assert copied == shipped
+    assert ("No GitHub workflows" in ran.stderr) == (not shipped)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--base-url", "status.example.com"], "is not an absolute http(s) URL"),
+    (["a-file"], "Directory 'a-file' is a file"),
+])
+def test_init_errors(tmp_path, args, message):
+    (tmp_path / "a-file").write_text("")
+    ran = invoke("init", *args, cwd=tmp_path)
+    assert ran.code != 0 and message in ran.stderr
+    assert not (tmp_path / "site.yaml").exists()
+
+
+def test_plan_is_pure_and_reports_only_real_differences(tmp_path):
+    files = {"site.yaml": b"a\n", "incidents/x.md": b"b\n"}
+    (tmp_path / "site.yaml").write_bytes(b"a\n")
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents/x.md").write_bytes(b"changed\n")
+    plan = scaffold.plan_init(tmp_path, files)
+    assert plan.overwrites == ("incidents/x.md",)
+    assert plan.gitignore == b"build/\n"
+    assert scaffold.with_build_ignored(b"/build\n") is None
