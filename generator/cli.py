@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .problems import InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from .config import Site
 
 
 class Context:
@@ -44,8 +51,12 @@ def _style(message: str, err: bool = False, **style) -> str:
     return click.style(message, **style) if style and _colour_enabled(sys.stderr if err else None) else message
 
 
-def report_problems(problems: list[Problem] | tuple[Problem, ...], output_format: str = "text") -> None:
+def report_problems(problems: list[Problem] | tuple[Problem, ...], output_format: str = "text",
+                    root: Path | None = None) -> None:
+    """Each problem on its own line; with `root`, file names are made clickable from where we run."""
     for problem in problems:
+        if root is not None:
+            problem = replace(problem, file=shown_problem_file(problem.file, root, output_format))
         if output_format == "github":
             # GitHub Actions workflow commands: the mistake shows on the pull request's diff.
             parts = [f"file={problem.file}"]
@@ -58,6 +69,21 @@ def report_problems(problems: list[Problem] | tuple[Problem, ...], output_format
         else:
             colour = "red" if problem.severity == "error" else "yellow"
             click.echo(_style(str(problem), err=True, fg=colour), err=True)
+
+
+def shown_problem_file(file: str, root: Path, output_format: str = "text") -> str:
+    """A site-relative file name, relative to the working directory instead when that is where the
+    reader is: inside the site (`../site.yaml`), or above it (`status/incidents/x.md`). GitHub
+    annotations need the path from the repository root, which is GITHUB_WORKSPACE when set.
+    """
+    path = root / file
+    if not file or not path.exists():
+        return file  # e.g. "--base-url": not a file
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()) if output_format == "github" else Path.cwd()
+    base, path, root = base.resolve(), path.resolve(), root.resolve()
+    if path.is_relative_to(base) or base.is_relative_to(root):
+        return Path(os.path.relpath(path, base)).as_posix()
+    return file
 
 
 def parse_now(value: str | None) -> datetime | None:
@@ -107,11 +133,11 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     try:
         report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict)
     except InvalidInput as exc:
-        report_problems(exc.problems)
+        report_problems(exc.problems, root=root)
         errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
         raise click.ClickException(f"build failed: {errors} problem(s); fix them and build again "
                                    "(the last good build/ is untouched)")
-    report_problems(report.problems)
+    report_problems(report.problems, root=root)
     elapsed = time.perf_counter() - started
     where = os.path.relpath(report.output) if report.output.is_absolute() else report.output
     obj.say(f"Built {report.files} files into {where}/ in {elapsed:.2f} s "
@@ -122,21 +148,596 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
 @click.option("--format", "output_format", type=click.Choice(["text", "github"]), default="text",
               help="github prints GitHub Actions annotations.")
 @click.option("--now", "now_text", metavar="TIME", help="Validate as of this time.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.pass_obj
-def validate(obj: Context, output_format: str, now_text: str | None) -> None:
+def validate(obj: Context, output_format: str, now_text: str | None, strict: bool) -> None:
     """Check site.yaml, every incident and the history; print each problem as file:line:col.
+
+    Exits with 1 when there is any error (or, with --strict, any warning).
 
     \b
     Example:
-      heliograph validate --format github
+      heliograph validate
+      heliograph validate --format github     # annotations on the pull request's diff
     """
     from .validate import validate_site
-    problems = validate_site(obj.root(), now=parse_now(now_text) or datetime.now(timezone.utc))
-    report_problems(problems, output_format)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise click.ClickException(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)")
+    root = obj.root()
+    problems = validate_site(root, now=parse_now(now_text) or datetime.now(timezone.utc))
+    report_problems(problems, output_format, root=root)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors or (strict and warnings):
+        raise click.ClickException(f"{errors} error(s), {warnings} warning(s)"
+                                   + (" (--strict fails on warnings)" if not errors else ""))
     obj.say("site.yaml, incidents and history are valid", fg="green")
+
+
+@main.command()
+@click.argument("component_ids", nargs=-1, metavar="[COMPONENT]...")
+@click.option("--location", envvar="HELIOGRAPH_LOCATION",
+              help="Name of this probe's location (env HELIOGRAPH_LOCATION; default: checks.location in site.yaml).")
+@click.option("--concurrency", type=click.IntRange(1, 10000), help="How many checks run at once.")
+@click.option("--no-write", is_flag=True, help="Print the results without appending them to the history.")
+@click.option("--repeat", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Check this many rounds, appending each round's results (one CI job, one commit).")
+@click.option("--every", default="60s", show_default=True, metavar="DURATION",
+              help="With --repeat: time from one round's start to the next, e.g. 60s or 2m.")
+@click.option("--github-output", is_flag=True,
+              help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
+@click.pass_obj
+def check(obj: Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
+          no_write: bool, repeat: int, every: str, github_output: bool) -> None:
+    """Probe every component that has a check and append the results to the history.
+
+    A failing check is a result, not an error: the command exits 0 unless it could not run.
+
+    \b
+    Example:
+      heliograph check                 # every checked component
+      heliograph check api web         # only these
+      heliograph check --location eu-west
+      heliograph check --repeat 4 --every 60s --github-output
+    """
+    from . import history
+    from .checks.runner import run_checks_sync
+    from .config import load_site
+    from .problems import did_you_mean
+
+    root = obj.root()
+    try:
+        site = load_site(root)
+    except InvalidInput as exc:
+        report_problems(exc.problems)
+        raise click.ClickException("site.yaml has errors; fix them first")
+    checked = [c for c in site.components if c.check is not None]
+    if component_ids:
+        by_id = {c.id: c for c in site.components}
+        for component_id in component_ids:
+            if component_id not in by_id:
+                raise click.ClickException(f"unknown component {component_id!r}"
+                                           f"{did_you_mean(component_id, by_id)}; see site.yaml")
+            if by_id[component_id].check is None:
+                raise click.ClickException(f"component {component_id!r} has no check in site.yaml: its status "
+                                           "comes from incidents only")
+        checked = [c for c in checked if c.id in component_ids]
+    if not checked:
+        obj.say("No component has a check; add `check:` to a component in site.yaml.")
+        return
+    location = location or site.checks.location
+    interactive = sys.stdout.isatty() and not obj.quiet
+    done = []
+
+    def progress(result) -> None:
+        done.append(result)
+        if interactive:
+            click.echo(f"\r  checked {len(done)}/{len(checked)}", nl=False)
+
+    from .checks.spec import parse_duration
+    from .gitsync import append_github_output, previous_statuses, status_changes
+    try:
+        interval = parse_duration(every)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--every") from None
+    output_file = os.environ.get("GITHUB_OUTPUT") if github_output else None
+    if github_output and not output_file:
+        raise click.ClickException("--github-output needs $GITHUB_OUTPUT, which GitHub Actions sets in every step")
+    previous = previous_statuses(site.history_dir, datetime.now(timezone.utc)) if github_output else {}
+    rounds = []
+    first_round = time.monotonic()
+    for round_index in range(repeat):
+        if round_index:
+            # Rounds keep to the schedule however long each took, so results stay evenly spaced.
+            time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
+            done.clear()
+        started = time.perf_counter()
+        results = run_checks_sync([(c.id, c.check) for c in checked], location=location,
+                                  concurrency=concurrency or site.checks.concurrency, on_result=progress)
+        elapsed = time.perf_counter() - started
+        rounds.append(results)
+        if interactive:
+            click.echo("\r" + " " * 30 + "\r", nl=False)
+        if not no_write:
+            history.append_results(site.history_dir, results)  # each round at once: a killed job keeps what it has
+        names = {c.id: c.name for c in checked}
+        if not obj.quiet:
+            for line in format_results(results, names, colour=_colour_enabled()):
+                click.echo(line)
+            counts = {s: sum(r.status == s for r in results) for s in ("up", "degraded", "down")}
+            summary = (f"round {round_index + 1}/{repeat}: " if repeat > 1 else "") + \
+                f"{len(results)} checks in {elapsed:.1f} s from {location}: " + \
+                ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            click.echo(summary if no_write else summary + f"; appended to {site.history.dir}/")
+    if output_file:
+        changes = status_changes(previous, rounds)
+        append_github_output(Path(output_file), changes)
+        for change in changes:
+            obj.say(f"status changed: {change.component} at {change.location}: {change.before or 'none'} -> {change.after}")
+
+
+STATUS_COLOURS = {"up": "green", "degraded": "yellow", "down": "red"}
+
+
+def format_results(results, names: dict[str, str], *, colour: bool) -> list[str]:
+    """One aligned line per result: component, status, latency, reason, message."""
+    width = max(len(r.component) for r in results)
+    lines = []
+    for result in results:
+        latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else "-"
+        status = f"{result.status:<8}"
+        if colour:
+            status = click.style(status, fg=STATUS_COLOURS.get(result.status))
+        lines.append(f"{result.component:<{width}}  {status} {latency:>8}  {result.reason:<16} {result.message}")
+    return lines
+
+
+@main.command()
+@click.option("--now", "now_text", metavar="TIME", help="Compact as of this time.")
+@click.pass_obj
+def compact(obj: Context, now_text: str | None) -> None:
+    """Roll raw results older than history.raw_days into daily aggregates (idempotent).
+
+    \b
+    Example:
+      heliograph compact
+    """
+    from . import history
+    from .config import load_site
+
+    site = load_site(obj.root())
+    report = history.compact(site.history_dir, raw_days=site.history.raw_days,
+                             now=parse_now(now_text) or datetime.now(timezone.utc))
+    obj.say(str(report))
+
+
+from .gitsync import push_command  # noqa: E402
+
+main.add_command(push_command)
+
+
+# --- authoring: init, incident, serve ----------------------------------------------------
+
+
+def _load_site_or_fail(obj: Context) -> "Site":
+    from .config import load_site
+    root = obj.root()
+    try:
+        return load_site(root)
+    except InvalidInput as exc:
+        report_problems(exc.problems, root=root)
+        raise click.ClickException("site.yaml has errors; fix them first (`heliograph validate` lists them)")
+
+
+def _shown(path: Path) -> str:
+    """A path as the person typing should see it: relative to where they are, when that is shorter."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") or len(relative) < len(str(path)) else str(path)
+
+
+def _note(obj: Context, message: str, **style) -> None:
+    """Progress and hints go to stderr, so stdout is only the answer (a path, a table) for scripts."""
+    if not obj.quiet:
+        click.echo(_style(message, err=True, **style), err=True)
+
+
+def _incident_ids(incidents_dir: Path) -> list[str]:
+    return sorted(p.stem for p in incidents_dir.glob("*.md") if p.name.lower() != "readme.md")
+
+
+@contextmanager
+def _authoring_errors():
+    """A refused request becomes an error on stderr and exit code 1, without a traceback."""
+    from .authoring import AuthoringError
+    try:
+        yield
+    except AuthoringError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _refuse_invalid(problems, root: Path, what: str) -> None:
+    report_problems(problems, root=root)
+    raise click.ClickException(f"{what}: the build would fail on the problem(s) above, so nothing was written")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Replace the file in one step: a crash mid-write, or a build running now, never sees half a file."""
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    temporary.write_bytes(data)
+    try:
+        shutil.copymode(path, temporary)
+    except OSError:
+        pass  # a new file: the default mode is right
+    os.replace(temporary, path)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", default="Status", show_default=True, help="The page title.")
+@click.option("--base-url", default="https://status.example.com/", show_default=True,
+              help="Where the site will be served.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.pass_obj
+def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) -> None:
+    """Create a new status site in DIRECTORY (default: here) that builds at once.
+
+    Writes site.yaml (every key commented), an example incident, the theme in templates/
+    to restyle, the GitHub workflows when this installation has them, and a .gitignore.
+    Existing files are never overwritten without --force.
+
+    \b
+    Example:
+      heliograph init status --title "Acme Status" --base-url https://status.acme.example/
+      cd status && heliograph serve
+    """
+    from .config import _is_absolute_url
+    from .render import default_theme_dir
+    from .scaffold import WORKFLOWS_DIR, copied_files, plan_init, site_files, write_plan
+
+    if not _is_absolute_url(base_url):
+        raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
+    files = site_files(title=title, base_url=base_url, now=datetime.now(timezone.utc))
+    files.update(copied_files(default_theme_dir(), "templates"))
+    workflows = copied_files(WORKFLOWS_DIR, ".github/workflows", "*.yml")
+    files.update(workflows)
+    target = directory.resolve()
+    plan = plan_init(target, files)
+    if plan.overwrites and not force:
+        listed = "\n".join(f"  {name}" for name in plan.overwrites)
+        raise click.ClickException(f"these files exist in {_shown(target)} and would be overwritten:\n{listed}\n"
+                                   "nothing was written; pass --force to overwrite them")
+    target.mkdir(parents=True, exist_ok=True)
+    written = write_plan(target, plan)
+    if obj.verbose:
+        for name in written:
+            _note(obj, f"  wrote {name}")
+    if not workflows:
+        _note(obj, "No GitHub workflows ship with this installation; add your own in .github/workflows/.")
+    where = _shown(target)
+    if written:
+        _note(obj, f"Created a status site in {where} ({len(written)} files). Next:", fg="green")
+    else:
+        _note(obj, f"Everything is already in place in {where}. Next:")
+    step = "" if target == Path.cwd().resolve() else f"cd {where} && "
+    _note(obj, f"  {step}heliograph serve          # preview at http://127.0.0.1:8000/, reloads as you edit\n"
+               "  edit site.yaml: your components; delete incidents/*-example-incident.md when you like")
+
+
+@main.group()
+def incident() -> None:
+    """Open, update, resolve and list incidents without hand-writing Markdown.
+
+    Every file written is checked with the build's own parser first, so these commands
+    never leave a file that breaks the build. Commit and push it to publish.
+
+    \b
+    Example:
+      heliograph incident new "API errors" --component api --impact major
+      heliograph incident update api-errors --status identified -m "A bad deploy; rolling back."
+      heliograph incident resolve api-errors
+    """
+
+
+def _time_option(help_text: str):
+    return click.option("--time", "time_text", metavar="TIME",
+                        help=help_text + " A time with a zone: `14:05 UTC`, `2026-11-20 14:05 Europe/Berlin`, ISO 8601.")
+
+
+@incident.command("new")
+@click.argument("title")
+@click.option("-c", "--component", "components", multiple=True, metavar="ID[:EFFECT]",
+              help="An affected component (repeat, or separate with commas); EFFECT is degraded_performance, "
+                   "partial_outage or major_outage (default: from the impact).")
+@click.option("-i", "--impact", type=click.Choice(["none", "minor", "major", "critical"], case_sensitive=False),
+              help="How bad it is (default: minor; none for maintenance).")
+@click.option("-s", "--status", help="The first status (default: investigating; scheduled for maintenance).")
+@click.option("-m", "--message", "messages", multiple=True, help="What readers should know (repeat for paragraphs).")
+@_time_option("When the first update happened (default: now).")
+@click.option("--maintenance", is_flag=True, help="A planned maintenance instead of an incident.")
+@click.option("--from", "from_text", metavar="TIME", help="Maintenance window start (implies --maintenance).")
+@click.option("--until", "until_text", metavar="TIME", help="Maintenance window end.")
+@click.option("-e", "--edit", is_flag=True, help="Open the new file in $EDITOR (checked again when you save).")
+@click.pass_obj
+def incident_new(obj: Context, title: str, components: tuple[str, ...], impact: str | None, status: str | None,
+                 messages: tuple[str, ...], time_text: str | None, maintenance: bool, from_text: str | None,
+                 until_text: str | None, edit: bool) -> None:
+    """Open an incident: writes incidents/<date>-<slug>.md and prints its path.
+
+    \b
+    Example:
+      heliograph incident new "API errors" -c api --impact major -m "We are investigating 5xx errors."
+      heliograph incident new "Slow webhooks" -c webhooks:degraded_performance --edit
+      heliograph incident new "Database upgrade" -c api,dashboard --maintenance \\
+          --from "2026-12-08 02:00 UTC" --until "2026-12-08 03:00 UTC"
+    """
+    from .authoring import (DEFAULT_MESSAGES, NewIncident, check_status, new_incident_id, new_incident_text,
+                            parse_component_option, parse_when, to_minute)
+    from .incidents import parse_incident
+
+    site = _load_site_or_fail(obj)
+    now = datetime.now(timezone.utc)
+    maintenance = maintenance or bool(from_text or until_text)
+    with _authoring_errors():
+        affected = tuple(parse_component_option(part, site.component_ids)
+                         for value in components for part in value.split(",") if part.strip())
+        status = check_status(status or ("scheduled" if maintenance else "investigating"), maintenance)
+        spec = NewIncident(
+            title=title, time=to_minute(parse_when(time_text, now) if time_text else now), status=status,
+            message="\n\n".join(m.strip() for m in messages if m.strip()) or DEFAULT_MESSAGES[status],
+            impact=(impact or ("none" if maintenance else "minor")).lower(), components=affected,
+            maintenance=maintenance,
+            scheduled_for=to_minute(parse_when(from_text, now)) if from_text else None,
+            scheduled_until=to_minute(parse_when(until_text, now)) if until_text else None,
+        )
+        text = new_incident_text(spec)
+    site.incidents_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        incident_id = new_incident_id(spec, _incident_ids(site.incidents_dir))
+        relative = f"incidents/{incident_id}.md"
+        try:
+            parse_incident(text, incident_id=incident_id, file=relative, component_ids=site.component_ids, now=now)
+        except InvalidInput as exc:
+            _refuse_invalid(exc.problems, site.root, f"{relative} not written")
+        path = site.root / relative
+        try:
+            with path.open("x", encoding="utf-8", newline="") as handle:  # "x": never overwrite
+                handle.write(text)
+            break
+        except FileExistsError:
+            continue  # someone wrote that name just now; take the next suffix
+    if edit and not _edit_incident(obj, path, relative, incident_id, site):
+        return
+    click.echo(_shown(path))
+    kind = "maintenance" if maintenance else "incident"
+    _note(obj, f"Opened {kind} {incident_id} ({status}). Commit and push it to publish; "
+               f"update it with `heliograph incident update {incident_id} ...`", fg="green")
+
+
+def _edit_incident(obj: Context, path: Path, relative: str, incident_id: str, site: Site) -> bool:
+    """Open $EDITOR on the file; keep the edit only if it still builds. False when the user emptied it."""
+    from .incidents import parse_incident
+
+    text = path.read_text(encoding="utf-8")
+    while True:
+        edited = click.edit(text, extension=".md", require_save=False)
+        if edited is None or edited == text:
+            return True
+        if not edited.strip():
+            path.unlink()
+            _note(obj, f"The file was emptied: {relative} removed, nothing opened.")
+            return False
+        try:
+            parse_incident(edited, incident_id=incident_id, file=relative, component_ids=site.component_ids,
+                           now=datetime.now(timezone.utc))
+        except InvalidInput as exc:
+            report_problems(exc.problems, root=site.root)
+            if sys.stdin.isatty() and click.confirm("The build would fail on this. Edit again?", default=True,
+                                                    err=True):
+                text = edited
+                continue
+            draft = path.with_name(path.name + ".draft")
+            draft.write_text(edited, encoding="utf-8")
+            raise click.ClickException(f"your edit would break the build, so {_shown(path)} keeps the version "
+                                       f"before it; the edit is saved in {_shown(draft)}")
+        _write_atomically(path, edited.encode("utf-8"))
+        return True
+
+
+def _add_update(obj: Context, query: str, plan) -> None:
+    """The shared half of update/resolve: find the file, plan the update, check the result, write it."""
+    from .authoring import add_update, find_incident_id, update_heading
+    from .incidents import parse_incident
+
+    site = _load_site_or_fail(obj)
+    now = datetime.now(timezone.utc)
+    with _authoring_errors():
+        incident_id = find_incident_id(query, _incident_ids(site.incidents_dir))
+    relative = f"incidents/{incident_id}.md"
+    path = site.root / relative
+    try:
+        # Bytes, not read_text: universal newlines would turn a CRLF file into LF on the way back.
+        original = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{relative} is not UTF-8 text ({exc.reason}); save it as UTF-8 first")
+    try:
+        current, _ = parse_incident(original, incident_id=incident_id, file=relative,
+                                    component_ids=site.component_ids, now=now)
+    except InvalidInput as exc:
+        report_problems(exc.problems, root=site.root)
+        raise click.ClickException(f"{relative} has errors already; fix them first, then run this again")
+    with _authoring_errors():
+        request = plan(current, now)
+        updated = add_update(original, request)
+    try:
+        parse_incident(updated, incident_id=incident_id, file=relative, component_ids=site.component_ids, now=now)
+    except InvalidInput as exc:
+        _refuse_invalid(exc.problems, site.root, f"{relative} not changed")
+    _write_atomically(path, updated.encode("utf-8"))
+    click.echo(_shown(path))
+    was = current.latest.status.replace("_", " ")
+    _note(obj, f"{incident_id}: {request.status.replace('_', ' ')} (was {was}). Commit and push it to publish.",
+          fg="green")
+    if obj.verbose:
+        _note(obj, f"{update_heading(request.time, request.status)}\n{request.message}")
+
+
+@incident.command("update")
+@click.argument("incident_query", metavar="ID")
+@click.option("-s", "--status", help="The new status (default: unchanged, for a progress note).")
+@click.option("-m", "--message", "messages", multiple=True, help="What changed (repeat for paragraphs).")
+@_time_option("When it happened (default: now).")
+@click.pass_obj
+def incident_update(obj: Context, incident_query: str, status: str | None, messages: tuple[str, ...],
+                    time_text: str | None) -> None:
+    """Add an update at the top of an incident's timeline; the rest of the file stays as it is.
+
+    ID is the file name without .md, or any unique part of it.
+
+    \b
+    Example:
+      heliograph incident update api-errors --status identified -m "A bad deploy; rolling back."
+      heliograph incident update 2026-11-20-api -m "Still working on it." --time "14:30 UTC"
+    """
+    from .authoring import parse_when, plan_update
+
+    if not status and not any(m.strip() for m in messages):
+        raise click.UsageError("say what changed: --status, -m MESSAGE, or both")
+    message = "\n\n".join(m.strip() for m in messages if m.strip())
+
+    def plan(current, now):
+        when = parse_when(time_text, now) if time_text else now
+        return plan_update(current, status=status, message=message, time=when)
+
+    _add_update(obj, incident_query, plan)
+
+
+@click.command("resolve")
+@click.argument("incident_query", metavar="ID")
+@click.option("-m", "--message", "messages", multiple=True,
+              help='What readers should know (default: "This incident has been resolved.").')
+@_time_option("When it was resolved (default: now).")
+@click.pass_obj
+def incident_resolve(obj: Context, incident_query: str, messages: tuple[str, ...], time_text: str | None) -> None:
+    """Resolve an incident, or complete a maintenance.
+
+    \b
+    Example:
+      heliograph incident resolve api-errors
+      heliograph incident resolve api-errors -m "Error rates are back to normal." --time "14:52 UTC"
+      heliograph incident complete database-upgrade
+    """
+    from .authoring import parse_when, plan_resolution
+
+    message = "\n\n".join(m.strip() for m in messages if m.strip())
+
+    def plan(current, now):
+        when = parse_when(time_text, now) if time_text else now
+        return plan_resolution(current, message=message, time=when)
+
+    _add_update(obj, incident_query, plan)
+
+
+incident.add_command(incident_resolve, "resolve")
+incident.add_command(incident_resolve, "complete")
+
+INCIDENT_STATUS_COLOURS = {"investigating": "red", "identified": "red", "monitoring": "yellow",
+                           "resolved": "green", "scheduled": "blue", "in_progress": "yellow",
+                           "verifying": "yellow", "completed": "green"}
+
+
+@incident.command("list")
+@click.option("--open", "only_open", is_flag=True, help="Only incidents and maintenance not yet over.")
+@click.pass_obj
+def incident_list(obj: Context, only_open: bool) -> None:
+    """A table of incidents and maintenance, newest first.
+
+    \b
+    Example:
+      heliograph incident list --open
+    """
+    from .incidents import load_incidents
+
+    site = _load_site_or_fail(obj)
+    now = datetime.now(timezone.utc)
+    loaded = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=site.root)
+    rows = [i for i in loaded.incidents if i.is_open(now) or not only_open]
+    report_problems([p for p in loaded.problems if p.severity == "error"], root=site.root)
+    if not rows:
+        obj.say("No open incidents." if only_open else "No incidents yet.")
+    else:
+        for line in format_incident_table(rows, now, colour=_colour_enabled()):
+            click.echo(line)
+    if any(p.severity == "error" for p in loaded.problems):
+        raise click.ClickException("some incident files have errors and are missing from this list")
+
+
+def format_incident_table(incidents, now: datetime, *, colour: bool) -> list[str]:
+    """Aligned columns: id, status, impact, start (UTC), title."""
+    table = [("ID", "STATUS", "IMPACT", "STARTED (UTC)", "TITLE")]
+    for item in incidents:
+        start = item.scheduled_for if item.is_maintenance and item.scheduled_for else item.started_at
+        table.append((item.id, item.status_at(now).replace("_", " "), item.impact, f"{start:%Y-%m-%d %H:%M}",
+                      item.title))
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    lines = []
+    for number, row in enumerate(table):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+        if colour and number:
+            cells[1] = click.style(cells[1], fg=INCIDENT_STATUS_COLOURS.get(row[1].replace(" ", "_")))
+        elif colour:
+            cells = [click.style(cell, bold=True) for cell in cells]
+        lines.append("  ".join(cells + [row[4]]).rstrip())
+    return lines
+
+
+@main.command()
+@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="The port; 0 picks a free one.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (0.0.0.0 shows the preview to your network).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in your web browser.")
+@click.pass_obj
+def serve(obj: Context, port: int, host: str, open_browser: bool) -> None:
+    """Preview the site: build, serve, rebuild on every save and reload open tabs.
+
+    Watches site.yaml, incidents/, templates/ and the history. A mistake shows in the page and
+    here, with file:line:col, and the server keeps running until you fix it. The preview is
+    built in a temporary directory; build/ is left alone. Ctrl-C stops it.
+
+    \b
+    Example:
+      heliograph serve --open
+      heliograph serve --port 0     # any free port
+    """
+    from .serve import ListenError, ServeOptions, serve as run_serve
+
+    root = obj.root()
+    healthy = [True]
+
+    def on_build(outcome) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        cause = f" ({', '.join(outcome.changed[:3])}{', ...' if len(outcome.changed) > 3 else ''})" \
+            if outcome.changed else ""
+        if outcome.ok:
+            report_problems(outcome.problems, root=root)
+            label = "Fixed: built" if not healthy[0] else "Built"
+            obj.say(f"[{stamp}] {label} in {outcome.seconds:.2f} s{cause}", fg="green" if not healthy[0] else None)
+        else:
+            report_problems(outcome.problems, root=root)
+            if obj.verbose and outcome.detail:
+                click.echo(outcome.detail, err=True)
+            count = len(outcome.errors) or len(outcome.problems)
+            click.echo(_style(f"[{stamp}] Build failed{cause}: {count} problem(s); the page shows them until "
+                              "you fix them", err=True, fg="red"), err=True)
+        healthy[0] = outcome.ok
+
+    def on_ready(url: str) -> None:
+        obj.say(f"Serving {root.name or root} at {url} (Ctrl-C to stop)", bold=True)
+
+    try:
+        run_serve(root, ServeOptions(host=host, port=port, open_browser=open_browser, log_requests=obj.verbose),
+                  on_build=on_build, on_ready=on_ready)
+    except ListenError as exc:
+        raise click.ClickException(f"{exc}; pick another port with --port (0 picks a free one)")
+    obj.say("Stopped.")
 
 
 if __name__ == "__main__":  # pragma: no cover

