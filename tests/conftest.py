@@ -45,11 +45,9 @@ def site_root(tmp_path: Path) -> Path:
     return write_site(tmp_path / "site")
 
 
-@pytest.fixture
-def demo_copy(tmp_path: Path) -> Path:
-    """A copy of the shipped demo site, safe to modify."""
-    target = tmp_path / "demo"
-    target.mkdir()
+def copy_demo(target: Path) -> Path:
+    """A copy of the shipped demo site at `target`, safe to modify."""
+    target.mkdir(parents=True)
     for name in ("site.yaml", "incidents", "templates", "history"):
         source = REPO / name
         if source.is_dir():
@@ -57,6 +55,11 @@ def demo_copy(tmp_path: Path) -> Path:
         elif source.is_file():
             shutil.copy(source, target / name)
     return target
+
+
+@pytest.fixture
+def demo_copy(tmp_path: Path) -> Path:
+    return copy_demo(tmp_path / "demo")
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,8 @@ _headers file (so the widget's cross-origin fetch also tests those rules), the o
 
 from __future__ import annotations
 
-import functools
 import http.server
 import re
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,14 +69,8 @@ class _HeadersFileHandler(http.server.SimpleHTTPRequestHandler):
 def static_host(directory: Path, *, apply_headers: bool = True):
     rules = read_headers_file(directory / "_headers") if apply_headers else []
     handler_class = type("Handler", (_HeadersFileHandler,), {"rules": rules})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler_class, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with static_server(directory, handler_class) as base:
+        yield base
 
 
 HOST_PAGE = """<!doctype html>

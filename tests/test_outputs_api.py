@@ -21,7 +21,7 @@ from generator.build import build, read_inputs, render_site
 from generator.checks.result import CheckResult
 from generator.history import ComponentHistory, DayStats
 from generator.status import page_status
-from conftest import DEMO_NOW, REPO, write_site
+from conftest import DEMO_NOW, REPO, copy_demo, write_site
 
 V2_SCHEMAS = {
     "api/v2/summary.json": "Summary", "api/v2/status.json": "StatusResponse",
@@ -34,16 +34,7 @@ V2_SCHEMAS = {
 }
 
 
-def fresh_demo(target: Path) -> Path:
-    """A copy of the demo site, like conftest's demo_copy, for fixtures shared by a module's read-only tests."""
-    target.mkdir(parents=True)
-    for name in ("site.yaml", "incidents", "templates", "history"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name)
-        elif source.is_file():
-            shutil.copy(source, target / name)
-    return target
+fresh_demo = copy_demo  # for fixtures shared by a module's read-only tests
 
 
 def sample_history(component_id: str, now: datetime, *, uptime_30d: float | None = 0.99987,
