@@ -1,324 +1,27 @@
-"""The `heliograph` command line."""
+"""`heliograph init`, `incident` and `serve`: writing a status site, fast."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
-import time
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__
-from .problems import InvalidInput, Problem
+from .. import __version__
+from ..problems import InvalidInput
+from . import Context, main, report_problems, _style, _colour_enabled
 
 if TYPE_CHECKING:
-    from .config import Site
-
-
-class Context:
-    def __init__(self, site: Path | None, quiet: bool, verbose: bool):
-        self.site_option = site
-        self.quiet = quiet
-        self.verbose = verbose
-
-    def root(self) -> Path:
-        from .config import CONFIG_FILE, find_site_root
-        if self.site_option:
-            return self.site_option.resolve()
-        found = find_site_root(Path.cwd())
-        if found is None:
-            raise click.ClickException(f"no {CONFIG_FILE} in this directory or any parent; run it inside a "
-                                       "status site, pass --site PATH, or create one with `heliograph init`")
-        return found
-
-    def say(self, message: str, **style) -> None:
-        if not self.quiet:
-            click.echo(_style(message, **style))
-
-
-def _colour_enabled(stream=None) -> bool:
-    stream = stream or sys.stdout
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
-
-
-def _style(message: str, err: bool = False, **style) -> str:
-    return click.style(message, **style) if style and _colour_enabled(sys.stderr if err else None) else message
-
-
-def report_problems(problems: list[Problem] | tuple[Problem, ...], output_format: str = "text",
-                    root: Path | None = None) -> None:
-    """Each problem on its own line; with `root`, file names are made clickable from where we run."""
-    for problem in problems:
-        if root is not None:
-            problem = replace(problem, file=shown_problem_file(problem.file, root, output_format))
-        if output_format == "github":
-            # GitHub Actions workflow commands: the mistake shows on the pull request's diff.
-            parts = [f"file={problem.file}"]
-            if problem.line:
-                parts.append(f"line={problem.line}")
-            if problem.column:
-                parts.append(f"col={problem.column}")
-            message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            click.echo(f"::{problem.severity} {','.join(parts)}::{message}")
-        else:
-            colour = "red" if problem.severity == "error" else "yellow"
-            click.echo(_style(str(problem), err=True, fg=colour), err=True)
-
-
-def shown_problem_file(file: str, root: Path, output_format: str = "text") -> str:
-    """A site-relative file name, relative to the working directory instead when that is where the
-    reader is: inside the site (`../site.yaml`), or above it (`status/incidents/x.md`). GitHub
-    annotations need the path from the repository root, which is GITHUB_WORKSPACE when set.
-    """
-    path = root / file
-    if not file or not path.exists():
-        return file  # e.g. "--base-url": not a file
-    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()) if output_format == "github" else Path.cwd()
-    base, path, root = base.resolve(), path.resolve(), root.resolve()
-    if path.is_relative_to(base) or base.is_relative_to(root):
-        return Path(os.path.relpath(path, base)).as_posix()
-    return file
-
-
-def parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    from .incidents import parse_time
-    parsed = parse_time(value)
-    if parsed is None:
-        raise click.BadParameter(f"{value!r} is not a time with a zone, e.g. 2026-11-20T14:00:00Z", param_hint="--now")
-    return parsed
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="heliograph")
-@click.option("--site", type=click.Path(file_okay=False, path_type=Path), envvar="HELIOGRAPH_SITE",
-              help="The site directory (holding site.yaml). Default: found upwards from here.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Print more detail.")
-@click.pass_context
-def main(ctx: click.Context, site: Path | None, quiet: bool, verbose: bool) -> None:
-    """Heliograph: a static status page generated from a git repository.
-
-    \b
-    Example:
-      heliograph build            # render the site into build/
-      heliograph validate         # check site.yaml, incidents and history
-    """
-    ctx.obj = Context(site, quiet, verbose)
-
-
-@main.command()
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Where to write (default: build/).")
-@click.option("--base-url", help="Override site.base_url, e.g. for a preview deploy.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--now", "now_text", metavar="TIME", help="Render as of this time (reproducible builds and tests).")
-@click.pass_obj
-def build(obj: Context, output: Path | None, base_url: str | None, strict: bool, now_text: str | None) -> None:
-    """Render the status page into build/.
-
-    \b
-    Example:
-      heliograph build --base-url https://preview.example.com/ --output /tmp/preview
-    """
-    from .build import build as run_build
-    started = time.perf_counter()
-    root = obj.root()
-    try:
-        report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict)
-    except InvalidInput as exc:
-        report_problems(exc.problems, root=root)
-        errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
-        raise click.ClickException(f"build failed: {errors} problem(s); fix them and build again "
-                                   "(the last good build/ is untouched)")
-    report_problems(report.problems, root=root)
-    elapsed = time.perf_counter() - started
-    where = os.path.relpath(report.output) if report.output.is_absolute() else report.output
-    obj.say(f"Built {report.files} files into {where}/ in {elapsed:.2f} s "
-            f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)", fg="green")
-
-
-@main.command()
-@click.option("--format", "output_format", type=click.Choice(["text", "github"]), default="text",
-              help="github prints GitHub Actions annotations.")
-@click.option("--now", "now_text", metavar="TIME", help="Validate as of this time.")
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.pass_obj
-def validate(obj: Context, output_format: str, now_text: str | None, strict: bool) -> None:
-    """Check site.yaml, every incident and the history; print each problem as file:line:col.
-
-    Exits with 1 when there is any error (or, with --strict, any warning).
-
-    \b
-    Example:
-      heliograph validate
-      heliograph validate --format github     # annotations on the pull request's diff
-    """
-    from .validate import validate_site
-    root = obj.root()
-    problems = validate_site(root, now=parse_now(now_text) or datetime.now(timezone.utc))
-    report_problems(problems, output_format, root=root)
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    if errors or (strict and warnings):
-        raise click.ClickException(f"{errors} error(s), {warnings} warning(s)"
-                                   + (" (--strict fails on warnings)" if not errors else ""))
-    obj.say("site.yaml, incidents and history are valid", fg="green")
-
-
-@main.command()
-@click.argument("component_ids", nargs=-1, metavar="[COMPONENT]...")
-@click.option("--location", envvar="HELIOGRAPH_LOCATION",
-              help="Name of this probe's location (env HELIOGRAPH_LOCATION; default: checks.location in site.yaml).")
-@click.option("--concurrency", type=click.IntRange(1, 10000), help="How many checks run at once.")
-@click.option("--no-write", is_flag=True, help="Print the results without appending them to the history.")
-@click.option("--repeat", type=click.IntRange(1, 1000), default=1, show_default=True,
-              help="Check this many rounds, appending each round's results (one CI job, one commit).")
-@click.option("--every", default="60s", show_default=True, metavar="DURATION",
-              help="With --repeat: time from one round's start to the next, e.g. 60s or 2m.")
-@click.option("--github-output", is_flag=True,
-              help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
-@click.pass_obj
-def check(obj: Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
-          no_write: bool, repeat: int, every: str, github_output: bool) -> None:
-    """Probe every component that has a check and append the results to the history.
-
-    A failing check is a result, not an error: the command exits 0 unless it could not run.
-
-    \b
-    Example:
-      heliograph check                 # every checked component
-      heliograph check api web         # only these
-      heliograph check --location eu-west
-      heliograph check --repeat 4 --every 60s --github-output
-    """
-    from . import history
-    from .checks.runner import run_checks_sync
-    from .config import load_site
-    from .problems import did_you_mean
-
-    root = obj.root()
-    try:
-        site = load_site(root)
-    except InvalidInput as exc:
-        report_problems(exc.problems)
-        raise click.ClickException("site.yaml has errors; fix them first")
-    checked = [c for c in site.components if c.check is not None]
-    if component_ids:
-        by_id = {c.id: c for c in site.components}
-        for component_id in component_ids:
-            if component_id not in by_id:
-                raise click.ClickException(f"unknown component {component_id!r}"
-                                           f"{did_you_mean(component_id, by_id)}; see site.yaml")
-            if by_id[component_id].check is None:
-                raise click.ClickException(f"component {component_id!r} has no check in site.yaml: its status "
-                                           "comes from incidents only")
-        checked = [c for c in checked if c.id in component_ids]
-    if not checked:
-        obj.say("No component has a check; add `check:` to a component in site.yaml.")
-        return
-    location = location or site.checks.location
-    interactive = sys.stdout.isatty() and not obj.quiet
-    done = []
-
-    def progress(result) -> None:
-        done.append(result)
-        if interactive:
-            click.echo(f"\r  checked {len(done)}/{len(checked)}", nl=False)
-
-    from .checks.spec import parse_duration
-    from .gitsync import append_github_output, previous_statuses, status_changes
-    try:
-        interval = parse_duration(every)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--every") from None
-    output_file = os.environ.get("GITHUB_OUTPUT") if github_output else None
-    if github_output and not output_file:
-        raise click.ClickException("--github-output needs $GITHUB_OUTPUT, which GitHub Actions sets in every step")
-    previous = previous_statuses(site.history_dir, datetime.now(timezone.utc)) if github_output else {}
-    rounds = []
-    first_round = time.monotonic()
-    for round_index in range(repeat):
-        if round_index:
-            # Rounds keep to the schedule however long each took, so results stay evenly spaced.
-            time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
-            done.clear()
-        started = time.perf_counter()
-        results = run_checks_sync([(c.id, c.check) for c in checked], location=location,
-                                  concurrency=concurrency or site.checks.concurrency, on_result=progress)
-        elapsed = time.perf_counter() - started
-        rounds.append(results)
-        if interactive:
-            click.echo("\r" + " " * 30 + "\r", nl=False)
-        if not no_write:
-            history.append_results(site.history_dir, results)  # each round at once: a killed job keeps what it has
-        names = {c.id: c.name for c in checked}
-        if not obj.quiet:
-            for line in format_results(results, names, colour=_colour_enabled()):
-                click.echo(line)
-            counts = {s: sum(r.status == s for r in results) for s in ("up", "degraded", "down")}
-            summary = (f"round {round_index + 1}/{repeat}: " if repeat > 1 else "") + \
-                f"{len(results)} checks in {elapsed:.1f} s from {location}: " + \
-                ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-            click.echo(summary if no_write else summary + f"; appended to {site.history.dir}/")
-    if output_file:
-        changes = status_changes(previous, rounds)
-        append_github_output(Path(output_file), changes)
-        for change in changes:
-            obj.say(f"status changed: {change.component} at {change.location}: {change.before or 'none'} -> {change.after}")
-
-
-STATUS_COLOURS = {"up": "green", "degraded": "yellow", "down": "red"}
-
-
-def format_results(results, names: dict[str, str], *, colour: bool) -> list[str]:
-    """One aligned line per result: component, status, latency, reason, message."""
-    width = max(len(r.component) for r in results)
-    lines = []
-    for result in results:
-        latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else "-"
-        status = f"{result.status:<8}"
-        if colour:
-            status = click.style(status, fg=STATUS_COLOURS.get(result.status))
-        lines.append(f"{result.component:<{width}}  {status} {latency:>8}  {result.reason:<16} {result.message}")
-    return lines
-
-
-@main.command()
-@click.option("--now", "now_text", metavar="TIME", help="Compact as of this time.")
-@click.pass_obj
-def compact(obj: Context, now_text: str | None) -> None:
-    """Roll raw results older than history.raw_days into daily aggregates (idempotent).
-
-    \b
-    Example:
-      heliograph compact
-    """
-    from . import history
-    from .config import load_site
-
-    site = load_site(obj.root())
-    report = history.compact(site.history_dir, raw_days=site.history.raw_days,
-                             now=parse_now(now_text) or datetime.now(timezone.utc))
-    obj.say(str(report))
-
-
-from .gitsync import push_command  # noqa: E402
-
-main.add_command(push_command)
-
-
-# --- authoring: init, incident, serve ----------------------------------------------------
+    from ..config import Site
 
 
 def _load_site_or_fail(obj: Context) -> "Site":
-    from .config import load_site
+    from ..config import load_site
     root = obj.root()
     try:
         return load_site(root)
@@ -346,7 +49,7 @@ def _incident_ids(incidents_dir: Path) -> list[str]:
 @contextmanager
 def _authoring_errors():
     """A refused request becomes an error on stderr and exit code 1, without a traceback."""
-    from .authoring import AuthoringError
+    from ..authoring import AuthoringError
     try:
         yield
     except AuthoringError as exc:
@@ -388,10 +91,10 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) 
       heliograph init status --title "Acme Status" --base-url https://status.acme.example/
       cd status && heliograph serve
     """
-    from .config import _is_absolute_url
-    from .render import default_theme_dir
-    from . import scaffold
-    from .scaffold import copied_files, plan_init, site_files, site_workflows, write_plan
+    from ..config import _is_absolute_url
+    from ..render import default_theme_dir
+    from .. import scaffold
+    from ..scaffold import copied_files, plan_init, site_files, site_workflows, write_plan
 
     if not _is_absolute_url(base_url):
         raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
@@ -469,9 +172,9 @@ def incident_new(obj: Context, title: str, components: tuple[str, ...], impact: 
       heliograph incident new "Database upgrade" -c api,dashboard --maintenance \\
           --from "2026-12-08 02:00 UTC" --until "2026-12-08 03:00 UTC"
     """
-    from .authoring import (DEFAULT_MESSAGES, NewIncident, check_status, new_incident_id, new_incident_text,
+    from ..authoring import (DEFAULT_MESSAGES, NewIncident, check_status, new_incident_id, new_incident_text,
                             parse_component_option, parse_when, to_minute)
-    from .incidents import parse_incident
+    from ..incidents import parse_incident
 
     site = _load_site_or_fail(obj)
     now = datetime.now(timezone.utc)
@@ -514,7 +217,7 @@ def incident_new(obj: Context, title: str, components: tuple[str, ...], impact: 
 
 def _edit_incident(obj: Context, path: Path, relative: str, incident_id: str, site: Site) -> bool:
     """Open $EDITOR on the file; keep the edit only if it still builds. False when the user emptied it."""
-    from .incidents import parse_incident
+    from ..incidents import parse_incident
 
     text = path.read_text(encoding="utf-8")
     while True:
@@ -544,8 +247,8 @@ def _edit_incident(obj: Context, path: Path, relative: str, incident_id: str, si
 
 def _add_update(obj: Context, query: str, plan) -> None:
     """The shared half of update/resolve: find the file, plan the update, check the result, write it."""
-    from .authoring import add_update, find_incident_id, update_heading
-    from .incidents import parse_incident
+    from ..authoring import add_update, find_incident_id, update_heading
+    from ..incidents import parse_incident
 
     site = _load_site_or_fail(obj)
     now = datetime.now(timezone.utc)
@@ -597,7 +300,7 @@ def incident_update(obj: Context, incident_query: str, status: str | None, messa
       heliograph incident update api-errors --status identified -m "A bad deploy; rolling back."
       heliograph incident update 2026-11-20-api -m "Still working on it." --time "14:30 UTC"
     """
-    from .authoring import parse_when, plan_update
+    from ..authoring import parse_when, plan_update
 
     if not status and not any(m.strip() for m in messages):
         raise click.UsageError("say what changed: --status, -m MESSAGE, or both")
@@ -625,7 +328,7 @@ def incident_resolve(obj: Context, incident_query: str, messages: tuple[str, ...
       heliograph incident resolve api-errors -m "Error rates are back to normal." --time "14:52 UTC"
       heliograph incident complete database-upgrade
     """
-    from .authoring import parse_when, plan_resolution
+    from ..authoring import parse_when, plan_resolution
 
     message = "\n\n".join(m.strip() for m in messages if m.strip())
 
@@ -654,7 +357,7 @@ def incident_list(obj: Context, only_open: bool) -> None:
     Example:
       heliograph incident list --open
     """
-    from .incidents import load_incidents
+    from ..incidents import load_incidents
 
     site = _load_site_or_fail(obj)
     now = datetime.now(timezone.utc)
@@ -708,7 +411,7 @@ def serve(obj: Context, port: int, host: str, open_browser: bool) -> None:
       heliograph serve --open
       heliograph serve --port 0     # any free port
     """
-    from .serve import ListenError, ServeOptions, serve as run_serve
+    from ..serve import ListenError, ServeOptions, serve as run_serve
 
     root = obj.root()
     healthy = [True]
@@ -741,5 +444,3 @@ def serve(obj: Context, port: int, host: str, open_browser: bool) -> None:
     obj.say("Stopped.")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,114 @@
+"""The `heliograph` command line: the `main` group and what every command shares."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..problems import Problem
+
+
+class Context:
+    def __init__(self, site: Path | None, quiet: bool, verbose: bool):
+        self.site_option = site
+        self.quiet = quiet
+        self.verbose = verbose
+
+    def root(self) -> Path:
+        from ..config import CONFIG_FILE, find_site_root
+        if self.site_option:
+            return self.site_option.resolve()
+        found = find_site_root(Path.cwd())
+        if found is None:
+            raise click.ClickException(f"no {CONFIG_FILE} in this directory or any parent; run it inside a "
+                                       "status site, pass --site PATH, or create one with `heliograph init`")
+        return found
+
+    def say(self, message: str, **style) -> None:
+        if not self.quiet:
+            click.echo(_style(message, **style))
+
+
+def _colour_enabled(stream=None) -> bool:
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def _style(message: str, err: bool = False, **style) -> str:
+    return click.style(message, **style) if style and _colour_enabled(sys.stderr if err else None) else message
+
+
+def report_problems(problems: list[Problem] | tuple[Problem, ...], output_format: str = "text",
+                    root: Path | None = None) -> None:
+    """Each problem on its own line; with `root`, file names are made clickable from where we run."""
+    for problem in problems:
+        if root is not None:
+            problem = replace(problem, file=shown_problem_file(problem.file, root, output_format))
+        if output_format == "github":
+            # GitHub Actions workflow commands: the mistake shows on the pull request's diff.
+            parts = [f"file={problem.file}"]
+            if problem.line:
+                parts.append(f"line={problem.line}")
+            if problem.column:
+                parts.append(f"col={problem.column}")
+            message = problem.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            click.echo(f"::{problem.severity} {','.join(parts)}::{message}")
+        else:
+            colour = "red" if problem.severity == "error" else "yellow"
+            click.echo(_style(str(problem), err=True, fg=colour), err=True)
+
+
+def shown_problem_file(file: str, root: Path, output_format: str = "text") -> str:
+    """A site-relative file name, relative to the working directory instead when that is where the
+    reader is: inside the site (`../site.yaml`), or above it (`status/incidents/x.md`). GitHub
+    annotations need the path from the repository root, which is GITHUB_WORKSPACE when set.
+    """
+    path = root / file
+    if not file or not path.exists():
+        return file  # e.g. "--base-url": not a file
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()) if output_format == "github" else Path.cwd()
+    base, path, root = base.resolve(), path.resolve(), root.resolve()
+    if path.is_relative_to(base) or base.is_relative_to(root):
+        return Path(os.path.relpath(path, base)).as_posix()
+    return file
+
+
+def parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from ..incidents import parse_time
+    parsed = parse_time(value)
+    if parsed is None:
+        raise click.BadParameter(f"{value!r} is not a time with a zone, e.g. 2026-11-20T14:00:00Z", param_hint="--now")
+    return parsed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="heliograph")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), envvar="HELIOGRAPH_SITE",
+              help="The site directory (holding site.yaml). Default: found upwards from here.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print more detail.")
+@click.pass_context
+def main(ctx: click.Context, site: Path | None, quiet: bool, verbose: bool) -> None:
+    """Heliograph: a static status page generated from a git repository.
+
+    \b
+    Example:
+      heliograph build            # render the site into build/
+      heliograph validate         # check site.yaml, incidents and history
+    """
+    ctx.obj = Context(site, quiet, verbose)
+
+
+# Each module registers its commands on `main` when imported.
+from . import pipeline, writing  # noqa: E402,F401
+from ..gitsync import push_command  # noqa: E402
+
+main.add_command(push_command)

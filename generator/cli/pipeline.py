@@ -1,0 +1,211 @@
+"""`heliograph build`, `validate`, `check` and `compact`: the site's pipeline from the command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ..problems import InvalidInput
+from . import Context, main, report_problems, parse_now, _colour_enabled
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Where to write (default: build/).")
+@click.option("--base-url", help="Override site.base_url, e.g. for a preview deploy.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--now", "now_text", metavar="TIME", help="Render as of this time (reproducible builds and tests).")
+@click.pass_obj
+def build(obj: Context, output: Path | None, base_url: str | None, strict: bool, now_text: str | None) -> None:
+    """Render the status page into build/.
+
+    \b
+    Example:
+      heliograph build --base-url https://preview.example.com/ --output /tmp/preview
+    """
+    from ..build import build as run_build
+    started = time.perf_counter()
+    root = obj.root()
+    try:
+        report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict)
+    except InvalidInput as exc:
+        report_problems(exc.problems, root=root)
+        errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
+        raise click.ClickException(f"build failed: {errors} problem(s); fix them and build again "
+                                   "(the last good build/ is untouched)")
+    report_problems(report.problems, root=root)
+    elapsed = time.perf_counter() - started
+    where = os.path.relpath(report.output) if report.output.is_absolute() else report.output
+    obj.say(f"Built {report.files} files into {where}/ in {elapsed:.2f} s "
+            f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)", fg="green")
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "github"]), default="text",
+              help="github prints GitHub Actions annotations.")
+@click.option("--now", "now_text", metavar="TIME", help="Validate as of this time.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.pass_obj
+def validate(obj: Context, output_format: str, now_text: str | None, strict: bool) -> None:
+    """Check site.yaml, every incident and the history; print each problem as file:line:col.
+
+    Exits with 1 when there is any error (or, with --strict, any warning).
+
+    \b
+    Example:
+      heliograph validate
+      heliograph validate --format github     # annotations on the pull request's diff
+    """
+    from ..validate import validate_site
+    root = obj.root()
+    problems = validate_site(root, now=parse_now(now_text) or datetime.now(timezone.utc))
+    report_problems(problems, output_format, root=root)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if errors or (strict and warnings):
+        raise click.ClickException(f"{errors} error(s), {warnings} warning(s)"
+                                   + (" (--strict fails on warnings)" if not errors else ""))
+    obj.say("site.yaml, incidents and history are valid", fg="green")
+
+
+@main.command()
+@click.argument("component_ids", nargs=-1, metavar="[COMPONENT]...")
+@click.option("--location", envvar="HELIOGRAPH_LOCATION",
+              help="Name of this probe's location (env HELIOGRAPH_LOCATION; default: checks.location in site.yaml).")
+@click.option("--concurrency", type=click.IntRange(1, 10000), help="How many checks run at once.")
+@click.option("--no-write", is_flag=True, help="Print the results without appending them to the history.")
+@click.option("--repeat", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Check this many rounds, appending each round's results (one CI job, one commit).")
+@click.option("--every", default="60s", show_default=True, metavar="DURATION",
+              help="With --repeat: time from one round's start to the next, e.g. 60s or 2m.")
+@click.option("--github-output", is_flag=True,
+              help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
+@click.pass_obj
+def check(obj: Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
+          no_write: bool, repeat: int, every: str, github_output: bool) -> None:
+    """Probe every component that has a check and append the results to the history.
+
+    A failing check is a result, not an error: the command exits 0 unless it could not run.
+
+    \b
+    Example:
+      heliograph check                 # every checked component
+      heliograph check api web         # only these
+      heliograph check --location eu-west
+      heliograph check --repeat 4 --every 60s --github-output
+    """
+    from .. import history
+    from ..checks.runner import run_checks_sync
+    from ..config import load_site
+    from ..problems import did_you_mean
+
+    root = obj.root()
+    try:
+        site = load_site(root)
+    except InvalidInput as exc:
+        report_problems(exc.problems)
+        raise click.ClickException("site.yaml has errors; fix them first")
+    checked = [c for c in site.components if c.check is not None]
+    if component_ids:
+        by_id = {c.id: c for c in site.components}
+        for component_id in component_ids:
+            if component_id not in by_id:
+                raise click.ClickException(f"unknown component {component_id!r}"
+                                           f"{did_you_mean(component_id, by_id)}; see site.yaml")
+            if by_id[component_id].check is None:
+                raise click.ClickException(f"component {component_id!r} has no check in site.yaml: its status "
+                                           "comes from incidents only")
+        checked = [c for c in checked if c.id in component_ids]
+    if not checked:
+        obj.say("No component has a check; add `check:` to a component in site.yaml.")
+        return
+    location = location or site.checks.location
+    interactive = sys.stdout.isatty() and not obj.quiet
+    done = []
+
+    def progress(result) -> None:
+        done.append(result)
+        if interactive:
+            click.echo(f"\r  checked {len(done)}/{len(checked)}", nl=False)
+
+    from ..checks.spec import parse_duration
+    from ..gitsync import append_github_output, previous_statuses, status_changes
+    try:
+        interval = parse_duration(every)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--every") from None
+    output_file = os.environ.get("GITHUB_OUTPUT") if github_output else None
+    if github_output and not output_file:
+        raise click.ClickException("--github-output needs $GITHUB_OUTPUT, which GitHub Actions sets in every step")
+    previous = previous_statuses(site.history_dir, datetime.now(timezone.utc)) if github_output else {}
+    rounds = []
+    first_round = time.monotonic()
+    for round_index in range(repeat):
+        if round_index:
+            # Rounds keep to the schedule however long each took, so results stay evenly spaced.
+            time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
+            done.clear()
+        started = time.perf_counter()
+        results = run_checks_sync([(c.id, c.check) for c in checked], location=location,
+                                  concurrency=concurrency or site.checks.concurrency, on_result=progress)
+        elapsed = time.perf_counter() - started
+        rounds.append(results)
+        if interactive:
+            click.echo("\r" + " " * 30 + "\r", nl=False)
+        if not no_write:
+            history.append_results(site.history_dir, results)  # each round at once: a killed job keeps what it has
+        names = {c.id: c.name for c in checked}
+        if not obj.quiet:
+            for line in format_results(results, names, colour=_colour_enabled()):
+                click.echo(line)
+            counts = {s: sum(r.status == s for r in results) for s in ("up", "degraded", "down")}
+            summary = (f"round {round_index + 1}/{repeat}: " if repeat > 1 else "") + \
+                f"{len(results)} checks in {elapsed:.1f} s from {location}: " + \
+                ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+            click.echo(summary if no_write else summary + f"; appended to {site.history.dir}/")
+    if output_file:
+        changes = status_changes(previous, rounds)
+        append_github_output(Path(output_file), changes)
+        for change in changes:
+            obj.say(f"status changed: {change.component} at {change.location}: {change.before or 'none'} -> {change.after}")
+
+
+STATUS_COLOURS = {"up": "green", "degraded": "yellow", "down": "red"}
+
+
+def format_results(results, names: dict[str, str], *, colour: bool) -> list[str]:
+    """One aligned line per result: component, status, latency, reason, message."""
+    width = max(len(r.component) for r in results)
+    lines = []
+    for result in results:
+        latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else "-"
+        status = f"{result.status:<8}"
+        if colour:
+            status = click.style(status, fg=STATUS_COLOURS.get(result.status))
+        lines.append(f"{result.component:<{width}}  {status} {latency:>8}  {result.reason:<16} {result.message}")
+    return lines
+
+
+@main.command()
+@click.option("--now", "now_text", metavar="TIME", help="Compact as of this time.")
+@click.pass_obj
+def compact(obj: Context, now_text: str | None) -> None:
+    """Roll raw results older than history.raw_days into daily aggregates (idempotent).
+
+    \b
+    Example:
+      heliograph compact
+    """
+    from .. import history
+    from ..config import load_site
+
+    site = load_site(obj.root())
+    report = history.compact(site.history_dir, raw_days=site.history.raw_days,
+                             now=parse_now(now_text) or datetime.now(timezone.utc))
+    obj.say(str(report))
+
+
