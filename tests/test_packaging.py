@@ -1,0 +1,43 @@
+"""An installed wheel (not the checkout) carries the theme: `heliograph init` and `build` work from it."""
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+from conftest import REPO
+
+
+def test_wheel_install_inits_and_builds_a_site(tmp_path):
+    # Built from a copy: setuptools works in <source>/build/, which is the site's output folder here.
+    source = tmp_path / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "pyproject.toml", "README.md", "generator", "templates"],
+                             cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes((REPO / name).read_bytes())
+    wheels = tmp_path / "wheels"
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    environment = tmp_path / "venv"
+    # The venv sees this interpreter's packages for the dependencies, but not the checkout.
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(environment)
+    python = environment / "bin" / "python"
+    wheel = next(wheels.glob("heliograph-*.whl"))
+    subprocess.run([python, "-m", "pip", "install", "--no-deps", "--force-reinstall", "-q", str(wheel)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    located = subprocess.run([python, "-c", "import generator; print(generator.__file__)"], capture_output=True,
+                             text=True, cwd=tmp_path, check=True).stdout
+    assert str(environment) in located, "the wheel, not the checkout, must be imported"
+    heliograph = environment / "bin" / "heliograph"
+    site = tmp_path / "site"
+    init = subprocess.run([heliograph, "init", str(site), "--title", "Wheel Status"], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    assert (site / "templates" / "base.html").is_file() and (site / "templates" / "embed").is_dir()
+    built = subprocess.run([heliograph, "build"], capture_output=True, text=True, cwd=site)
+    assert built.returncode == 0, built.stderr
+    index = (site / "build" / "index.html").read_text()
+    assert "<title>Wheel Status</title>" in index
+    assert (site / "build" / "assets" / "style.css").is_file() and (site / "build" / "embed" / "status.js").is_file()
