@@ -125,6 +125,8 @@ def test_deploy_publishes_with_the_official_pages_actions_and_minimal_permission
     assert set(deploy["on"]["push"]["paths"]) >= {"incidents/**", "site.yaml", "templates/**", "history/**",
                                                   "generator/**", "pyproject.toml"}
     assert "workflow_dispatch" in deploy["on"]
+    # Rebuilt hourly even when nothing changed, so a stopped checker shows up as stale data.
+    assert deploy["on"]["schedule"] == [{"cron": "17 * * * *"}]
     build, pages = deploy["jobs"]["build"], deploy["jobs"]["github-pages"]
     uses = [step.get("uses", "") for step in build["steps"]]
     assert any(u.startswith("actions/configure-pages@") for u in uses)
