@@ -38,16 +38,19 @@ def test_round_trip_keeps_everything_a_page_can_use(tmp_path):
     original = [
         result(at=T0 + timedelta(microseconds=123456), latency=123.456, build=7),
         result("web", T0, "down", None, reason="timeout", message=""),
-        result("web", T0 + timedelta(minutes=5), "degraded", 900, location="eu", reason="slow", message="slow"),
+        result("web", T0 + timedelta(minutes=5), "degraded", 900, location="eu", reason="slow", message="slow",
+               build=8),
     ]
     written = append_results(tmp_path, original)
     assert written == [raw_shard_path(tmp_path, date(2025, 3, 1))]
     back = read_results(tmp_path)
     assert back == sorted((for_storage(r) for r in original), key=lambda r: (r.time, r.component, r.location))
     assert back[1].time == T0 + timedelta(microseconds=123000)
-    assert back[1].latency_ms == 123.5 and back[1].details == {"build": 7}
+    # An up result keeps no details (they would double the repository's growth); others keep them.
+    assert back[1].latency_ms == 123.5 and back[1].details == {}
+    assert back[2].details == {"build": 8}
     line = written[0].read_bytes().splitlines()[1]
-    assert line == b'{"v":1,"c":"api","t":"2025-03-01T12:00:00.123Z","s":"up","r":"ok","loc":"ci","m":"HTTP 200","ms":123.5,"d":{"build":7}}'
+    assert line == b'{"v":1,"c":"api","t":"2025-03-01T12:00:00.123Z","s":"up","r":"ok","loc":"ci","m":"HTTP 200","ms":123.5}'
 
 
 def test_results_go_to_their_utc_day_and_nothing_is_rewritten(tmp_path):
