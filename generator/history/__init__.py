@@ -18,7 +18,8 @@ days a window needs, by file name, and a closed day's shard never changes again,
 what a per-shard cache of `aggregate_day` can key on.
 
 Raw line, schema v1 -- exactly ``CheckResult.to_json()`` (generator/checks/result.py) after
-`codec.for_storage` (time truncated to milliseconds, latency rounded to 0.1 ms)::
+`codec.for_storage` (time truncated to milliseconds, latency rounded to 0.1 ms, details kept
+only for results that are not up)::
 
     {"v":1,"c":"api","t":"2025-03-01T12:05:03.412Z","s":"up","r":"ok","loc":"ci","m":"HTTP 200","ms":123.4}
 
