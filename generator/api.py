@@ -14,7 +14,6 @@ from .incidents import Incident
 from .readings import UPTIME_WINDOWS, response_time_ms, uptime
 from .status import COMPONENT_STATUS_LABELS, ComponentState, incident_effects
 from .statuspage import dump_json, status_changed_at
-from .text import plain
 from .urls import absolute, component_url, incident_url, iso_ms
 
 if TYPE_CHECKING:
@@ -112,7 +111,7 @@ def _incident(inputs: BuildInputs, incident: Incident) -> dict[str, Any]:
         "latest_update": {
             "time": iso_ms(latest.time),
             "status": latest.status,
-            "text": plain(latest.body_markdown),
+            "text": latest.body_text,
             "html": latest.body_html,
         },
     }

@@ -16,6 +16,7 @@ from .render import make_environment, render_page, template_dirs
 from .status import PageStatus, affected_ids, page_status
 
 MANIFEST = ".heliograph-manifest"
+CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
         if not _is_absolute_url(base_url):
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL")])
         site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
-    incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root)
+    incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
+                               cache_dir=site.root / CACHE_DIR)
     histories, history_problems = _load_histories(site, incidents.incidents, now)
     latest = {cid: h.latest for cid, h in histories.items() if h.latest is not None}
     status = page_status(site.components, incidents.incidents, now, latest)
@@ -64,7 +66,8 @@ def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) 
     problems: list[Problem] = []
     windows = maintenance_windows(incidents, site.component_ids, now)
     histories = history.summarize(site.history_dir, checked, now=now, days=site.display.uptime_days,
-                                  mode=site.display.uptime_mode, maintenance=windows, problems=problems)
+                                  mode=site.display.uptime_mode, maintenance=windows, problems=problems,
+                                  cache_dir=site.root / CACHE_DIR)
     # A corrupt history line is skipped and reported; only validate and --strict fail on it.
     from .validate import relative_file
     return histories, [replace(p, severity="warning", file=relative_file(p.file, site.root)) for p in problems]

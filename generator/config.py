@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -111,7 +112,7 @@ class Site:
     def component(self, component_id: str) -> Component | None:
         return next((c for c in self.components if c.id == component_id), None)
 
-    @property
+    @cached_property  # asked for per incident and component in every build: computed once
     def component_ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.components)
 

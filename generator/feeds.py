@@ -24,8 +24,7 @@ from feedgen.feed import FeedGenerator
 from .config import Site
 from .incidents import Incident
 from .render import format_time
-from .status import COMPONENT_STATUS_LABELS, affected_ids, incident_effects
-from .text import plain
+from .status import COMPONENT_STATUS_LABELS, affected_ids, incident_effects, incidents_by_component
 from .urls import absolute, component_url, incident_url, iso_seconds, logo_url
 
 if TYPE_CHECKING:
@@ -77,8 +76,9 @@ def render_feeds(inputs: BuildInputs) -> dict[str, bytes]:
         files[f"{stem}.atom"] = atom(page_feed, site, absolute(info, f"{stem}.atom"))
         files[f"{stem}.rss"] = rss(page_feed, site, absolute(info, f"{stem}.rss"))
     files["feed.json"] = json_feed(page_feed, site, absolute(info, "feed.json"))
+    by_component = incidents_by_component(incidents, site.component_ids)
     for component in site.components:
-        concerned = [i for i in incidents if component.id in affected_ids(i, site.component_ids)]
+        concerned = by_component.get(component.id, [])
         feed = Feed(
             id=component_url(info, component.id),
             title=f"{component.name} · {info.title}",
@@ -105,7 +105,7 @@ def feed_entry(site: Site, incident: Incident, now: datetime) -> FeedEntry:
         published=incident.created_at,
         updated=incident.updated_at,
         content_html=update_trail_html(incident, names, site.component_ids, zone),
-        summary=f"{latest.status_label}: {plain(latest.body_markdown)}".strip().rstrip(":"),
+        summary=f"{latest.status_label}: {latest.body_text}".strip().rstrip(":"),
         categories=tuple((cid, names[cid]) for cid in ids if cid in names),
         extension={
             "kind": incident.kind,

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from .incidents import Incident
 from .status import affected_ids
 from .statuspage import status_changed_at
-from .text import plain
 from .urls import incident_url
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ def _event(incident: Incident, inputs: BuildInputs, host: str, names: dict[str, 
     end = max(end, start + timedelta(minutes=1))
     components = [names[cid] for cid in affected_ids(incident, inputs.site.component_ids) if cid in names]
     url = incident_url(inputs.site.info, incident.id)
-    trail = [f"{u.time:%Y-%m-%d %H:%M} UTC · {u.status_label}\n{plain(u.body_markdown)}".strip()
+    trail = [f"{u.time:%Y-%m-%d %H:%M} UTC · {u.status_label}\n{u.body_text}".strip()
              for u in incident.updates]
     description = f"Affects: {', '.join(components) or 'all components'}\n\n" + "\n\n".join(trail) + f"\n\n{url}"
     return [

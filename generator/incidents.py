@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .markup import render_markdown
@@ -40,6 +40,12 @@ class Update:
     def status_label(self) -> str:
         return self.status.replace("_", " ").capitalize()
 
+    @cached_property
+    def body_text(self) -> str:
+        """The body as plain text (`text.plain`): computed once, and kept by the parse cache."""
+        from .text import plain
+        return plain(self.body_markdown)
+
 
 @dataclass(frozen=True)
 class AffectedComponent:
@@ -61,6 +67,9 @@ class Incident:
     scheduled_until: datetime | None = None
     postmortem_html: str | None = None
     postmortem_url: str | None = None
+    # What the parse came from (file bytes, path, component ids, parser), for caches of what is
+    # rendered from it; "" when unknown (then nothing rendered from it is cached).
+    source_key: str = field(default="", compare=False, repr=False)
 
     @property
     def is_maintenance(self) -> bool:
@@ -87,7 +96,7 @@ class Incident:
     def monitoring_at(self) -> datetime | None:
         return next((u.time for u in reversed(self.updates) if u.status == "monitoring"), None)
 
-    @property
+    @cached_property
     def component_ids(self) -> tuple[str, ...]:
         return tuple(a.id for a in self.affected)
 
@@ -117,33 +126,6 @@ class Incident:
 class IncidentSet:
     incidents: tuple[Incident, ...]  # newest first
     problems: tuple[Problem, ...]  # errors and warnings, every file's
-
-
-def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
-                   relative_to: Path | None = None) -> IncidentSet:
-    """Parse every incidents/*.md; a bad file is reported and left out, the others still load."""
-    incidents: list[Incident] = []
-    problems: list[Problem] = []
-    ids = tuple(component_ids)
-    if directory.is_dir():
-        for path in sorted(directory.glob("*.md")):
-            if path.name.lower() == "readme.md":
-                continue
-            shown = str(path.relative_to(relative_to)) if relative_to else str(path)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                problems.append(Problem(shown, None, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8"))
-                continue
-            try:
-                incident, warnings = parse_incident(text, incident_id=path.stem, file=shown,
-                                                    component_ids=ids, now=now)
-                incidents.append(incident)
-                problems.extend(warnings)
-            except InvalidInput as exc:
-                problems.extend(exc.problems)
-    incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
-    return IncidentSet(tuple(incidents), tuple(problems))
 
 
 def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tuple[str, ...],
@@ -406,3 +388,7 @@ def parse_time(value: Any) -> datetime | None:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "incident"
+
+
+# Loading a folder of incidents (with its cache and worker processes) is its own module.
+from .incident_loading import load_incidents  # noqa: E402,F401

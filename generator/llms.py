@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from .incidents import Incident
 from .readings import milliseconds_text, percent_text, response_time_ms, uptime
 from .status import COMPONENT_STATUS_LABELS
-from .text import plain
 from .urls import absolute, component_url, incident_url
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ def _incident_line(inputs: BuildInputs, incident: Incident, names: dict[str, str
     latest = incident.latest
     return (f"- [{_link_text(incident.title)}]({incident_url(inputs.site.info, incident.id)}): "
             f"{incident.status_at(now).replace('_', ' ')}{impact}, {when}; affects {affected}. "
-            f"Latest update ({latest.time:{TIME_FORMAT}}): {_inline(plain(latest.body_markdown))}")
+            f"Latest update ({latest.time:{TIME_FORMAT}}): {_inline(latest.body_text)}")
 
 
 def _inline(text: str) -> str:

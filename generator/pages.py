@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -11,7 +12,7 @@ import jinja2
 
 from .incidents import Incident
 from .render import render_page
-from .status import affected_ids
+from .status import affected_ids, incidents_by_component
 
 if TYPE_CHECKING:
     from .build import BuildInputs
@@ -41,14 +42,13 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
     files["index.html"] = render_page(env, "index.html", "index.html", recent=recent,
                                       recent_maintenance=recent_maintenance, **common)
 
-    for incident in incidents:
-        path = f"incidents/{incident.id}/index.html"
-        files[path] = render_page(env, "incident.html", path, incident=incident, **common)
+    files.update(_incident_pages(env, inputs, common))
 
+    concerned = incidents_by_component(incidents, site.component_ids)
     for component_state in status.components:
         component = component_state.component
         path = f"components/{component.id}/index.html"
-        related = tuple(i for i in incidents if component.id in affected_ids(i, site.component_ids))
+        related = tuple(concerned.get(component.id, ()))
         files[path] = render_page(env, "component.html", path, state=component_state,
                                   history=inputs.histories.get(component.id), incidents=related, **common)
 
@@ -60,6 +60,136 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
     if site.info.custom_domain:
         files["CNAME"] = (site.info.custom_domain + "\n").encode()
     return files
+
+
+# --- incident pages, cached ------------------------------------------------------------------
+#
+# With 10,000 incidents, their pages are most of a build's rendering, and most never change.
+# An incident page depends on the incident, the site, the theme and `now`; with the built-in
+# templates, `now` shows only through the facts in `_now_facts` and the footer's "Page generated"
+# time (tests/test_incremental_build.py checks that this stays so). A page is cached with that
+# time cut out, keyed by everything else; with a site's own templates, nothing is cached.
+# The built-in incident page shows nothing of the page's status or the histories (base.html's
+# description block, the one place that would, is overridden): keep it so, or add them to the key.
+
+PAGE_CACHE = "incident-pages.pickle"
+_INCIDENT_TEMPLATES = ("incident.html", "base.html", "_macros.html", "_feeds_and_data.html")
+_FOOTER_TIME = '<time datetime="{{ now | isotime }}">{{ now | localtime }}</time>'
+_NOW_MARK = b"\0heliograph-now\0"
+
+
+def _now_facts(incident: Incident, now: datetime) -> tuple:
+    return (incident.status_at(now), incident.is_open(now), incident.ended_at(now), incident.duration(now))
+
+
+def _theme_key(env: jinja2.Environment, inputs: BuildInputs) -> str | None:
+    """What, besides the incident and `now`, an incident page is made from; None when the page
+    must not be cached (a site's own templates may use `now` in any way)."""
+    import hashlib
+    import pickle
+
+    from .render import default_theme_dir
+    theme = default_theme_dir()
+    digest = hashlib.sha256(b"heliograph-incident-pages-1")
+    for name in _INCIDENT_TEMPLATES:
+        source, filename, _ = env.loader.get_source(env, name)
+        if Path(filename).resolve().parent != theme.resolve():
+            return None
+        digest.update(name.encode() + b"\0" + source.encode() + b"\0")
+    try:
+        for module in ("pages.py", "render.py", "incidents.py", "incident_loading.py", "status.py"):
+            digest.update((Path(__file__).resolve().parent / module).read_bytes())
+    except OSError:  # no sources to hash (a frozen install): cache nothing
+        return None
+    digest.update(jinja2.__version__.encode())
+    try:
+        digest.update(pickle.dumps((inputs.site.info, inputs.site.components, inputs.site.display)))
+    except Exception:
+        return None
+    return digest.hexdigest()
+
+
+def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any]) -> dict[str, bytes]:
+    import pickle
+
+    from .build import CACHE_DIR
+    incidents, now = inputs.incidents.incidents, inputs.now
+    theme = _theme_key(env, inputs) if incidents else None
+    store = inputs.site.root / CACHE_DIR / PAGE_CACHE
+    entries: dict[str, tuple] = {}
+    if theme is not None:
+        try:
+            with open(store, "rb") as handle:
+                stored_theme, entries = pickle.load(handle)
+            if stored_theme != theme or type(entries) is not dict:
+                entries = {}
+        except Exception:
+            entries = {}
+    footer = env.from_string(_FOOTER_TIME).render(now=now).encode("utf-8")
+    files: dict[str, bytes] = {}
+    kept: dict[str, tuple] = {}
+    misses: list[tuple[Incident, str, tuple | None]] = []
+    for incident in incidents:
+        path = f"incidents/{incident.id}/index.html"
+        key = None
+        if theme is not None and incident.source_key:
+            key = (incident.source_key, _now_facts(incident, now))
+            entry = entries.get(path)
+            if entry is not None and entry[0] == key:
+                files[path] = entry[1].replace(_NOW_MARK, footer)
+                kept[path] = entry
+                continue
+        files[path] = b""  # keeps the page order; rendered below
+        misses.append((incident, path, key))
+    pages = _render_incident_pages(env, [(incident, path) for incident, path, _ in misses], common)
+    changed = bool(misses)
+    for (incident, path, key), page in zip(misses, pages):
+        files[path] = page
+        if key is not None and page.count(footer) <= 1:
+            kept[path] = (key, page.replace(footer, _NOW_MARK))
+    if theme is not None and (changed or kept.keys() != entries.keys()):
+        try:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            temporary = store.with_name(f".{store.name}.tmp")
+            with open(temporary, "wb") as out:
+                pickle.dump((theme, kept), out, protocol=pickle.HIGHEST_PROTOCOL)
+            temporary.replace(store)
+        except OSError:
+            pass
+    return files
+
+
+_PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
+_job: tuple | None = None  # what forked workers render from (fork copies it; nothing is pickled)
+
+
+def _render_incident_pages(env: jinja2.Environment, work: list[tuple[Incident, str]],
+                           common: dict[str, Any]) -> list[bytes]:
+    """The pages, on every core when there are many (a cold build of a large site)."""
+    import os
+    import threading
+    import multiprocessing
+    workers = min(os.cpu_count() or 1, 8)
+    # fork only from a single-threaded process: `heliograph serve` renders on a watcher thread.
+    if (workers < 2 or len(work) < _PARALLEL_MIN_PAGES or threading.active_count() != 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [render_page(env, "incident.html", path, incident=incident, **common) for incident, path in work]
+    from concurrent.futures import ProcessPoolExecutor
+    global _job
+    _job = (env, work, common)
+    try:
+        size = -(-len(work) // (workers * 4))
+        chunks = [(start, min(start + size, len(work))) for start in range(0, len(work), size)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [page for part in pool.map(_render_chunk, chunks) for page in part]
+    finally:
+        _job = None
+
+
+def _render_chunk(bounds: tuple[int, int]) -> list[bytes]:
+    env, work, common = _job
+    return [render_page(env, "incident.html", path, incident=incident, **common)
+            for incident, path in work[bounds[0]:bounds[1]]]
 
 
 def _history_pages(env: jinja2.Environment, incidents: tuple[Incident, ...], page_size: int,

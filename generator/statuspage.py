@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .incidents import Incident, Update
-from .status import ComponentState, GroupState, affected_ids, incident_effects
-from .text import plain
+from .status import ComponentState, GroupState, affected_ids, incident_effects, incidents_by_component
 from .urls import incident_url, iso_ms
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ ACTIVE = ("in_progress", "verifying")
 ID_LENGTH = 12
 
 
+@lru_cache(maxsize=1 << 16)  # the same few ids are asked for thousands of times a build
 def stable_id(base_url: str, kind: str, key: str) -> str:
     """A short lowercase alphanumeric id (base32 of a hash) that stays the same for the same object.
 
@@ -103,6 +104,11 @@ class _Builder:
             "updated_at": iso_ms(self.now),
         }
         self.by_component: dict[str, dict[str, Any]] = {}
+        self._concerned = incidents_by_component(inputs.incidents.incidents, self.all_ids)
+        self._changed_at: dict[str, datetime] = {}
+        self._site_components = {}
+        for component in inputs.site.components:
+            self._site_components.setdefault(component.id, component)  # the first, as Site.component
         self.components = self._components()
 
     def id(self, kind: str, key: str) -> str:
@@ -169,10 +175,11 @@ class _Builder:
 
     def _component_changed_at(self, component_id: str) -> datetime:
         """The last moment an incident or maintenance could have changed this component's status."""
-        moments = [moment for incident in self.inputs.incidents.incidents
-                   if component_id in affected_ids(incident, self.all_ids)
-                   for moment in status_moments(incident) if moment <= self.now]
-        return max([self.epoch, *moments])
+        if component_id not in self._changed_at:
+            moments = [moment for incident in self._concerned.get(component_id, ())
+                       for moment in status_moments(incident) if moment <= self.now]
+            self._changed_at[component_id] = max([self.epoch, *moments])
+        return self._changed_at[component_id]
 
     # --- incidents and maintenance -------------------------------------------------------
 
@@ -209,7 +216,7 @@ class _Builder:
             updates.append({
                 "id": self.id("incident_update", f"{incident.id}/{when}/{update.status}"),
                 "status": update.status,
-                "body": plain(update.body_markdown),
+                "body": update.body_text,
                 "incident_id": incident_id,
                 "created_at": when,
                 "updated_at": when,
@@ -234,9 +241,10 @@ class _Builder:
             closing = next((u for u in reversed(incident.updates) if u.status == "resolved"), None)
 
         def transitions(old: str | None, new: str | None) -> list[dict[str, str]]:
-            return [{"code": self.component_id(cid), "name": self.inputs.site.component(cid).name,
+            known = self._site_components
+            return [{"code": self.component_id(cid), "name": known[cid].name,
                      "old_status": old or effect, "new_status": new or effect}
-                    for cid, effect in effects.items() if self.inputs.site.component(cid)]
+                    for cid, effect in effects.items() if cid in known]
 
         changes: dict[Update, list[dict[str, str]]] = {}
         if opening is not None:

@@ -60,6 +60,13 @@ Uptime semantics (see `rollup`):
 - Latency figures come from up and degraded results only: a failure's latency is usually
   the timeout.
 - Problems with history files are warnings: the page still builds from what could be read.
+
+Cache (`history.cache`): `heliograph build` keeps what each closed raw shard (a past UTC day)
+contributes -- its `aggregate_day` results, newest record per component, the latencies the
+chart needs -- in `.heliograph-cache/history/`, keyed by the shard's path, size, mtime, ctime
+and inode, the maintenance windows clipped to that day, and a hash of this package's source.
+A cold build reads the shards nobody cached yet on every core. Output is identical with or
+without the cache (tests/test_incremental_build.py).
 """
 
 from generator.history.aggregate import SeriesDay, aggregate_day

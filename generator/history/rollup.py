@@ -187,9 +187,17 @@ def rolling_window(
     return totals.uptime(mode)
 
 
-def hourly_latency(records: Iterable[Record], start: float, windows: Windows) -> list[tuple[datetime, float]]:
-    """Median latency of each hour since `start` that has any, from up and degraded results."""
+def hourly_latency(
+    records: Iterable[Record], start: float, windows: Windows, earlier: Iterable[tuple[float, float]] = ()
+) -> list[tuple[datetime, float]]:
+    """Median latency of each hour since `start` that has any, from up and degraded results.
+
+    `earlier`: (time, latency) of such results outside maintenance that are not in `records`
+    (a cached shard's), already filtered."""
     hours: dict[int, list[float]] = defaultdict(list)
+    for time, latency in earlier:
+        if time >= start:
+            hours[int(time // 3600)].append(latency)
     for record in records:
         if record.time < start or record.latency_ms is None or record.status == DOWN:
             continue
@@ -212,10 +220,16 @@ def rollup_component(
     days: int,
     mode: str,
     windows: Windows = (),
+    latencies: Iterable[tuple[float, float]] = (),
+    locations: Iterable[str] = (),
 ) -> ComponentHistory:
     """One component's history from its day aggregates (any locations, any days), its raw
     records of the last `LATENCY_SERIES_DAYS` days or more (for the rolling 24 hours and the
-    latency chart) and its newest raw record, which may be older than those."""
+    latency chart) and its newest raw record, which may be older than those.
+
+    Days of the latency chart whose records are not in `recent` (at least the last two days
+    must be, for the rolling 24 hours) come as `latencies` (see `hourly_latency`) and the
+    `locations` seen in them."""
     now_seconds = now.timestamp()
     today = now.astimezone(timezone.utc).date()
     by_location: dict[str, list[SeriesDay]] = defaultdict(list)
@@ -252,8 +266,9 @@ def rollup_component(
     if latest is None or (newest_recent is not None and newest_recent.time >= latest.time):
         latest = newest_recent
     shown = set(bar_days)
-    locations = {a.location for rows in by_location.values() for a in rows if a.day in shown}
-    locations.update(r.location for r in recent)
+    seen = {a.location for rows in by_location.values() for a in rows if a.day in shown}
+    seen.update(r.location for r in recent)
+    seen.update(locations)
     if latest is not None:
         last_seen = latest.time if last_seen is None else max(last_seen, latest.time)
     return ComponentHistory(
@@ -261,8 +276,8 @@ def rollup_component(
         latest=latest.to_result() if latest else None,
         days=day_stats,
         uptime=uptime,
-        latency_series=hourly_latency(recent, now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS, windows),
-        locations=tuple(sorted(locations)),
+        latency_series=hourly_latency(recent, now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS, windows, latencies),
+        locations=tuple(sorted(seen)),
         last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
     )
 
@@ -283,8 +298,12 @@ def summarize(
     mode: str = "results",
     maintenance: Mapping[str, list[tuple[datetime, datetime]]] | None = None,
     problems: list | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, ComponentHistory]:
     """History of each component in `component_ids` (in that order) as of `now`.
+
+    With `cache_dir`, what each closed raw shard contributes is kept there between calls (see
+    `history.cache`); the result is the same with or without it.
 
     Reads only the shards and daily files the windows need: raw shards win over daily
     aggregates for the same component, location and day. Results after `now` are ignored.
@@ -305,7 +324,13 @@ def summarize(
     windows = windows_by_component(maintenance)
 
     with gc_paused():
-        aggregates, recent, latest = _read_window(history_dir, first, today, now_seconds, windows, problems)
+        if cache_dir is None:
+            aggregates, recent, latest = _read_window(history_dir, first, today, now_seconds, windows, problems)
+            latencies: dict[str, list] = {}
+            locations: dict[str, set] = {}
+        else:
+            aggregates, recent, latest, latencies, locations = _read_window_cached(
+                history_dir, first, today, now_seconds, windows, problems, Path(cache_dir))
         by_component: dict[str, list[SeriesDay]] = defaultdict(list)
         for aggregate in aggregates.values():
             by_component[aggregate.component].append(aggregate)
@@ -319,6 +344,8 @@ def summarize(
                 days=days,
                 mode=mode,
                 windows=windows.get(component, ()),
+                latencies=latencies.get(component, ()),
+                locations=locations.get(component, ()),
             )
             for component in component_ids
         }
@@ -354,3 +381,112 @@ def _read_window(
                 aggregates.setdefault(key, aggregate)  # raw data, where there is any, wins
         month = (month[0] + month[1] // 12, month[1] % 12 + 1)
     return aggregates, recent, latest
+
+
+# Below this many shards to compute, a process pool costs more than it saves.
+_POOL_MIN_SHARDS = 8
+
+
+def _read_window_cached(
+    history_dir: Path, first: date, today: date, now: float, windows: Mapping[str, Windows], problems: list | None,
+    cache_dir: Path,
+) -> tuple[dict, dict[str, list[Record]], dict[str, Record], dict[str, list], dict[str, set]]:
+    """`_read_window` with each closed shard's summary cached, and the shards nobody cached yet
+    read on every core. Records are kept only for the days the rolling 24 hours needs; older
+    days of the latency chart come as (time, latency) pairs and locations."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+    import os
+    import threading
+
+    from generator.history import cache
+    from generator.history.store import read_raw_shard
+
+    recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
+    # rolling_window looks back a day before the 24 hours: records from now - 2 days on.
+    records_from = min(today, datetime.fromtimestamp(now - 2 * DAY_SECONDS, timezone.utc).date())
+    days = []
+    day = first
+    while day <= today:
+        days.append(day)
+        day += timedelta(days=1)
+    summaries: dict[date, object] = {}
+    records_by_day: dict[date, list[Record]] = {}
+    shard_problems: dict[date, list] = {}
+    keys: dict[date, tuple] = {}
+    to_compute: list[date] = []
+    for day in days:
+        path = raw_shard_path(history_dir, day)
+        if day == today:
+            continue
+        key = cache.shard_key(history_dir, path, day, windows)
+        if key is None:
+            continue  # no shard that day
+        keys[day] = key
+        summary = cache.load(cache_dir, day, key, latencies=recent_from <= day < records_from)
+        if summary is not None:
+            summaries[day] = summary
+        if day >= records_from:
+            found: list = []
+            records_by_day[day] = read_raw_shard(path, day, found)
+            shard_problems[day] = found
+            if summary is None:
+                summaries[day] = cache.summarize_records(records_by_day[day], day, windows, found)
+                cache.store(cache_dir, day, key, summaries[day])
+        elif summary is None:
+            to_compute.append(day)
+    if to_compute:
+        paths = [raw_shard_path(history_dir, day) for day in to_compute]
+        workers = min(os.cpu_count() or 1, len(to_compute))
+        # fork is fast (nothing to import again) but only safe from a single-threaded process:
+        # `heliograph serve` builds on a watcher thread and reads shard by shard instead.
+        if (workers > 1 and len(to_compute) >= _POOL_MIN_SHARDS and threading.active_count() == 1
+                and "fork" in multiprocessing.get_all_start_methods()):
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                # Days before the latency chart never need their latencies again: days only age.
+                results = list(pool.map(cache.compute, paths, to_compute, [windows] * len(paths),
+                                        [day >= recent_from for day in to_compute],
+                                        chunksize=max(1, len(paths) // (workers * 4))))
+        else:
+            results = [cache.compute(path, day, windows, day >= recent_from) for path, day in zip(paths, to_compute)]
+        for day, summary in zip(to_compute, results):
+            summaries[day] = summary
+            cache.store(cache_dir, day, keys[day], summary)
+
+    aggregates: dict[tuple[str, str, date], SeriesDay] = {}
+    recent: dict[str, list[Record]] = defaultdict(list)
+    latest: dict[str, Record] = {}
+    latencies: dict[str, list] = defaultdict(list)
+    locations: dict[str, set] = defaultdict(set)
+    for day in days:
+        if day == today:
+            records = [r for r in read_raw_shard(raw_shard_path(history_dir, day), day, problems) if r.time <= now]
+            for aggregate in aggregate_day(records, day, windows):
+                aggregates[aggregate.key] = aggregate
+            latest.update({r.component: r for r in records})
+            for record in records:
+                recent[record.component].append(record)
+            continue
+        summary = summaries.get(day)
+        if summary is None:
+            continue
+        if problems is not None:
+            problems.extend(shard_problems.get(day, summary.problems))
+        for aggregate in summary.aggregates:
+            aggregates[aggregate.key] = aggregate
+        latest.update(summary.latest)
+        if day in records_by_day:
+            for record in records_by_day[day]:
+                recent[record.component].append(record)
+        elif day >= recent_from:
+            for component, pairs in summary.latencies.items():
+                latencies[component].extend(pairs)
+            for component, found in summary.locations.items():
+                locations[component].update(found)
+    month = (first.year, first.month)
+    while month <= (today.year, today.month):
+        for key, aggregate in read_daily_file(daily_path(history_dir, *month), problems).items():
+            if first <= aggregate.day <= today:
+                aggregates.setdefault(key, aggregate)
+        month = (month[0] + month[1] // 12, month[1] % 12 + 1)
+    return aggregates, recent, latest, latencies, locations

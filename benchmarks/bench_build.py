@@ -1,0 +1,173 @@
+"""Time `heliograph build` on the large synthetic site (issue #7): cold, warm and incremental.
+
+    python benchmarks/bench_build.py [--incidents 1000 10000] [--all-raw] [--code DIR] [--work DIR]
+
+For each incident count it makes the site with `make_large_site` (100 components in 10 groups, a
+year of 5-minute results, the last 90 days raw and the rest compacted; --all-raw leaves the whole
+year raw, the worst case) and times, each build in a fresh process:
+
+- cold:      no cache (.heliograph-cache/) and no build/, as on a fresh clone
+- noop:      the same build again
+- check:     one more run of results appended with `history.append_results`, built 5 minutes later
+- incident:  one incident's newest update edited, built again
+
+and prints wall time, peak RSS (the largest single process, from RUSAGE_CHILDREN), files written,
+the output's size, index.html gzipped and the requests each kind of page makes. --code runs the
+build with another checkout's `generator` package (e.g. an export of an older commit), to
+compare before and after. Sites live under benchmarks/.data/ (git-ignored) unless --work says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from make_large_site import NOW, component_ids, make_site  # noqa: E402
+
+from generator.checks.result import CheckResult  # noqa: E402
+from generator.history import append_results, raw_shard_path  # noqa: E402
+
+_CHILD = """
+import json, resource, subprocess, sys, time
+began = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - began
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "rc": done.returncode,
+                  "out": done.stdout[-400:], "err": done.stderr[-2000:]}))
+"""
+
+
+def run_build(site: Path, now: datetime, code: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(code))
+    command = [sys.executable, "-c", _CHILD, sys.executable, "-m", "generator.cli", "--site", str(site), "build",
+               "--now", now.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    result = json.loads(subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=code).stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"build failed:\n{result['err']}")
+    match = re.search(r"\((\d+) written", result["out"])
+    result["written"] = int(match[1]) if match else None
+    return result
+
+
+def output_figures(build: Path) -> dict:
+    total = sum(p.stat().st_size for p in build.rglob("*") if p.is_file())
+    index = (build / "index.html").read_bytes()
+    return {"output_mb": total / 1e6, "files": sum(1 for p in build.rglob("*") if p.is_file()),
+            "index_kb": len(index) / 1024, "index_gz_kb": len(gzip.compress(index, 9)) / 1024}
+
+
+_FETCHED = re.compile(
+    r'<link[^>]*rel="(?:stylesheet|icon|preload|modulepreload)"[^>]*href="([^"]+)"'
+    r'|<(?:img|script|iframe|source|video|audio)[^>]*\ssrc="([^"]+)"'
+    r'|url\(([^)]+)\)'
+)
+
+
+def requests_per_page(build: Path) -> dict[str, int]:
+    """Requests a browser makes to show each kind of page: the HTML plus each distinct
+    stylesheet, icon, image, script or frame it references (and what the CSS pulls in)."""
+    pages = {"index": "index.html", "incident": next(build.glob("incidents/*/index.html")).relative_to(build).as_posix(),
+             "component": next(build.glob("components/*/index.html")).relative_to(build).as_posix(),
+             "history": "history/index.html", "embed": "embed/index.html"}
+    counts = {}
+    for kind, page in pages.items():
+        path = build / page
+        if not path.is_file():
+            continue
+        html = path.read_text(encoding="utf-8")
+        urls = set()
+        for match in _FETCHED.finditer(html):
+            url = next(g for g in match.groups() if g)
+            if url.startswith(("data:", "#")):
+                continue
+            urls.add(os.path.normpath(os.path.join(os.path.dirname(page), url)))
+        for url in list(urls):
+            if url.endswith(".css") and (build / url).is_file():
+                for match in re.finditer(r"url\(([^)]+)\)", (build / url).read_text(encoding="utf-8")):
+                    if not match[1].strip("'\"").startswith(("data:", "#")):
+                        urls.add(match[1])
+        counts[kind] = 1 + len(urls)
+    return counts
+
+
+def append_one_run(history: Path, at: datetime) -> None:
+    """One `heliograph check` run: a result per component. The shard is first copied, since the
+    site's history is hard-linked to the generated master."""
+    shard = raw_shard_path(history, at.date())
+    if shard.exists():
+        data = shard.read_bytes()
+        shard.unlink()
+        shard.write_bytes(data)
+    results = [CheckResult(component=cid, time=at + timedelta(seconds=0.15 * index), status="up", reason="ok",
+                           location="ci", message="HTTP 200", latency_ms=120.0 + index)
+               for index, cid in enumerate(component_ids(100))]
+    append_results(history, results)
+
+
+def edit_one_incident(incidents: Path) -> str:
+    newest = sorted(incidents.glob("*.md"))[-1]
+    text = newest.read_text(encoding="utf-8")
+    heading_end = text.index("\n", text.index("\n## ") + 1)
+    newest.write_text(text[:heading_end + 1] + "Edited: the root cause was a full disk. " + text[heading_end + 1:],
+                      encoding="utf-8")
+    return newest.name
+
+
+def bench(count: int, *, all_raw: bool, code: Path, work: Path) -> list[dict]:
+    site = make_site(work / f"site-{count}{'-raw' if all_raw else ''}", incidents=count, all_raw=all_raw)
+    shutil.rmtree(site / ".heliograph-cache", ignore_errors=True)
+    shutil.rmtree(site / "build", ignore_errors=True)
+    later = NOW + timedelta(minutes=5)
+    rows = []
+    label = f"{count} incidents{', whole year raw' if all_raw else ''}"
+    rows.append({"case": "cold", **run_build(site, NOW, code)})
+    rows[-1].update(output_figures(site / "build"))
+    rows[-1]["requests"] = requests_per_page(site / "build")
+    rows.append({"case": "noop", **run_build(site, NOW, code)})
+    append_one_run(site / "history", later - timedelta(seconds=30))
+    rows.append({"case": "check", **run_build(site, later, code)})
+    edit_one_incident(site / "incidents")
+    rows.append({"case": "incident", **run_build(site, later, code)})
+    for row in rows:
+        row["site"] = label
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--all-raw", action="store_true", help="the worst case: a whole year of raw history")
+    parser.add_argument("--code", type=Path, default=HERE.parent, help="checkout whose generator/ to run")
+    parser.add_argument("--work", type=Path, default=HERE / ".data" / "bench")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
+    args = parser.parse_args(argv)
+    rows = []
+    for count in args.incidents:
+        rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work)
+        for row in rows[-4:]:
+            extra = ""
+            if "index_gz_kb" in row:
+                extra = (f"  output {row['output_mb']:.1f} MB in {row['files']} files, index.html {row['index_kb']:.0f} KB"
+                         f" ({row['index_gz_kb']:.1f} KB gzipped), requests {row['requests']}")
+            print(f"{row['site']:<32} {row['case']:<9} {row['wall']:7.2f} s  peak RSS {row['rss_mb']:6.0f} MB"
+                  f"  written {row['written']}{extra}", flush=True)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Loading incidents/: every file parsed once, in parallel when there are many, cached on disk.
+
+The parse itself is `incidents.parse_incident`; this module decides which files need it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from .incidents import Incident, IncidentSet, parse_incident
+from .problems import InvalidInput, Problem
+
+
+def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
+                   relative_to: Path | None = None, cache_dir: Path | None = None) -> IncidentSet:
+    """Parse every incidents/*.md; a bad file is reported and left out, the others still load.
+
+    With `cache_dir`, each file's parse (Markdown rendering is most of it) is kept there and reused
+    while the file's bytes, its path, the site's component ids and the parsing code are the same.
+    """
+    incidents: list[Incident] = []
+    problems: list[Problem] = []
+    ids = tuple(component_ids)
+    cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
+    fresh: dict[str, tuple[bytes, Incident, list[Problem]]] = {}
+    # (shown, outcome or None, work): work is what _parse_file needs, for files not in the cache
+    files: list[tuple[str, tuple | None, tuple | None]] = []
+    if directory.is_dir():
+        for path in sorted(directory.glob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            shown = str(path.relative_to(relative_to)) if relative_to else str(path)
+            data = path.read_bytes()
+            digest = None
+            if cached is not None:
+                digest = hashlib.sha256(data).digest()
+                hit = cached.get(shown)
+                if hit is not None and hit[0] == digest and path.stem == hit[1].id and _still_valid(hit[1], now):
+                    files.append((shown, ("cached", hit), None))
+                    continue
+            files.append((shown, None, (path.stem, shown, data, digest)))
+    work = [entry[2] for entry in files if entry[2] is not None]
+    outcomes = iter(_parse_files(work, ids, now, cached is not None))
+    missed = bool(work)
+    for shown, outcome, _ in files:
+        if outcome is None:
+            outcome = next(outcomes)
+        kind, value = outcome
+        if kind == "cached" or kind == "parsed":
+            incidents.append(value[1])
+            problems.extend(value[2])
+            if cached is not None:
+                fresh[shown] = value
+        else:
+            problems.extend(value)
+    if cached is not None and (missed or fresh.keys() != cached.keys()):
+        _store_parse_cache(cache_dir, ids, fresh)
+    incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
+    return IncidentSet(tuple(incidents), tuple(problems))
+
+
+_PARALLEL_MIN_FILES = 400  # below this, starting processes costs more than it saves
+_job: tuple | None = None  # what forked workers parse (fork copies it; nothing is pickled on the way in)
+
+
+def _parse_files(work: list[tuple], ids: tuple[str, ...], now: datetime, for_cache: bool) -> list[tuple]:
+    """`_parse_file` of each, on every core when there are many (a cold build of a large site)."""
+    import multiprocessing
+    import threading
+    workers = min(os.cpu_count() or 1, 8)
+    # fork only from a single-threaded process: `heliograph serve` builds on a watcher thread.
+    if (workers < 2 or len(work) < _PARALLEL_MIN_FILES or threading.active_count() != 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [_parse_file(item, ids, now, for_cache) for item in work]
+    from concurrent.futures import ProcessPoolExecutor
+    global _job
+    _job = (work, ids, now, for_cache)
+    try:
+        size = -(-len(work) // (workers * 4))
+        chunks = [(start, min(start + size, len(work))) for start in range(0, len(work), size)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [outcome for part in pool.map(_parse_chunk, chunks) for outcome in part]
+    finally:
+        _job = None
+
+
+def _parse_chunk(bounds: tuple[int, int]) -> list[tuple]:
+    work, ids, now, for_cache = _job
+    return [_parse_file(item, ids, now, for_cache) for item in work[bounds[0]:bounds[1]]]
+
+
+def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: bool) -> tuple:
+    """("parsed", (digest, incident, warnings)) or ("failed", problems) for one file."""
+    stem, shown, data, digest = item
+    try:
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text does
+    except UnicodeDecodeError as exc:
+        return ("failed", [Problem(shown, None, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")])
+    try:
+        incident, warnings = parse_incident(text, incident_id=stem, file=shown, component_ids=ids, now=now)
+    except InvalidInput as exc:
+        return ("failed", list(exc.problems))
+    if for_cache:
+        source = hashlib.sha256(repr((_parser_fingerprint(), ids, shown, digest)).encode()).hexdigest()
+        incident = replace(incident, source_key=source)
+        for update in incident.updates:
+            update.body_text  # noqa: B018 - computed now, so that the cache keeps it
+    return ("parsed", (digest, incident, list(warnings)))
+
+
+# --- the parse cache -------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _parser_fingerprint() -> str:
+    """Changes whenever the code that turns a file into an Incident could give another result."""
+    import markdown
+    import nh3
+    import yaml
+
+    digest = hashlib.sha256(b"heliograph-incident-cache-1")
+    here = Path(__file__).resolve().parent
+    try:
+        for name in ("incidents.py", "incident_loading.py", "markup.py", "yamlsource.py", "problems.py"):
+            digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+    except OSError:  # no sources to hash (a frozen install): never trust an entry
+        import uuid
+        return uuid.uuid4().hex
+    for module in (markdown, nh3, yaml):
+        digest.update(str(getattr(module, "__version__", "")).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _still_valid(incident: Incident, now: datetime) -> bool:
+    """The one check of parse_incident that depends on `now`: an incident cannot be in the future."""
+    return incident.is_maintenance or all(u.time <= now + timedelta(minutes=5) for u in incident.updates)
+
+
+def _parse_cache_path(cache_dir: Path) -> Path:
+    return cache_dir / "incidents.pickle"
+
+
+def _load_parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> dict:
+    try:
+        with open(_parse_cache_path(cache_dir), "rb") as handle:
+            key, entries = pickle.load(handle)
+        if key == (_parser_fingerprint(), ids) and type(entries) is dict:
+            return entries
+    except Exception:  # missing, corrupt, another version: parse everything
+        pass
+    return {}
+
+
+def _store_parse_cache(cache_dir: Path, ids: tuple[str, ...], entries: dict) -> None:
+    target = _parse_cache_path(cache_dir)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as out:
+            pickle.dump(((_parser_fingerprint(), ids), entries), out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, target)
+    except OSError:
+        pass  # a read-only checkout still builds
+
+

@@ -1,0 +1,52 @@
+"""The Markdown fast path gives exactly what Python-Markdown gives, or steps aside."""
+
+from __future__ import annotations
+
+import random
+
+import markdown
+import pytest
+
+from generator import markup
+
+PIECES = [
+    "We", "are", "looking", "into", "it", " ", " ", " ", "  ", ".", ",", ";", ":", "!", "?", "'", '"', "(", ")",
+    "-", "--", "/", "/v1/*", "%", "+", "=", "@", "$", "5xx", "503", "1.", "2)", "é", "ü", "—", "–", "…", "’", "€",
+    "**", "*", "`", "[", "]", "(", "https://x.example/a?b=c#d", "_", "__", "&", "<", ">", "\\", "#", "##", ">",
+    "**bold**", "*em*", "`code`", "`a b`", "` x `", "[link](https://status.example/)", "[a b](/x)",
+    "**two words**", "*two words*", "** x**", "**x **", "*x *", "[x](y z)", "![i](/x.png)", "\n", "\n", "\n\n",
+    "\n\n\n", "\n    ", "\n- ", "\n1. ", "\n> ", "\n# ", "\n===", "\n---", "\t", "  \n", "foo**bar**baz",
+    "a*b*c", "`*x*`", "`_x_`", "\u00a0", "|", "~~~", "```",
+]
+
+
+def _texts(count: int, seed: int):
+    rng = random.Random(seed)
+    for _ in range(count):
+        yield "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 14))).strip("\n")
+
+
+def test_fast_path_matches_python_markdown():
+    full = markdown.Markdown(extensions=list(markup.EXTENSIONS), output_format="html")
+    plain = markdown.Markdown()
+    accepted = 0
+    for text in _texts(20000, 7):
+        fast = markup._fast_markdown(text) if text else None
+        if fast is None:
+            continue
+        accepted += 1
+        assert fast == full.reset().convert(text), text
+        assert fast == plain.reset().convert(text), text
+    assert accepted > 500  # the generator does reach the fast path
+
+
+@pytest.mark.parametrize("text", [
+    "We are looking into **elevated 5xx rates** on `/v1/api`; some requests [fail](https://x.example/).",
+    "Resolved.\n\nThe fix is deployed.\nError rates are back to normal.",
+    "* a list", "# heading", "a & b", "<b>x</b>", "snake_case", "line  \nbreak",
+])
+def test_rendered_html_is_unchanged(text):
+    html = markdown.markdown(text, extensions=list(markup.EXTENSIONS), output_format="html")
+    html = html.replace("<h1", "<h3").replace("</h1>", "</h3>").replace("<h2", "<h4").replace("</h2>", "</h4>")
+    assert markup.render_markdown(text) == markup.sanitize_html(html)
+    assert markup.plain_text(text) == markup.nh3.clean(markdown.markdown(text), tags=set()).strip()
