@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -31,6 +31,8 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
     common: dict[str, Any] = dict(
         now=now, status=status, component_names=names, histories=inputs.histories,
         display=site.display, all_component_ids=site.component_ids, affected_ids=affected_ids,
+        day_notes=incidents_by_day(incidents, site.component_ids, now, site.display.uptime_days,
+                                   with_history=inputs.histories.keys()),
     )
     files: dict[str, bytes] = {}
 
@@ -60,6 +62,31 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
     if site.info.custom_domain:
         files["CNAME"] = (site.info.custom_domain + "\n").encode()
     return files
+
+
+def incidents_by_day(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime, days: int,
+                     with_history) -> dict[str, dict[date, list[str]]]:
+    """For each component's uptime bars: the incidents and maintenance of each UTC day shown."""
+    first_day = (now - timedelta(days=days)).astimezone(timezone.utc).date()
+    shown = set(with_history)
+    notes: dict[str, dict[date, list[str]]] = {}
+    for incident in reversed(incidents):  # oldest first, so a day lists them in order
+        start = (incident.scheduled_for if incident.is_maintenance and incident.scheduled_for else incident.started_at)
+        end = incident.ended_at(now) or now
+        if end.astimezone(timezone.utc).date() < first_day or start > now:
+            continue
+        label = ("Maintenance: " if incident.is_maintenance else "Incident: ") + incident.title
+        day = max(start.astimezone(timezone.utc).date(), first_day)
+        last = min(end, now).astimezone(timezone.utc).date()
+        for component_id in affected_ids(incident, all_ids):
+            if component_id not in shown:
+                continue
+            per_day = notes.setdefault(component_id, {})
+            current = day
+            while current <= last:
+                per_day.setdefault(current, []).append(label)
+                current += timedelta(days=1)
+    return notes
 
 
 # --- incident pages, cached ------------------------------------------------------------------

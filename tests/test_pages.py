@@ -172,3 +172,20 @@ def test_theme_setting_and_site_templates_override(tmp_path):
     assert "Custom 404" in text(page(root / "build", "404.html"))
     assert "All Systems Operational" in text(page(root / "build", "index.html"))
     assert "No incidents in the last 14 days" in text(page(root / "build", "index.html"))
+
+
+def test_uptime_bars_name_each_days_incidents(built):
+    index = page(built, "index.html")
+
+    def day_titles(component: str) -> list[str]:
+        row = index.xpath(f"//li[@class='component'][.//a[text()='{component}']]")[0]
+        return [t for t in row.xpath(".//svg[@class='bars']//title/text()") if t.startswith("Nov 18, 2026")]
+
+    [api_day] = day_titles("API")
+    assert api_day.endswith("; Incident: Elevated API error rates")
+    assert "% up" in api_day
+    [dashboard_day] = day_titles("Dashboard")
+    assert "Incident: Elevated API error rates" in dashboard_day
+    bars = index.xpath("//li[@class='component'][.//a[text()='API']]//svg[@class='bars']/rect")
+    assert len(bars) == 90
+    assert bars[0].xpath("title/text()")[0].endswith("no data")  # before the demo's history began
