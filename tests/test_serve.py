@@ -89,7 +89,8 @@ class ServeProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout=10)
+            # Generous: on a loaded 2-core CI machine the watcher's last rebuild may still be running.
+            return self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
