@@ -7,7 +7,7 @@ an extra key or a value outside the enums fails.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jsonschema
@@ -257,3 +257,23 @@ def test_a_page_without_incidents_still_has_every_array(tmp_path):
     assert summary["incidents"] == [] and summary["scheduled_maintenances"] == []
     assert summary["status"]["indicator"] == "none"
     assert api["incidents.json"]["incidents"] == []
+
+
+def test_lists_hold_the_fifty_most_recent_and_every_open_one(tmp_path):
+    from generator.build import build
+    from conftest import write_site
+
+    incidents = {}
+    for number in range(1, 61):
+        day = datetime(2026, 9, 1, 10, 0, tzinfo=timezone.utc) + timedelta(days=number - 1)
+        status = "Investigating" if number == 1 else "Resolved"  # the oldest is still open
+        incidents[f"{day:%Y-%m-%d}-i.md"] = f"---\ntitle: Incident {number}\n---\n## {day:%Y-%m-%d %H:%M} UTC · {status}\nx\n"
+    root = write_site(tmp_path / "site", incidents=incidents)
+    build(root, now=DEMO_NOW)
+    api = root / "build" / "api" / "v2"
+    listed = json.loads((api / "incidents.json").read_bytes())["incidents"]
+    assert len(listed) == 50 and listed[0]["name"] == "Incident 60" and listed[-1]["name"] == "Incident 11"
+    unresolved = json.loads((api / "incidents" / "unresolved.json").read_bytes())["incidents"]
+    assert [i["name"] for i in unresolved] == ["Incident 1"]
+    summary = json.loads((api / "summary.json").read_bytes())
+    assert [i["name"] for i in summary["incidents"]] == ["Incident 1"]
