@@ -61,14 +61,21 @@ class Feed:
 def render_feeds(inputs: BuildInputs) -> dict[str, bytes]:
     site, now = inputs.site, inputs.now
     incidents = sorted(inputs.incidents.incidents, key=lambda i: (i.updated_at, i.id), reverse=True)
-    entries = {i.id: feed_entry(site, i, now) for i in incidents}
+    built: dict[str, FeedEntry] = {}
+
+    def entry(incident: Incident) -> FeedEntry:
+        # Only the entries some feed lists are built: a feed holds the ENTRY_LIMIT newest.
+        if incident.id not in built:
+            built[incident.id] = feed_entry(site, incident, now)
+        return built[incident.id]
+
     info = site.info
     page_feed = Feed(
         id=info.base_url,
         title=info.title,
         description=info.description or f"Incidents and maintenance on {info.title}",
         home_url=info.base_url,
-        entries=tuple(entries[i.id] for i in incidents[:ENTRY_LIMIT]),
+        entries=tuple(entry(i) for i in incidents[:ENTRY_LIMIT]),
         updated=max((i.updated_at for i in incidents), default=now),
     )
     files: dict[str, bytes] = {}
@@ -84,7 +91,7 @@ def render_feeds(inputs: BuildInputs) -> dict[str, bytes]:
             title=f"{component.name} · {info.title}",
             description=f"Incidents and maintenance affecting {component.name}",
             home_url=component_url(info, component.id),
-            entries=tuple(entries[i.id] for i in concerned[:ENTRY_LIMIT]),
+            entries=tuple(entry(i) for i in concerned[:ENTRY_LIMIT]),
             updated=max((i.updated_at for i in concerned), default=now),
         )
         folder = f"components/{component.id}"
