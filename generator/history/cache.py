@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Mapping
 from generator.checks.result import DOWN
 from generator.history.aggregate import SeriesDay, Windows, aggregate_day, in_windows
 from generator.history.codec import DAY_SECONDS, Record, day_start
-from generator.history.store import read_raw_shard
+from generator.history.store import read_raw_shard, write_atomically
 
 _SOURCES = ("aggregate.py", "codec.py", "cache.py", "store.py", "rollup.py")
 
@@ -140,18 +139,7 @@ def store(cache_dir: Path, day: date, key: tuple, summary: ShardSummary) -> None
 
 def _write(target: Path, value: object) -> None:
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, target)
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomically(target, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
     except OSError:
         pass  # a read-only checkout still builds, just without the cache
 

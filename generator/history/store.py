@@ -78,15 +78,19 @@ def ensure_gitattributes(history_dir: Path) -> Path:
     return path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one, even if we are killed mid-way."""
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Readers see the old file or the new one, never half of one, even if we are killed mid-way.
+
+    `durable` also waits for the disk: history must survive a crash, a cache need not.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
