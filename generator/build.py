@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .config import Site, load_site
+from .files import write_atomically
 from .incidents import Incident, IncidentSet, load_incidents
 from .problems import InvalidInput, Problem
-from .render import make_environment, render_page, template_dirs
+from .render import make_environment, template_dirs
 from .status import PageStatus, affected_ids, page_status
 
 MANIFEST = ".heliograph-manifest"
@@ -126,10 +125,8 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
                 unchanged += 1
                 continue
         except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp{os.getpid()}")
-        temporary.write_bytes(content)
-        os.replace(temporary, target)
+            pass
+        write_atomically(target, content)
         written += 1
     for relative in sorted(previous - set(files)):
         stale = output / relative

@@ -6,15 +6,15 @@ The parse itself is `incidents.parse_incident`; this module decides which files 
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+from .files import read_cache, write_cache
 from .incidents import Incident, IncidentSet, parse_incident
+from .parallel import fork_map
 from .problems import InvalidInput, Problem
 
 
@@ -67,33 +67,11 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
 
 
 _PARALLEL_MIN_FILES = 400  # below this, starting processes costs more than it saves
-_job: tuple | None = None  # what forked workers parse (fork copies it; nothing is pickled on the way in)
 
 
 def _parse_files(work: list[tuple], ids: tuple[str, ...], now: datetime, for_cache: bool) -> list[tuple]:
     """`_parse_file` of each, on every core when there are many (a cold build of a large site)."""
-    import multiprocessing
-    import threading
-    workers = min(os.cpu_count() or 1, 8)
-    # fork only from a single-threaded process: `heliograph serve` builds on a watcher thread.
-    if (workers < 2 or len(work) < _PARALLEL_MIN_FILES or threading.active_count() != 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
-        return [_parse_file(item, ids, now, for_cache) for item in work]
-    from concurrent.futures import ProcessPoolExecutor
-    global _job
-    _job = (work, ids, now, for_cache)
-    try:
-        size = -(-len(work) // (workers * 4))
-        chunks = [(start, min(start + size, len(work))) for start in range(0, len(work), size)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [outcome for part in pool.map(_parse_chunk, chunks) for outcome in part]
-    finally:
-        _job = None
-
-
-def _parse_chunk(bounds: tuple[int, int]) -> list[tuple]:
-    work, ids, now, for_cache = _job
-    return [_parse_file(item, ids, now, for_cache) for item in work[bounds[0]:bounds[1]]]
+    return fork_map(lambda item: _parse_file(item, ids, now, for_cache), work, minimum=_PARALLEL_MIN_FILES)
 
 
 def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: bool) -> tuple:
@@ -147,25 +125,9 @@ def _parse_cache_path(cache_dir: Path) -> Path:
 
 
 def _load_parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> dict:
-    try:
-        with open(_parse_cache_path(cache_dir), "rb") as handle:
-            key, entries = pickle.load(handle)
-        if key == (_parser_fingerprint(), ids) and type(entries) is dict:
-            return entries
-    except Exception:  # missing, corrupt, another version: parse everything
-        pass
-    return {}
+    entries = read_cache(_parse_cache_path(cache_dir), (_parser_fingerprint(), ids))
+    return entries if type(entries) is dict else {}  # missing, corrupt, another version: parse everything
 
 
 def _store_parse_cache(cache_dir: Path, ids: tuple[str, ...], entries: dict) -> None:
-    target = _parse_cache_path(cache_dir)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as out:
-            pickle.dump(((_parser_fingerprint(), ids), entries), out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, target)
-    except OSError:
-        pass  # a read-only checkout still builds
-
-
+    write_cache(_parse_cache_path(cache_dir), (_parser_fingerprint(), ids), entries)

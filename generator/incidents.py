@@ -24,7 +24,7 @@ FRONT_MATTER_KEYS = ("title", "type", "impact", "components", "scheduled_for", "
                      "postmortem", "started")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SEPARATORS = "·|—–-"
-UPDATE_HEADING = re.compile(rf"^##(?!#)\s*(?P<rest>.*?)\s*#*\s*$")
+UPDATE_HEADING = re.compile(r"^##(?!#)\s*(?P<rest>.*?)\s*#*\s*$")
 HEADING_PARTS = re.compile(rf"^(?P<time>.+?)\s+[{SEPARATORS}]\s+(?P<status>[A-Za-z][A-Za-z _-]*?)\s*$")
 
 

@@ -10,7 +10,9 @@ from xml.sax.saxutils import escape
 
 import jinja2
 
+from .files import read_cache, write_cache
 from .incidents import Incident
+from .parallel import fork_map
 from .render import render_page
 from .status import affected_ids, incidents_by_component
 
@@ -137,21 +139,14 @@ def _theme_key(env: jinja2.Environment, inputs: BuildInputs) -> str | None:
 
 
 def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any]) -> dict[str, bytes]:
-    import pickle
-
     from .build import CACHE_DIR
     incidents, now = inputs.incidents.incidents, inputs.now
     theme = _theme_key(env, inputs) if incidents else None
     store = inputs.site.root / CACHE_DIR / PAGE_CACHE
     entries: dict[str, tuple] = {}
     if theme is not None:
-        try:
-            with open(store, "rb") as handle:
-                stored_theme, entries = pickle.load(handle)
-            if stored_theme != theme or type(entries) is not dict:
-                entries = {}
-        except Exception:
-            entries = {}
+        stored = read_cache(store, theme)
+        entries = stored if type(stored) is dict else {}
     footer = env.from_string(_FOOTER_TIME).render(now=now).encode("utf-8")
     files: dict[str, bytes] = {}
     kept: dict[str, tuple] = {}
@@ -175,48 +170,18 @@ def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[s
         if key is not None and page.count(footer) <= 1:
             kept[path] = (key, page.replace(footer, _NOW_MARK))
     if theme is not None and (changed or kept.keys() != entries.keys()):
-        try:
-            store.parent.mkdir(parents=True, exist_ok=True)
-            temporary = store.with_name(f".{store.name}.tmp")
-            with open(temporary, "wb") as out:
-                pickle.dump((theme, kept), out, protocol=pickle.HIGHEST_PROTOCOL)
-            temporary.replace(store)
-        except OSError:
-            pass
+        write_cache(store, theme, kept)
     return files
 
 
 _PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
-_job: tuple | None = None  # what forked workers render from (fork copies it; nothing is pickled)
 
 
 def _render_incident_pages(env: jinja2.Environment, work: list[tuple[Incident, str]],
                            common: dict[str, Any]) -> list[bytes]:
     """The pages, on every core when there are many (a cold build of a large site)."""
-    import os
-    import threading
-    import multiprocessing
-    workers = min(os.cpu_count() or 1, 8)
-    # fork only from a single-threaded process: `heliograph serve` renders on a watcher thread.
-    if (workers < 2 or len(work) < _PARALLEL_MIN_PAGES or threading.active_count() != 1
-            or "fork" not in multiprocessing.get_all_start_methods()):
-        return [render_page(env, "incident.html", path, incident=incident, **common) for incident, path in work]
-    from concurrent.futures import ProcessPoolExecutor
-    global _job
-    _job = (env, work, common)
-    try:
-        size = -(-len(work) // (workers * 4))
-        chunks = [(start, min(start + size, len(work))) for start in range(0, len(work), size)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [page for part in pool.map(_render_chunk, chunks) for page in part]
-    finally:
-        _job = None
-
-
-def _render_chunk(bounds: tuple[int, int]) -> list[bytes]:
-    env, work, common = _job
-    return [render_page(env, "incident.html", path, incident=incident, **common)
-            for incident, path in work[bounds[0]:bounds[1]]]
+    return fork_map(lambda page: render_page(env, "incident.html", page[1], incident=page[0], **common), work,
+                    minimum=_PARALLEL_MIN_PAGES)
 
 
 def _history_pages(env: jinja2.Environment, incidents: tuple[Incident, ...], page_size: int,

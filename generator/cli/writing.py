@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .. import __version__
+from ..files import write_atomically
 from ..problems import InvalidInput
 from . import Context, main, report_problems, _style, _colour_enabled
 
@@ -59,17 +59,6 @@ def _authoring_errors():
 def _refuse_invalid(problems, root: Path, what: str) -> None:
     report_problems(problems, root=root)
     raise click.ClickException(f"{what}: the build would fail on the problem(s) above, so nothing was written")
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace the file in one step: a crash mid-write, or a build running now, never sees half a file."""
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    temporary.write_bytes(data)
-    try:
-        shutil.copymode(path, temporary)
-    except OSError:
-        pass  # a new file: the default mode is right
-    os.replace(temporary, path)
 
 
 @main.command()
@@ -241,7 +230,7 @@ def _edit_incident(obj: Context, path: Path, relative: str, incident_id: str, si
             draft.write_text(edited, encoding="utf-8")
             raise click.ClickException(f"your edit would break the build, so {_shown(path)} keeps the version "
                                        f"before it; the edit is saved in {_shown(draft)}")
-        _write_atomically(path, edited.encode("utf-8"))
+        write_atomically(path, edited.encode("utf-8"))
         return True
 
 
@@ -274,7 +263,7 @@ def _add_update(obj: Context, query: str, plan) -> None:
         parse_incident(updated, incident_id=incident_id, file=relative, component_ids=site.component_ids, now=now)
     except InvalidInput as exc:
         _refuse_invalid(exc.problems, site.root, f"{relative} not changed")
-    _write_atomically(path, updated.encode("utf-8"))
+    write_atomically(path, updated.encode("utf-8"))
     click.echo(_shown(path))
     was = current.latest.status.replace("_", " ")
     _note(obj, f"{incident_id}: {request.status.replace('_', ' ')} (was {was}). Commit and push it to publish.",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,7 +29,8 @@ from typing import Mapping
 from generator.checks.result import DOWN
 from generator.history.aggregate import SeriesDay, Windows, aggregate_day, in_windows
 from generator.history.codec import DAY_SECONDS, Record, day_start
-from generator.history.store import read_raw_shard, write_atomically
+from generator.files import read_cache, write_cache
+from generator.history.store import read_raw_shard
 
 _SOURCES = ("aggregate.py", "codec.py", "cache.py", "store.py", "rollup.py")
 
@@ -115,33 +115,21 @@ def _entry_path(cache_dir: Path, day: date, part: str = "") -> Path:
 def load(cache_dir: Path, day: date, key: tuple, *, latencies: bool = True) -> ShardSummary | None:
     """The cached summary, or None. Latencies live in a file of their own, read only when asked
     for: only the last few days' are shown, and they are most of the bytes."""
-    try:
-        with open(_entry_path(cache_dir, day), "rb") as handle:
-            stored_key, summary = pickle.load(handle)
-        if stored_key != key or type(summary) is not ShardSummary:
-            return None
-        if latencies:
-            with open(_entry_path(cache_dir, day, ".latency"), "rb") as handle:
-                stored_key, summary.latencies = pickle.load(handle)
-            if stored_key != key or type(summary.latencies) is not dict:  # None: never worked out
-                return None
-        return summary
-    except Exception:  # missing, truncated, another version: recompute
+    summary = read_cache(_entry_path(cache_dir, day), key)
+    if type(summary) is not ShardSummary:
         return None
+    if latencies:
+        summary.latencies = read_cache(_entry_path(cache_dir, day, ".latency"), key)
+        if type(summary.latencies) is not dict:  # missing, or None: never worked out
+            return None
+    return summary
 
 
 def store(cache_dir: Path, day: date, key: tuple, summary: ShardSummary) -> None:
     light = ShardSummary(summary.aggregates, summary.latest, {}, summary.locations, summary.problems)
     # The latencies first: an entry whose main file is there always has them.
-    _write(_entry_path(cache_dir, day, ".latency"), (key, summary.latencies))
-    _write(_entry_path(cache_dir, day), (key, light))
-
-
-def _write(target: Path, value: object) -> None:
-    try:
-        write_atomically(target, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
-    except OSError:
-        pass  # a read-only checkout still builds, just without the cache
+    write_cache(_entry_path(cache_dir, day, ".latency"), key, summary.latencies)
+    write_cache(_entry_path(cache_dir, day), key, light)
 
 
 def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencies: bool) -> ShardSummary:

@@ -394,12 +394,8 @@ def _read_window_cached(
     """`_read_window` with each closed shard's summary cached, and the shards nobody cached yet
     read on every core. Records are kept only for the days the rolling 24 hours needs; older
     days of the latency chart come as (time, latency) pairs and locations."""
-    from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing
-    import os
-    import threading
-
     from generator.history import cache
+    from generator.parallel import fork_map
     from generator.history.store import read_raw_shard
 
     recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
@@ -436,19 +432,9 @@ def _read_window_cached(
         elif summary is None:
             to_compute.append(day)
     if to_compute:
-        paths = [raw_shard_path(history_dir, day) for day in to_compute]
-        workers = min(os.cpu_count() or 1, len(to_compute))
-        # fork is fast (nothing to import again) but only safe from a single-threaded process:
-        # `heliograph serve` builds on a watcher thread and reads shard by shard instead.
-        if (workers > 1 and len(to_compute) >= _POOL_MIN_SHARDS and threading.active_count() == 1
-                and "fork" in multiprocessing.get_all_start_methods()):
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                # Days before the latency chart never need their latencies again: days only age.
-                results = list(pool.map(cache.compute, paths, to_compute, [windows] * len(paths),
-                                        [day >= recent_from for day in to_compute],
-                                        chunksize=max(1, len(paths) // (workers * 4))))
-        else:
-            results = [cache.compute(path, day, windows, day >= recent_from) for path, day in zip(paths, to_compute)]
+        # Days before the latency chart never need their latencies again: days only age.
+        results = fork_map(lambda day: cache.compute(raw_shard_path(history_dir, day), day, windows, day >= recent_from),
+                           to_compute, minimum=_POOL_MIN_SHARDS)
         for day, summary in zip(to_compute, results):
             summaries[day] = summary
             cache.store(cache_dir, day, keys[day], summary)

@@ -6,7 +6,6 @@ import errno
 import fcntl
 import os
 import re
-import tempfile
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Collection, Iterable
 
 from generator.checks.result import CheckResult
 from generator.history.aggregate import SeriesDay, parse_daily
+from generator import files
 from generator.history.codec import Record, encode_result, for_storage, parse_raw
 
 RAW_DIR = "raw"
@@ -78,27 +78,9 @@ def ensure_gitattributes(history_dir: Path) -> Path:
     return path
 
 
-def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Readers see the old file or the new one, never half of one, even if we are killed mid-way.
-
-    `durable` also waits for the disk: history must survive a crash, a cache need not.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            if durable:
-                out.flush()
-                os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+def write_atomically(path: Path, data: bytes) -> None:
+    """History files are replaced in one step and reach the disk before the old one goes."""
+    files.write_atomically(path, data, durable=True, mode=0o644)
 
 
 def append_results(history_dir: Path, results: Iterable[CheckResult]) -> list[Path]:

@@ -1,0 +1,55 @@
+"""Files written so that no reader ever sees half of one, and caches that are only ever a hint."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: int | None = None) -> None:
+    """Replace `path` in one step: a crash mid-write, or a reader right now, sees the old file or the new.
+
+    `durable` also waits for the disk (history must survive a crash; a page or a cache need not).
+    The file keeps its mode, or gets `mode`, or, when new, the mode a plain open would give it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Unique per writer: two processes writing the same file must not share a temporary.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "xb") as out:
+            out.write(data)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def read_cache(path: Path, key: Any) -> Any:
+    """The value stored with `key`; None when the entry is missing, corrupt, or was made from other inputs."""
+    try:
+        with open(path, "rb") as handle:
+            stored_key, value = pickle.load(handle)
+    except Exception:  # missing, truncated, written by another version: recompute
+        return None
+    return value if stored_key == key else None
+
+
+def write_cache(path: Path, key: Any, value: Any) -> None:
+    try:
+        write_atomically(path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only checkout still builds, just without the cache

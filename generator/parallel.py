@@ -1,0 +1,42 @@
+"""One function over many items, on every core, for the cold build of a large site."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Sequence, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+_work: tuple | None = None  # (function, items): forked workers inherit it, so neither is pickled
+
+
+def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minimum: int) -> list[Result]:
+    """[function(item) for item in items], spread over forked workers when there are `minimum` or more.
+
+    Workers are forked, so `function` may be a closure over anything (a Jinja environment, the
+    site); only results travel back. Forking is only safe from a single-threaded process:
+    `heliograph serve` builds on a watcher thread, and then everything runs here, in order.
+    """
+    items = list(items)
+    workers = min(os.cpu_count() or 1, 8, len(items))
+    if (workers < 2 or len(items) < minimum or threading.active_count() != 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [function(item) for item in items]
+    global _work
+    _work = (function, items)
+    try:
+        size = -(-len(items) // (workers * 4))
+        chunks = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [result for part in pool.map(_run_chunk, chunks) for result in part]
+    finally:
+        _work = None
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list:
+    function, items = _work
+    return [function(item) for item in items[bounds[0]:bounds[1]]]
