@@ -10,7 +10,7 @@ from typing import Any
 from .config import Site, load_site
 from .files import write_atomically
 from .incidents import Incident, IncidentSet, load_incidents
-from .problems import InvalidInput, Problem
+from .problems import InvalidInput, Problem, relative_file
 from .render import make_environment, template_dirs
 from .status import PageStatus, affected_ids, page_status
 
@@ -68,7 +68,6 @@ def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) 
                                   mode=site.display.uptime_mode, maintenance=windows, problems=problems,
                                   cache_dir=site.root / CACHE_DIR)
     # A corrupt history line is skipped and reported; only validate and --strict fail on it.
-    from .validate import relative_file
     return histories, [replace(p, severity="warning", file=relative_file(p.file, site.root)) for p in problems]
 
 

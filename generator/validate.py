@@ -8,15 +8,7 @@ from pathlib import Path
 
 from .config import load_site
 from .incidents import load_incidents
-from .problems import InvalidInput, Problem
-
-
-def relative_file(file: str, root: Path) -> str:
-    """History readers name files by full path; people read them relative to the site."""
-    try:
-        return str(Path(file).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return file
+from .problems import InvalidInput, Problem, relative_file
 
 
 def validate_site(root: Path, *, now: datetime) -> list[Problem]:

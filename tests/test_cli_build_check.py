@@ -138,3 +138,13 @@ def test_no_colour_when_not_a_tty_or_no_color(tmp_path):
     root = write_site(tmp_path / "site", "site: {title: T, base_url: nope}\ncomponents: []\n")
     result = heliograph("build", cwd=root, env={"NO_COLOR": "1"})
     assert "\x1b[" not in result.stderr
+
+
+def test_check_and_compact_refuse_a_broken_site_yaml_with_its_problems(tmp_path):
+    root = write_site(tmp_path / "site", "site: {title: T, base_url: nope}\ncomponents: []\n")
+    for command in ("check", "compact"):
+        result = heliograph(command, cwd=root)
+        assert result.returncode == 1, command
+        assert "site.yaml:1:28: error: base_url must be an absolute http(s) URL" in result.stderr
+        assert "site.yaml has errors; fix them first" in result.stderr
+        assert "Traceback" not in result.stderr

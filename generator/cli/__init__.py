@@ -7,11 +7,15 @@ import sys
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from ..config import Site
+
 from .. import __version__
-from ..problems import Problem
+from ..problems import InvalidInput, Problem
 
 
 class Context:
@@ -29,6 +33,16 @@ class Context:
             raise click.ClickException(f"no {CONFIG_FILE} in this directory or any parent; run it inside a "
                                        "status site, pass --site PATH, or create one with `heliograph init`")
         return found
+
+    def site(self) -> "Site":
+        """The site, or a clear exit listing every problem in site.yaml."""
+        from ..config import load_site
+        root = self.root()
+        try:
+            return load_site(root)
+        except InvalidInput as exc:
+            report_problems(exc.problems, root=root)
+            raise click.ClickException("site.yaml has errors; fix them first (`heliograph validate` lists them)")
 
     def say(self, message: str, **style) -> None:
         if not self.quiet:

@@ -100,15 +100,9 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
     """
     from .. import history
     from ..checks.runner import run_checks_sync
-    from ..config import load_site
     from ..problems import did_you_mean
 
-    root = obj.root()
-    try:
-        site = load_site(root)
-    except InvalidInput as exc:
-        report_problems(exc.problems)
-        raise click.ClickException("site.yaml has errors; fix them first")
+    site = obj.site()
     checked = [c for c in site.components if c.check is not None]
     if component_ids:
         by_id = {c.id: c for c in site.components}
@@ -158,9 +152,8 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
             click.echo("\r" + " " * 30 + "\r", nl=False)
         if not no_write:
             history.append_results(site.history_dir, results)  # each round at once: a killed job keeps what it has
-        names = {c.id: c.name for c in checked}
         if not obj.quiet:
-            for line in format_results(results, names, colour=_colour_enabled()):
+            for line in format_results(results, colour=_colour_enabled()):
                 click.echo(line)
             counts = {s: sum(r.status == s for r in results) for s in ("up", "degraded", "down")}
             summary = (f"round {round_index + 1}/{repeat}: " if repeat > 1 else "") + \
@@ -177,7 +170,7 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
 STATUS_COLOURS = {"up": "green", "degraded": "yellow", "down": "red"}
 
 
-def format_results(results, names: dict[str, str], *, colour: bool) -> list[str]:
+def format_results(results, *, colour: bool) -> list[str]:
     """One aligned line per result: component, status, latency, reason, message."""
     width = max(len(r.component) for r in results)
     lines = []
@@ -201,9 +194,8 @@ def compact(obj: Context, now_text: str | None) -> None:
       heliograph compact
     """
     from .. import history
-    from ..config import load_site
 
-    site = load_site(obj.root())
+    site = obj.site()
     report = history.compact(site.history_dir, raw_days=site.history.raw_days,
                              now=parse_now(now_text) or datetime.now(timezone.utc))
     obj.say(str(report))

@@ -20,16 +20,6 @@ if TYPE_CHECKING:
     from ..config import Site
 
 
-def _load_site_or_fail(obj: Context) -> "Site":
-    from ..config import load_site
-    root = obj.root()
-    try:
-        return load_site(root)
-    except InvalidInput as exc:
-        report_problems(exc.problems, root=root)
-        raise click.ClickException("site.yaml has errors; fix them first (`heliograph validate` lists them)")
-
-
 def _shown(path: Path) -> str:
     """A path as the person typing should see it: relative to where they are, when that is shorter."""
     relative = os.path.relpath(path)
@@ -165,7 +155,7 @@ def incident_new(obj: Context, title: str, components: tuple[str, ...], impact: 
                             parse_component_option, parse_when, to_minute)
     from ..incidents import parse_incident
 
-    site = _load_site_or_fail(obj)
+    site = obj.site()
     now = datetime.now(timezone.utc)
     maintenance = maintenance or bool(from_text or until_text)
     with _authoring_errors():
@@ -239,7 +229,7 @@ def _add_update(obj: Context, query: str, plan) -> None:
     from ..authoring import add_update, find_incident_id, update_heading
     from ..incidents import parse_incident
 
-    site = _load_site_or_fail(obj)
+    site = obj.site()
     now = datetime.now(timezone.utc)
     with _authoring_errors():
         incident_id = find_incident_id(query, _incident_ids(site.incidents_dir))
@@ -348,7 +338,7 @@ def incident_list(obj: Context, only_open: bool) -> None:
     """
     from ..incidents import load_incidents
 
-    site = _load_site_or_fail(obj)
+    site = obj.site()
     now = datetime.now(timezone.utc)
     loaded = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=site.root)
     rows = [i for i in loaded.incidents if i.is_open(now) or not only_open]
