@@ -70,6 +70,14 @@ def days_left(not_after: datetime, now: datetime) -> float:
     return (not_after - now).total_seconds() / 86400
 
 
+def certificate_details(not_after: datetime) -> dict[str, object]:
+    """What a result records of a certificate's expiry, for http and tls checks alike."""
+    return {
+        "cert_expires": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cert_days_left": round(days_left(not_after, datetime.now(timezone.utc)), 1),
+    }
+
+
 def judge_expiry(host: str, not_after: datetime, now: datetime, warn_days: int) -> tuple[str, str, str] | None:
     """(status, reason, message) when the certificate is expired or expiring within warn_days, else None."""
     left = days_left(not_after, now)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .certs import classify_tls_error, days_left, fetch_certificate, judge_expiry, validity_from_der, verifying_context
+from .certs import certificate_details, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
 from .errors import classify_connection_error, find, short_error
 from .result import DEGRADED, DOWN, UP, Outcome, down
 from .spec import HttpCheck, describe_status_ranges, url_problem
@@ -352,7 +352,7 @@ async def _explain_certificate(reason: str, message: str, host: str, port: int, 
         validity = validity_from_der(der)
     except (ValueError, IndexError):
         return down(reason, message)
-    details = _certificate_details(validity.not_after)
+    details = certificate_details(validity.not_after)
     if reason == "tls_expired":
         message = f"certificate for {host} expired on {validity.not_after:%Y-%m-%d}"
     return down(reason, message, **details)
@@ -371,7 +371,7 @@ def _judge_certificates(outcome: Outcome, exchange: _Exchange, spec: HttpCheck) 
     if soonest is None:
         return outcome
     host, not_after = soonest
-    details = {**_certificate_details(not_after), **outcome.details}
+    details = {**certificate_details(not_after), **outcome.details}
     verdict = judge_expiry(host, not_after, datetime.now(timezone.utc), spec.tls_warn_days)
     if not spec.verify_tls or verdict is None or outcome.status == DOWN:
         return replace(outcome, details=details)
@@ -379,13 +379,6 @@ def _judge_certificates(outcome: Outcome, exchange: _Exchange, spec: HttpCheck) 
     if status == DEGRADED and outcome.status == DEGRADED:
         return replace(outcome, details=details)
     return Outcome(status, reason, message, details=details)
-
-
-def _certificate_details(not_after: datetime) -> dict[str, Any]:
-    return {
-        "cert_expires": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "cert_days_left": round(days_left(not_after, datetime.now(timezone.utc)), 1),
-    }
 
 
 def _quote(text: str) -> str:

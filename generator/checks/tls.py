@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .certs import (
+    certificate_details,
     classify_tls_error,
-    days_left,
     fetch_certificate,
     judge_expiry,
     validity_from_der,
@@ -43,9 +43,10 @@ async def probe_tls(spec: TlsCheck, clients: object = None) -> Outcome:
                 raise
             stage.done("tls", "done")
             ssl_object = connection.writer.get_extra_info("ssl_object")
-            details.update(_certificate_details(ssl_object))
+            not_after, facts = _certificate_facts(ssl_object)
+            details.update(facts)
         await close_quietly(connection.writer)
-        outcome = _judge(spec, details)
+        outcome = _judge(spec, not_after)
     except TimeoutError:
         outcome = down("timeout", timeout_message(stage, spec.host, spec.port, spec.timeout))
     except ssl.SSLError as exc:
@@ -60,19 +61,17 @@ async def probe_tls(spec: TlsCheck, clients: object = None) -> Outcome:
     return Outcome(outcome.status, outcome.reason, outcome.message, latency_ms, details)
 
 
-def _certificate_details(ssl_object: ssl.SSLObject) -> dict[str, Any]:
-    details: dict[str, Any] = {"tls_version": ssl_object.version()}
+def _certificate_facts(ssl_object: ssl.SSLObject) -> tuple[datetime, dict[str, Any]]:
+    """The certificate's expiry, and what the result records of the connection and certificate."""
     validity = validity_from_der(ssl_object.getpeercert(binary_form=True))
-    details["cert_expires"] = validity.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
-    details["cert_days_left"] = round(days_left(validity.not_after, datetime.now(timezone.utc)), 1)
+    details: dict[str, Any] = {"tls_version": ssl_object.version(), **certificate_details(validity.not_after)}
     issuer = dict(item for rdn in ssl_object.getpeercert().get("issuer", ()) for item in rdn)
     if issuer:
         details["issuer"] = issuer.get("organizationName") or issuer.get("commonName")
-    return details
+    return validity.not_after, details
 
 
-def _judge(spec: TlsCheck, details: dict[str, Any]) -> Outcome:
-    not_after = datetime.strptime(details["cert_expires"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+def _judge(spec: TlsCheck, not_after: datetime) -> Outcome:
     verdict = judge_expiry(spec.host, not_after, datetime.now(timezone.utc), spec.warn_days)
     if verdict is not None:
         return Outcome(*verdict)
@@ -90,9 +89,4 @@ async def _explain(reason: str, message: str, spec: TlsCheck, time_left: float) 
         return down(reason, message)
     if reason == "tls_expired":
         message = f"certificate for {spec.host} expired on {not_after:%Y-%m-%d}"
-    return down(
-        reason,
-        message,
-        cert_expires=not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        cert_days_left=round(days_left(not_after, datetime.now(timezone.utc)), 1),
-    )
+    return down(reason, message, **certificate_details(not_after))
