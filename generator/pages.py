@@ -14,6 +14,7 @@ from .files import read_cache, write_cache
 from .incidents import Incident
 from .parallel import fork_map
 from .render import render_page
+from .urls import iso_seconds
 from .status import affected_ids, incidents_by_component
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def _sitemap(base_url: str, page_paths: list[str], inputs: BuildInputs) -> bytes
     for path in sorted(page_paths):
         url = base_url + path.removesuffix("index.html")
         stamp = updated.get(path)
-        lastmod = f"<lastmod>{stamp:%Y-%m-%dT%H:%M:%SZ}</lastmod>" if stamp else ""
+        lastmod = f"<lastmod>{iso_seconds(stamp)}</lastmod>" if stamp else ""
         rows.append(f"  <url><loc>{escape(url)}</loc>{lastmod}</url>")
     body = "\n".join(rows)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from .config import Site
+from .urls import iso_seconds
 from .status import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
 
 PACKAGE_THEME = "theme"  # generator/theme when installed; the repository's templates/ in a checkout
@@ -68,9 +69,7 @@ def format_time(moment: datetime | None, zone: ZoneInfo, fmt: str) -> str:
 
 
 def iso_time(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "" if moment is None else iso_seconds(moment)
 
 
 def format_duration(delta: timedelta) -> str:
