@@ -125,7 +125,9 @@ def load(cache_dir: Path, day: date, key: tuple, *, latencies: bool = True) -> S
     return summary
 
 
-def store(cache_dir: Path, day: date, key: tuple, summary: ShardSummary) -> None:
+def store(cache_dir: Path | None, day: date, key: tuple, summary: ShardSummary) -> None:
+    if cache_dir is None:
+        return  # summarize without a cache: the summary is used once and dropped
     light = ShardSummary(summary.aggregates, summary.latest, {}, summary.locations, summary.problems)
     # The latencies first: an entry whose main file is there always has them.
     write_cache(_entry_path(cache_dir, day, ".latency"), key, summary.latencies)

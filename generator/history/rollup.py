@@ -324,13 +324,8 @@ def summarize(
     windows = windows_by_component(maintenance)
 
     with gc_paused():
-        if cache_dir is None:
-            aggregates, recent, latest = _read_window(history_dir, first, today, now_seconds, windows, problems)
-            latencies: dict[str, list] = {}
-            locations: dict[str, set] = {}
-        else:
-            aggregates, recent, latest, latencies, locations = _read_window_cached(
-                history_dir, first, today, now_seconds, windows, problems, Path(cache_dir))
+        aggregates, recent, latest, latencies, locations = _read_window(
+            history_dir, first, today, now_seconds, windows, problems, Path(cache_dir) if cache_dir else None)
         by_component: dict[str, list[SeriesDay]] = defaultdict(list)
         for aggregate in aggregates.values():
             by_component[aggregate.component].append(aggregate)
@@ -351,52 +346,22 @@ def summarize(
         }
 
 
-def _read_window(
-    history_dir: Path, first: date, today: date, now: float, windows: Mapping[str, Windows], problems: list | None
-) -> tuple[dict[tuple[str, str, date], SeriesDay], dict[str, list[Record]], dict[str, Record]]:
-    """Day aggregates from `first` to `today` (raw shards win over daily files for the same
-    series and day), raw records of the last `LATENCY_SERIES_DAYS` days by component, and
-    each component's newest raw record."""
-    aggregates: dict[tuple[str, str, date], SeriesDay] = {}
-    recent: dict[str, list[Record]] = defaultdict(list)
-    latest: dict[str, Record] = {}
-    recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
-    day = first
-    while day <= today:
-        records = read_raw_shard(raw_shard_path(history_dir, day), day, problems)
-        if day == today:
-            records = [r for r in records if r.time <= now]
-        # Whole shards, every component: the per-shard step a cache can reuse.
-        for aggregate in aggregate_day(records, day, windows):
-            aggregates[aggregate.key] = aggregate
-        latest.update({r.component: r for r in records})  # records are in time order
-        if day >= recent_from:
-            for record in records:
-                recent[record.component].append(record)
-        day += timedelta(days=1)
-    month = (first.year, first.month)
-    while month <= (today.year, today.month):
-        for key, aggregate in read_daily_file(daily_path(history_dir, *month), problems).items():
-            if first <= aggregate.day <= today:
-                aggregates.setdefault(key, aggregate)  # raw data, where there is any, wins
-        month = (month[0] + month[1] // 12, month[1] % 12 + 1)
-    return aggregates, recent, latest
-
-
 # Below this many shards to compute, a process pool costs more than it saves.
 _POOL_MIN_SHARDS = 8
 
 
-def _read_window_cached(
+def _read_window(
     history_dir: Path, first: date, today: date, now: float, windows: Mapping[str, Windows], problems: list | None,
-    cache_dir: Path,
+    cache_dir: Path | None,
 ) -> tuple[dict, dict[str, list[Record]], dict[str, Record], dict[str, list], dict[str, set]]:
-    """`_read_window` with each closed shard's summary cached, and the shards nobody cached yet
-    read on every core. Records are kept only for the days the rolling 24 hours needs; older
-    days of the latency chart come as (time, latency) pairs and locations."""
+    """Day aggregates from `first` to `today` (raw shards win over daily files for the same series
+    and day), each component's newest record, and what the latency chart and rolling 24 hours need.
+
+    Each closed shard is summarised once (`history.cache`), on every core when many need it, and
+    the summary is kept in `cache_dir` when there is one. Records are kept only for the days the
+    rolling 24 hours needs; older days of the latency chart come as (time, latency) pairs."""
     from generator.history import cache
     from generator.parallel import fork_map
-    from generator.history.store import read_raw_shard
 
     recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
     # rolling_window looks back a day before the 24 hours: records from now - 2 days on.
@@ -419,7 +384,8 @@ def _read_window_cached(
         if key is None:
             continue  # no shard that day
         keys[day] = key
-        summary = cache.load(cache_dir, day, key, latencies=recent_from <= day < records_from)
+        summary = None if cache_dir is None else cache.load(cache_dir, day, key,
+                                                             latencies=recent_from <= day < records_from)
         if summary is not None:
             summaries[day] = summary
         if day >= records_from:
