@@ -17,7 +17,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @contextmanager
 def static_server(directory: Path, handler_class: type = _QuietHandler):
     """Serve `directory` like a static host would; yields the base URL."""
-    handler = functools.partial(handler_class, directory=str(directory))
+    with http_server(functools.partial(handler_class, directory=str(directory))) as base:
+        yield base
+
+
+@contextmanager
+def http_server(handler):
+    """A threaded HTTP server on a free port of 127.0.0.1 with this handler; yields its base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

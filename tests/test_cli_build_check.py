@@ -5,15 +5,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
 from conftest import REPO, write_site
+from servers import http_server
 
 
 def heliograph(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -34,15 +32,8 @@ class _Health(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
 def health_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return http_server(_Health)
 
 
 def checked_site(root: Path, base: str) -> Path:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import http.server
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import write_site
-from servers import static_server
+from servers import http_server, static_server
 
 from generator import history
 from generator.cli import main
@@ -92,13 +91,8 @@ def scripted_server(statuses: list[int]):
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as base:
+        yield base + "/"
 
 
 def test_a_change_between_rounds_of_one_job_counts(tmp_path):
