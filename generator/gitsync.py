@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
-import click
 
 if TYPE_CHECKING:  # importing the checks package would load httpx and dnspython for `heliograph push`
     from generator.checks.result import CheckResult
@@ -245,67 +244,6 @@ def push_with_retry(
         sleep(delay)
         if _sync(git, remote, branch):
             rebases += 1
-
-
-# --- the command --------------------------------------------------------------------------
-
-
-def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from generator.checks.spec import parse_duration
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
-@click.command("push")
-@click.argument("paths", nargs=-1, metavar="[PATH]...")
-@click.option("-m", "--message", default=DEFAULT_MESSAGE, show_default=True, help="Commit message for PATHs' changes.")
-@click.option("--remote", default="origin", show_default=True)
-@click.option("--branch", help="Branch to push to (default: the current branch).")
-@click.option("--attempts", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="Pushes in all before giving up.")
-@click.option("--base-delay", default="1s", show_default=True, callback=_seconds,
-              help="Wait before the first retry; doubles each time, with jitter.")
-@click.option("--max-delay", default="60s", show_default=True, callback=_seconds, help="Longest wait between retries.")
-@click.pass_obj
-def push_command(obj, paths: tuple[str, ...], message: str, remote: str, branch: str | None, attempts: int,
-                 base_delay: float, max_delay: float) -> None:
-    """Commit PATHs (default: the history directory) and push, retrying until it lands.
-
-    When someone else pushed first, fetches, rebases (history files merge line by line) and
-    pushes again, waiting longer each time. Never force-pushes. Run it where `git push` works:
-    in GitHub Actions after actions/checkout, with `contents: write` permission.
-
-    \b
-    Example:
-      heliograph check && heliograph push -m "Check results from eu-west [skip ci]"
-    """
-    root = obj.root()
-    if not paths:
-        paths = (str(_history_dir(root)),)
-    git = Git(root)
-    try:
-        toplevel = Path(git.run("rev-parse", "--show-toplevel").stdout.strip())
-        git = Git(toplevel)
-        paths = tuple(os.path.relpath(Path(p).resolve(), toplevel) for p in paths)
-        report = push_with_retry(git, remote=remote, branch=branch, paths=paths, message=message,
-                                 policy=RetryPolicy(attempts, base_delay, max_delay),
-                                 log=lambda line: click.echo(line, err=True))
-    except GitError as error:
-        raise click.ClickException(str(error)) from None
-    if report.committed:
-        obj.say(f"Committed {report.committed[:12]}: {message.splitlines()[0]}")
-    obj.say(report.describe(remote, branch or current_branch(git)))
-
-
-def _history_dir(root: Path) -> Path:
-    from generator.config import load_site
-    from generator.problems import InvalidInput
-    try:
-        return load_site(root).history_dir
-    except InvalidInput:
-        return root / "history"  # a broken site.yaml must not stop results already taken from landing
 
 
 # --- what `heliograph check --github-output` reports ----------------------------------------

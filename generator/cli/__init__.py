@@ -123,6 +123,3 @@ def main(ctx: click.Context, site: Path | None, quiet: bool, verbose: bool) -> N
 
 # Each module registers its commands on `main` when imported.
 from . import pipeline, writing  # noqa: E402,F401
-from ..gitsync import push_command  # noqa: E402
-
-main.add_command(push_command)

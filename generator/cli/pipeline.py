@@ -10,8 +10,18 @@ from pathlib import Path
 
 import click
 
+from ..gitsync import DEFAULT_MESSAGE
 from ..problems import InvalidInput
 from . import Context, main, report_problems, parse_now, _colour_enabled
+
+
+def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """A click callback: a duration option (`60s`, `2m`, `500ms`) as seconds."""
+    from ..checks.spec import parse_duration
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @main.command()
@@ -80,13 +90,13 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
 @click.option("--no-write", is_flag=True, help="Print the results without appending them to the history.")
 @click.option("--repeat", type=click.IntRange(1, 1000), default=1, show_default=True,
               help="Check this many rounds, appending each round's results (one CI job, one commit).")
-@click.option("--every", default="60s", show_default=True, metavar="DURATION",
+@click.option("--every", default="60s", show_default=True, metavar="DURATION", callback=seconds,
               help="With --repeat: time from one round's start to the next, e.g. 60s or 2m.")
 @click.option("--github-output", is_flag=True,
               help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
 @click.pass_obj
 def check(obj: Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
-          no_write: bool, repeat: int, every: str, github_output: bool) -> None:
+          no_write: bool, repeat: int, every: float, github_output: bool) -> None:
     """Probe every component that has a check and append the results to the history.
 
     A failing check is a result, not an error: the command exits 0 unless it could not run.
@@ -126,12 +136,8 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
         if interactive:
             click.echo(f"\r  checked {len(done)}/{len(checked)}", nl=False)
 
-    from ..checks.spec import parse_duration
     from ..gitsync import append_github_output, previous_statuses, status_changes
-    try:
-        interval = parse_duration(every)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--every") from None
+    interval = every
     output_file = os.environ.get("GITHUB_OUTPUT") if github_output else None
     if github_output and not output_file:
         raise click.ClickException("--github-output needs $GITHUB_OUTPUT, which GitHub Actions sets in every step")
@@ -201,3 +207,52 @@ def compact(obj: Context, now_text: str | None) -> None:
     obj.say(str(report))
 
 
+@main.command("push")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("-m", "--message", default=DEFAULT_MESSAGE, show_default=True, help="Commit message for PATHs' changes.")
+@click.option("--remote", default="origin", show_default=True)
+@click.option("--branch", help="Branch to push to (default: the current branch).")
+@click.option("--attempts", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Pushes in all before giving up.")
+@click.option("--base-delay", default="1s", show_default=True, callback=seconds,
+              help="Wait before the first retry; doubles each time, with jitter.")
+@click.option("--max-delay", default="60s", show_default=True, callback=seconds, help="Longest wait between retries.")
+@click.pass_obj
+def push_command(obj, paths: tuple[str, ...], message: str, remote: str, branch: str | None, attempts: int,
+                 base_delay: float, max_delay: float) -> None:
+    """Commit PATHs (default: the history directory) and push, retrying until it lands.
+
+    When someone else pushed first, fetches, rebases (history files merge line by line) and
+    pushes again, waiting longer each time. Never force-pushes. Run it where `git push` works:
+    in GitHub Actions after actions/checkout, with `contents: write` permission.
+
+    \b
+    Example:
+      heliograph check && heliograph push -m "Check results from eu-west [skip ci]"
+    """
+    from ..gitsync import Git, GitError, RetryPolicy, current_branch, push_with_retry
+
+    root = obj.root()
+    if not paths:
+        paths = (str(_history_dir(root)),)
+    git = Git(root)
+    try:
+        toplevel = Path(git.run("rev-parse", "--show-toplevel").stdout.strip())
+        git = Git(toplevel)
+        paths = tuple(os.path.relpath(Path(p).resolve(), toplevel) for p in paths)
+        report = push_with_retry(git, remote=remote, branch=branch, paths=paths, message=message,
+                                 policy=RetryPolicy(attempts, base_delay, max_delay),
+                                 log=lambda line: click.echo(line, err=True))
+    except GitError as error:
+        raise click.ClickException(str(error)) from None
+    if report.committed:
+        obj.say(f"Committed {report.committed[:12]}: {message.splitlines()[0]}")
+    obj.say(report.describe(remote, branch or current_branch(git)))
+
+
+def _history_dir(root: Path) -> Path:
+    from ..config import load_site
+    try:
+        return load_site(root).history_dir
+    except InvalidInput:
+        return root / "history"  # a broken site.yaml must not stop results already taken from landing
