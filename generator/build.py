@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from .files import write_atomically
 from .incidents import Incident, IncidentSet, load_incidents
 from .problems import InvalidInput, Problem, relative_file
 from .render import make_environment, template_dirs
-from .status import PageStatus, affected_ids, page_status
+from .status import PageStatus, affected_ids, incidents_by_component, page_status
 
 MANIFEST = ".heliograph-manifest"
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
@@ -25,6 +26,11 @@ class BuildInputs:
     status: PageStatus
     now: datetime
     histories: dict[str, Any] = field(default_factory=dict)  # component id -> history.ComponentHistory
+
+    @cached_property
+    def incidents_by_component(self) -> dict[str, list[Incident]]:
+        """Each component's incidents, newest first; worked out once for all the outputs that list them."""
+        return incidents_by_component(self.incidents.incidents, self.site.component_ids)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from .incidents import Incident
 from .parallel import fork_map
 from .render import render_page
 from .urls import iso_seconds
-from .status import affected_ids, incidents_by_component
+from .status import affected_ids
 
 if TYPE_CHECKING:
     from .build import BuildInputs
@@ -49,7 +49,7 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
 
     files.update(_incident_pages(env, inputs, common))
 
-    concerned = incidents_by_component(incidents, site.component_ids)
+    concerned = inputs.incidents_by_component
     for component_state in status.components:
         component = component_state.component
         path = f"components/{component.id}/index.html"

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Callable, TYPE_CHECKING, Any
 
 from .incidents import Incident, Update
-from .status import ComponentState, GroupState, affected_ids, incident_effects, incidents_by_component
+from .status import ComponentState, GroupState, affected_ids, incident_effects
 from .urls import incident_url, iso_ms
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ class _Builder:
             "updated_at": iso_ms(self.now),
         }
         self.by_component: dict[str, dict[str, Any]] = {}
-        self._concerned = incidents_by_component(inputs.incidents.incidents, self.all_ids)
+        self._concerned = inputs.incidents_by_component
         self._changed_at: dict[str, datetime] = {}
         self._site_components = {}
         for component in inputs.site.components:
