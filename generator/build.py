@@ -6,13 +6,14 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .config import Site, load_site
 from .files import write_atomically
 from .incidents import Incident, IncidentSet, load_incidents
 from .problems import InvalidInput, Problem, relative_file
 from .render import make_environment, template_dirs
+from .reuse import KEEP, Ledger, Outputs, output_key
 from .status import PageStatus, affected_ids, incidents_by_component, page_status
 
 MANIFEST = ".heliograph-manifest"
@@ -31,6 +32,13 @@ class BuildInputs:
     def incidents_by_component(self) -> dict[str, list[Incident]]:
         """Each component's incidents, newest first; worked out once for all the outputs that list them."""
         return incidents_by_component(self.incidents.incidents, self.site.component_ids)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What every output is made of besides its own data: the code and the site's settings."""
+        from .reuse import code_fingerprint
+        site = self.site
+        return output_key(code_fingerprint(), site.info, site.components, site.display)
 
 
 @dataclass(frozen=True)
@@ -91,14 +99,20 @@ def maintenance_windows(incidents: tuple[Incident, ...], all_ids: tuple[str, ...
 
 def render_site(inputs: BuildInputs) -> dict[str, bytes]:
     """Every output file, by its path relative to the build directory. Pure: no file is touched."""
+    return render_changed(inputs, {}).files
+
+
+def render_changed(inputs: BuildInputs, reusable: Mapping[str, str]) -> Outputs:
+    """Like render_site, but an output whose key is `reusable`'s (the file build/ holds was
+    rendered from the same things) is left as KEEP instead of rendered again."""
     from .pages import render_pages  # the HTML pages
     env = make_environment(inputs.site)
-    files: dict[str, bytes] = {}
-    files.update(render_pages(env, inputs))
-    files.update(_static_assets(inputs.site))
+    outputs = Outputs(reusable)
+    render_pages(env, inputs, outputs)
+    outputs.add(_static_assets(inputs.site))
     from .outputs import render_outputs  # badges, feeds, APIs, widget: what other sites and tools read
-    files.update(render_outputs(env, inputs))
-    return files
+    render_outputs(env, inputs, outputs)
+    return outputs
 
 
 def _static_assets(site: Site) -> dict[str, bytes]:
@@ -124,6 +138,9 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
     previous = set(manifest_path.read_text().splitlines()) if manifest_path.is_file() else set()
     written = unchanged = removed = 0
     for relative, content in files.items():
+        if content is KEEP:  # the file there is already this output
+            unchanged += 1
+            continue
         target = output / relative
         try:
             if target.stat().st_size == len(content) and target.read_bytes() == content:
@@ -160,8 +177,11 @@ def build(root: Path, output: Path | None = None, *, now: datetime | None = None
     problems = inputs.incidents.problems
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise InvalidInput(problems)
-    files = render_site(inputs)
     output = output or root / "build"
-    written, unchanged, removed = write_output(output, files)
-    return BuildReport(output=output, files=len(files), written=written, unchanged=unchanged, removed=removed,
-                       problems=problems)
+    cache_dir = inputs.site.root / CACHE_DIR
+    ledger = Ledger.load(cache_dir, output)
+    outputs = render_changed(inputs, ledger.reusable())
+    written, unchanged, removed = write_output(output, outputs.files)
+    ledger.save(cache_dir, outputs.files, outputs.keys)
+    return BuildReport(output=output, files=len(outputs.files), written=written, unchanged=unchanged,
+                       removed=removed, problems=problems)

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from feedgen.feed import FeedGenerator
@@ -24,6 +24,7 @@ from feedgen.feed import FeedGenerator
 from .config import Site
 from .incidents import Incident
 from .render import format_time
+from .reuse import Outputs, output_key
 from .status import COMPONENT_STATUS_LABELS, affected_ids, incident_effects, incidents_by_component
 from .urls import absolute, component_url, incident_url, iso_seconds, logo_url
 
@@ -58,7 +59,9 @@ class Feed:
     updated: datetime  # the newest entry's update, so an unchanged feed stays byte-identical between builds
 
 
-def render_feeds(inputs: BuildInputs) -> dict[str, bytes]:
+def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[str, bytes]:
+    """Every feed; with `outputs`, a feed whose entries are unchanged is KEEP there instead."""
+    outputs = outputs if outputs is not None else Outputs()
     site, now = inputs.site, inputs.now
     incidents = sorted(inputs.incidents.incidents, key=lambda i: (i.updated_at, i.id), reverse=True)
     built: dict[str, FeedEntry] = {}
@@ -69,35 +72,49 @@ def render_feeds(inputs: BuildInputs) -> dict[str, bytes]:
             built[incident.id] = feed_entry(site, incident, now)
         return built[incident.id]
 
+    def key(listed: list[Incident]) -> str | None:
+        # An entry shows `now` only through its status; an empty feed's updated time is `now`.
+        if not listed:
+            return output_key(inputs.fingerprint, "feed", now)
+        if not all(i.source_key for i in listed):
+            return None
+        return output_key(inputs.fingerprint, "feed", [(i.source_key, i.status_at(now)) for i in listed])
+
+    def add(paths: dict[str, Any], listed: list[Incident], feed: Callable[[], Feed]) -> None:
+        # One key for a feed's formats: they list the same entries.
+        listed_key = key(listed)
+        wanted = [path for path in paths if outputs.wants(path, listed_key and output_key(listed_key, path))]
+        if wanted:
+            made = feed()
+            outputs.add({path: paths[path](made, site, absolute(site.info, path)) for path in wanted})
+
     info = site.info
-    page_feed = Feed(
-        id=info.base_url,
-        title=info.title,
-        description=info.description or f"Incidents and maintenance on {info.title}",
-        home_url=info.base_url,
-        entries=tuple(entry(i) for i in incidents[:ENTRY_LIMIT]),
-        updated=max((i.updated_at for i in incidents), default=now),
-    )
-    files: dict[str, bytes] = {}
-    for stem in ("feed", "history"):
-        files[f"{stem}.atom"] = atom(page_feed, site, absolute(info, f"{stem}.atom"))
-        files[f"{stem}.rss"] = rss(page_feed, site, absolute(info, f"{stem}.rss"))
-    files["feed.json"] = json_feed(page_feed, site, absolute(info, "feed.json"))
+    newest = incidents[:ENTRY_LIMIT]
+    add({f"{stem}.{kind}": writer for stem in ("feed", "history") for kind, writer in (("atom", atom), ("rss", rss))}
+        | {"feed.json": json_feed}, newest,
+        lambda: Feed(
+            id=info.base_url,
+            title=info.title,
+            description=info.description or f"Incidents and maintenance on {info.title}",
+            home_url=info.base_url,
+            entries=tuple(entry(i) for i in newest),
+            updated=max((i.updated_at for i in incidents), default=now),
+        ))
     by_component = incidents_by_component(incidents, site.component_ids)
     for component in site.components:
         concerned = by_component.get(component.id, [])
-        feed = Feed(
-            id=component_url(info, component.id),
-            title=f"{component.name} · {info.title}",
-            description=f"Incidents and maintenance affecting {component.name}",
-            home_url=component_url(info, component.id),
-            entries=tuple(entry(i) for i in concerned[:ENTRY_LIMIT]),
-            updated=max((i.updated_at for i in concerned), default=now),
-        )
+        listed = concerned[:ENTRY_LIMIT]
         folder = f"components/{component.id}"
-        files[f"{folder}/feed.atom"] = atom(feed, site, absolute(info, f"{folder}/feed.atom"))
-        files[f"{folder}/feed.rss"] = rss(feed, site, absolute(info, f"{folder}/feed.rss"))
-    return files
+        add({f"{folder}/feed.atom": atom, f"{folder}/feed.rss": rss}, listed,
+            lambda component=component, concerned=concerned, listed=listed: Feed(
+                id=component_url(info, component.id),
+                title=f"{component.name} · {info.title}",
+                description=f"Incidents and maintenance affecting {component.name}",
+                home_url=component_url(info, component.id),
+                entries=tuple(entry(i) for i in listed),
+                updated=max((i.updated_at for i in concerned), default=now),
+            ))
+    return outputs.files
 
 
 def feed_entry(site: Site, incident: Incident, now: datetime) -> FeedEntry:

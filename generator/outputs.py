@@ -17,16 +17,16 @@ from .headers import render_headers
 from .ics import render_calendar
 from .llms import render_llms
 from .openapi import render_openapi
+from .reuse import Outputs
 from .statuspage import render_statuspage
 
 if TYPE_CHECKING:
     from .build import BuildInputs
 
 
-def render_outputs(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for family in (render_statuspage, render_api, render_openapi, render_badges, render_feeds, render_calendar,
-                   render_llms, render_headers):
-        files.update(family(inputs))
-    files.update(render_embed(env, inputs))
-    return files
+def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:
+    for family in (render_statuspage, render_api, render_openapi, render_badges, render_calendar, render_llms,
+                   render_headers):
+        outputs.add(family(inputs))
+    render_feeds(inputs, outputs)
+    outputs.add(render_embed(env, inputs))

@@ -10,10 +10,10 @@ from xml.sax.saxutils import escape
 
 import jinja2
 
-from .files import read_cache, write_cache
 from .incidents import Incident
 from .parallel import fork_map
-from .render import render_page
+from .render import default_theme_dir, render_page
+from .reuse import Outputs, output_key
 from .urls import iso_seconds
 from .status import affected_ids
 
@@ -27,7 +27,7 @@ class MonthOfIncidents:
     incidents: tuple[Incident, ...]
 
 
-def render_pages(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, bytes]:
+def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:
     site, now, status = inputs.site, inputs.now, inputs.status
     incidents = inputs.incidents.incidents
     names = {c.id: c.name for c in site.components}
@@ -46,25 +46,31 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
                                and (i.ended_at(now) or i.started_at) >= recent_since)
     files["index.html"] = render_page(env, "index.html", "index.html", recent=recent,
                                       recent_maintenance=recent_maintenance, **common)
+    outputs.add(files)
 
-    files.update(_incident_pages(env, inputs, common))
+    _incident_pages(env, inputs, common, outputs)
 
+    theme = _theme_key(env, _COMPONENT_TEMPLATES)
     concerned = inputs.incidents_by_component
     for component_state in status.components:
         component = component_state.component
         path = f"components/{component.id}/index.html"
         related = tuple(concerned.get(component.id, ()))
-        files[path] = render_page(env, "component.html", path, state=component_state,
-                                  history=inputs.histories.get(component.id), incidents=related, **common)
+        history = inputs.histories.get(component.id)
+        key = theme and _listing_key(inputs, theme, path, related, component_state, history,
+                                     common["day_notes"].get(component.id))
+        if outputs.wants(path, key):
+            outputs.add({path: render_page(env, "component.html", path, state=component_state, history=history,
+                                           incidents=related, **common)})
 
-    files.update(_history_pages(env, incidents, site.display.history_page_size, common))
-    files["404.html"] = render_page(env, "404.html", "404.html", root=site.info.base_path, **common)
+    _history_pages(env, inputs, common, outputs)
+    files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
     files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
-    files["sitemap.xml"] = _sitemap(site.info.base_url, [p for p in files if p.endswith("index.html")], inputs)
+    files["sitemap.xml"] = _sitemap(site.info.base_url, [p for p in outputs.files if p.endswith("index.html")], inputs)
     files[".nojekyll"] = b""  # GitHub Pages: serve files as they are, no Jekyll pass
     if site.info.custom_domain:
         files["CNAME"] = (site.info.custom_domain + "\n").encode()
-    return files
+    outputs.add(files)
 
 
 def incidents_by_day(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime, days: int,
@@ -92,87 +98,63 @@ def incidents_by_day(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], 
     return notes
 
 
-# --- incident pages, cached ------------------------------------------------------------------
+# --- pages a rebuild can keep ----------------------------------------------------------------
 #
-# With 10,000 incidents, their pages are most of a build's rendering, and most never change.
-# An incident page depends on the incident, the site, the theme and `now`; with the built-in
-# templates, `now` shows only through the facts in `_now_facts` and the footer's "Page generated"
-# time (tests/test_incremental_build.py checks that this stays so). A page is cached with that
-# time cut out, keyed by everything else; with a site's own templates, nothing is cached.
-# The built-in incident page shows nothing of the page's status or the histories (base.html's
-# description block, the one place that would, is overridden): keep it so, or add them to the key.
+# With 10,000 incidents, their pages are most of a build's rendering, and few change between
+# builds. A page's key (see `reuse`) names what it is made of. With the built-in templates, `now`
+# shows on pages other than the front page only through each incident's `_now_facts`;
+# tests/test_output_keys.py checks that equal keys give equal pages. A site's own templates may
+# use anything in any way, so their pages get no key and are rendered on every build.
 
-PAGE_CACHE = "incident-pages.pickle"
 _INCIDENT_TEMPLATES = ("incident.html", "base.html", "_macros.html", "_feeds_and_data.html")
-_FOOTER_TIME = '<time datetime="{{ now | isotime }}">{{ now | localtime }}</time>'
-_NOW_MARK = b"\0heliograph-now\0"
+_COMPONENT_TEMPLATES = ("component.html", "base.html", "_macros.html", "_feeds_and_data.html",
+                        "_latency_chart.html")
+_HISTORY_TEMPLATES = ("history.html", "base.html", "_macros.html", "_feeds_and_data.html")
 
 
 def _now_facts(incident: Incident, now: datetime) -> tuple:
+    if incident.resolved_at is not None:
+        return ()  # its end is written down: nothing about it changes with time any more
     return (incident.status_at(now), incident.is_open(now), incident.ended_at(now), incident.duration(now))
 
 
-def _theme_key(env: jinja2.Environment, inputs: BuildInputs) -> str | None:
-    """What, besides the incident and `now`, an incident page is made from; None when the page
-    must not be cached (a site's own templates may use `now` in any way)."""
-    import hashlib
-    import pickle
-
-    from .render import default_theme_dir
-    theme = default_theme_dir()
-    digest = hashlib.sha256(b"heliograph-incident-pages-1")
-    for name in _INCIDENT_TEMPLATES:
+def _theme_key(env: jinja2.Environment, templates: tuple[str, ...]) -> str | None:
+    """The built-in templates a page is made from, or None if the site overrides any of them."""
+    theme = default_theme_dir().resolve()
+    sources = []
+    for name in templates:
         source, filename, _ = env.loader.get_source(env, name)
-        if Path(filename).resolve().parent != theme.resolve():
+        if Path(filename).resolve().parent != theme:
             return None
-        digest.update(name.encode() + b"\0" + source.encode() + b"\0")
-    try:
-        for module in ("pages.py", "render.py", "incidents.py", "incident_loading.py", "status.py"):
-            digest.update((Path(__file__).resolve().parent / module).read_bytes())
-    except OSError:  # no sources to hash (a frozen install): cache nothing
-        return None
-    digest.update(jinja2.__version__.encode())
-    try:
-        digest.update(pickle.dumps((inputs.site.info, inputs.site.components, inputs.site.display)))
-    except Exception:
-        return None
-    return digest.hexdigest()
+        sources.append(source)
+    return output_key(templates, sources)
 
 
-def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any]) -> dict[str, bytes]:
-    from .build import CACHE_DIR
-    incidents, now = inputs.incidents.incidents, inputs.now
-    theme = _theme_key(env, inputs) if incidents else None
-    store = inputs.site.root / CACHE_DIR / PAGE_CACHE
-    entries: dict[str, tuple] = {}
-    if theme is not None:
-        stored = read_cache(store, theme)
-        entries = stored if type(stored) is dict else {}
-    footer = env.from_string(_FOOTER_TIME).render(now=now).encode("utf-8")
-    files: dict[str, bytes] = {}
-    kept: dict[str, tuple] = {}
-    misses: list[tuple[Incident, str, tuple | None]] = []
+def _incident_facts(incidents: tuple[Incident, ...], now: datetime) -> list[tuple] | None:
+    """What a page listing these incidents shows of them; None if one's source is unknown."""
+    facts = []
     for incident in incidents:
+        if not incident.source_key:
+            return None
+        facts.append((incident.source_key, _now_facts(incident, now)))
+    return facts
+
+
+def _listing_key(inputs: BuildInputs, theme: str, path: str, incidents: tuple[Incident, ...], *more: Any) -> str | None:
+    facts = _incident_facts(incidents, inputs.now)
+    return None if facts is None else output_key(inputs.fingerprint, theme, path, facts, *more)
+
+
+def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    theme = _theme_key(env, _INCIDENT_TEMPLATES) if inputs.incidents.incidents else None
+    work: list[tuple[Incident, str]] = []
+    for incident in inputs.incidents.incidents:
         path = f"incidents/{incident.id}/index.html"
-        key = None
-        if theme is not None and incident.source_key:
-            key = (incident.source_key, _now_facts(incident, now))
-            entry = entries.get(path)
-            if entry is not None and entry[0] == key:
-                files[path] = entry[1].replace(_NOW_MARK, footer)
-                kept[path] = entry
-                continue
-        files[path] = b""  # keeps the page order; rendered below
-        misses.append((incident, path, key))
-    pages = _render_incident_pages(env, [(incident, path) for incident, path, _ in misses], common)
-    changed = bool(misses)
-    for (incident, path, key), page in zip(misses, pages):
-        files[path] = page
-        if key is not None and page.count(footer) <= 1:
-            kept[path] = (key, page.replace(footer, _NOW_MARK))
-    if theme is not None and (changed or kept.keys() != entries.keys()):
-        write_cache(store, theme, kept)
-    return files
+        key = theme and _listing_key(inputs, theme, path, (incident,))
+        if outputs.wants(path, key):
+            outputs.files[path] = b""  # keeps the page order; rendered below
+            work.append((incident, path))
+    outputs.add(dict(zip((path for _, path in work), _render_incident_pages(env, work, common))))
 
 
 _PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
@@ -185,16 +167,17 @@ def _render_incident_pages(env: jinja2.Environment, work: list[tuple[Incident, s
                     minimum=_PARALLEL_MIN_PAGES)
 
 
-def _history_pages(env: jinja2.Environment, incidents: tuple[Incident, ...], page_size: int,
-                   common: dict[str, Any]) -> dict[str, bytes]:
+def _history_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
     """history/index.html, history/2/index.html, ...: every incident and maintenance, newest first."""
+    incidents, page_size = inputs.incidents.incidents, inputs.site.display.history_page_size
     pages = [incidents[i:i + page_size] for i in range(0, len(incidents), page_size)] or [()]
-    files = {}
+    theme = _theme_key(env, _HISTORY_TEMPLATES)
     for number, chunk in enumerate(pages, start=1):
         path = "history/index.html" if number == 1 else f"history/{number}/index.html"
-        files[path] = render_page(env, "history.html", path, months=_by_month(chunk), page_number=number,
-                                  page_count=len(pages), **common)
-    return files
+        key = theme and _listing_key(inputs, theme, path, chunk, number, len(pages), inputs.status.description)
+        if outputs.wants(path, key):
+            outputs.add({path: render_page(env, "history.html", path, months=_by_month(chunk), page_number=number,
+                                           page_count=len(pages), **common)})
 
 
 def _by_month(incidents: tuple[Incident, ...]) -> tuple[MonthOfIncidents, ...]:

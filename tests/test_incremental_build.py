@@ -79,7 +79,7 @@ def test_incremental_build_equals_clean_build(tmp_path):
     site = _site(tmp_path / "site")
     build(site, now=NOW)  # fills the cache
     assert (site / CACHE_DIR / "incidents.pickle").is_file()
-    assert (site / CACHE_DIR / "incident-pages.pickle").is_file()
+    assert (site / CACHE_DIR / "outputs.pickle").is_file()
     assert any((site / CACHE_DIR / "history").glob("*.pickle"))
 
     # history appended: one more run, today and (late) yesterday
@@ -141,29 +141,77 @@ def test_a_corrupt_or_stale_cache_is_ignored(tmp_path, damage):
     _assert_same_as_clean(site, NOW, tmp_path)
 
 
-def test_incident_pages_use_now_only_where_the_page_cache_expects(tmp_path):
-    """pages._incident_pages caches a page with its footer time cut out, keyed by the incident's
-    `_now_facts`: with the built-in theme, two builds whose `now` gives the same facts must
-    differ only in that footer time."""
-    from generator import pages
-    from generator.build import read_inputs, render_site
+def _states(site: Path):
+    """The site's inputs at several moments and after several changes, as a rebuild meets them."""
+    from generator.build import read_inputs
+
+    (site / "incidents" / "2026-11-23-open.md").write_text(
+        "---\ntitle: Still open\nimpact: minor\ncomponents: [svc-3]\n---\n\n"
+        "## 2026-11-23 09:00 UTC · Identified\nA cause is known.\n", encoding="utf-8")
+    yield read_inputs(site, now=NOW)
+    yield read_inputs(site, now=NOW + timedelta(minutes=1))  # the open incident has lasted longer
+    yield read_inputs(site, now=NOW + timedelta(hours=7, minutes=13))
+    _append_run(site, NOW - timedelta(seconds=30), status="down")  # history changes, `now` does not
+    yield read_inputs(site, now=NOW)
+    maintenance = site / "incidents" / "2026-11-20-maintenance.md"
+    maintenance.write_text(maintenance.read_text(encoding="utf-8").replace("05:00 UTC\n---", "07:00 UTC\n---"),
+                           encoding="utf-8")
+    yield read_inputs(site, now=NOW)
+    first = sorted((site / "incidents").glob("*trouble*.md"))[-1]
+    first.write_text(first.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed for good."),
+                     encoding="utf-8")
+    yield read_inputs(site, now=NOW)
+    yield read_inputs(site, now=NOW + timedelta(days=1))
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8").replace(
+        "name: Service svc-3", "name: Renamed three"), encoding="utf-8")
+    yield read_inputs(site, now=NOW + timedelta(days=1))
+
+
+def test_equal_output_keys_mean_equal_outputs(tmp_path):
+    """A rebuild keeps a file whose key is unchanged (generator.reuse), so a key must change
+    whenever its output would: across `now`, history, maintenance, incident and site changes,
+    outputs with the same key must be byte-identical."""
+    from generator.build import render_changed
 
     site = _site(tmp_path / "site")
-    first, second = NOW, NOW + timedelta(hours=7, minutes=13)
-    a, b = read_inputs(site, now=first), read_inputs(site, now=second)
-    files_a, files_b = render_site(a), render_site(b)
-    from generator.render import make_environment
-    env = make_environment(a.site)
-    footer_a = env.from_string(pages._FOOTER_TIME).render(now=first).encode()
-    footer_b = env.from_string(pages._FOOTER_TIME).render(now=second).encode()
-    compared = 0
-    for incident in a.incidents.incidents:
-        if pages._now_facts(incident, first) != pages._now_facts(incident, second):
-            continue
-        path = f"incidents/{incident.id}/index.html"
-        assert files_a[path].replace(footer_a, b"NOW") == files_b[path].replace(footer_b, b"NOW"), path
-        compared += 1
-    assert compared >= 10
+    seen: dict[str, dict[str, bytes]] = {}  # path -> key -> bytes
+    compared = rendered_again = 0
+    for inputs in _states(site):
+        outputs = render_changed(inputs, {})
+        for path, key in outputs.keys.items():
+            earlier = seen.setdefault(path, {}).get(key)
+            if earlier is None:
+                seen[path][key] = outputs.files[path]
+                rendered_again += len(seen[path]) > 1
+            else:
+                assert earlier == outputs.files[path], path
+                compared += 1
+    kinds = {path.split("/")[0] for path in seen}
+    assert {"incidents", "components", "history"} <= kinds and "feed.atom" in kinds
+    assert compared > 100 and rendered_again > 20  # keys were both kept and changed
+
+
+def test_a_rebuild_renders_only_what_changed(tmp_path):
+    from generator.build import read_inputs, render_changed
+    from generator.reuse import KEEP, Ledger
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    build(site, now=NOW)
+    reusable = Ledger.load(site / CACHE_DIR, site / "build").reusable()
+    assert all(render_changed(read_inputs(site, now=NOW), reusable).files[path] is KEEP for path in reusable)
+    assert sum(path.startswith("incidents/") for path in reusable) == 13
+
+    edited = sorted((site / "incidents").glob("*trouble*.md"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed."), encoding="utf-8")
+    outputs = render_changed(read_inputs(site, now=NOW), reusable)
+    rendered = sorted(path for path in outputs.keys if outputs.files[path] is not KEEP)
+    component = next(line.split("[")[1].split("]")[0] for line in edited.read_text().splitlines()
+                     if line.startswith("components:"))
+    assert rendered == sorted([f"incidents/{edited.stem}/index.html", f"components/{component}/index.html",
+                               f"components/{component}/feed.atom", f"components/{component}/feed.rss",
+                               "history/index.html",  # and the site's feeds, which list all 14 incidents:
+                               "feed.atom", "feed.rss", "feed.json", "history.atom", "history.rss"])
 
 
 def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):

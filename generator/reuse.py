@@ -1,0 +1,135 @@
+"""Outputs a rebuild can keep as they are, without rendering them again.
+
+Most of a large site's outputs are the 10,000 incident pages, and one check run or one edited
+incident changes few of them. A renderer that can say cheaply what an output is made of gives
+it a key (`output_key`). The build records, for each file it leaves in build/, the key it was
+rendered from and the file's size, mtime and inode (`.heliograph-cache/outputs.pickle`). On the
+next build an output whose key is the same, and whose file is still the one written, is neither
+rendered nor compared again: `Outputs.wants` says so and leaves `KEEP` in its place.
+
+A key must cover everything its output is made of, or a rebuild would keep a stale file:
+tests/test_output_keys.py renders the site in many states and checks that equal keys always
+mean equal bytes. Outputs without a key are rendered on every build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from .files import read_cache, write_cache
+
+LEDGER = "outputs.pickle"
+
+
+class _Keep:
+    """In render_site's result: the file build/ holds is already this output."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Changes whenever the code that renders outputs could give other bytes: every module of
+    the package and the libraries that write for it."""
+    import importlib.metadata
+
+    digest = hashlib.blake2b(b"heliograph-outputs-1", digest_size=20)
+    package = Path(__file__).resolve().parent
+    try:
+        for source in sorted(package.rglob("*.py")):
+            digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
+    except OSError:  # no sources to hash (a frozen install): never trust a key
+        import uuid
+        return uuid.uuid4().hex
+    for library in ("jinja2", "markupsafe", "feedgen", "markdown", "nh3", "lxml"):
+        try:
+            digest.update(f"{library}={importlib.metadata.version(library)}\0".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{library}=none\0".encode())
+    return digest.hexdigest()
+
+
+def output_key(*parts: Any) -> str:
+    """A digest of everything an output is made of. Parts are pickled: two equal values that
+    pickle differently (shared or copied sub-objects) only cost a needless render."""
+    return hashlib.blake2b(pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL), digest_size=20).hexdigest()
+
+
+@dataclass
+class Outputs:
+    """What render_site collects: each output's bytes (or KEEP) and, where it has one, its key."""
+
+    reusable: Mapping[str, str] = field(default_factory=dict)  # path -> key of the file build/ holds
+    files: dict[str, Any] = field(default_factory=dict)  # path -> bytes or KEEP
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def wants(self, path: str, key: str | None) -> bool:
+        """Whether `path` must be rendered; if not, it is KEEP. The caller fills in what it renders."""
+        if key is None:
+            return True
+        self.keys[path] = key
+        if self.reusable.get(path) == key:
+            self.files[path] = KEEP
+            return False
+        return True
+
+    def add(self, files: Mapping[str, bytes]) -> None:
+        """Outputs without keys: rendered on every build, and written only if their bytes changed."""
+        self.files.update(files)
+
+
+# --- the ledger: the I/O edge ----------------------------------------------------------------
+
+
+def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@dataclass
+class Ledger:
+    """Each keyed file in one output folder: (key, (size, mtime_ns, inode)) as last written."""
+
+    output: Path
+    entries: dict[str, tuple[str, tuple[int, int, int]]]
+
+    @classmethod
+    def load(cls, cache_dir: Path, output: Path) -> Ledger:
+        entries = read_cache(cache_dir / LEDGER, str(output.resolve()))
+        return cls(output, entries if type(entries) is dict else {})
+
+    def reusable(self) -> dict[str, str]:
+        """The outputs still exactly as the last build left them, with their keys."""
+        reusable = {}
+        for path, (key, stamp) in self.entries.items():
+            try:
+                if _stamp(os.stat(self.output / path)) == stamp:
+                    reusable[path] = key
+            except OSError:
+                pass  # gone, or not a file: render it again
+        return reusable
+
+    def save(self, cache_dir: Path, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
+        """Remember the key of every keyed file now in the folder. A kept file was not touched,
+        so its stamp comes from the old entry rather than from disk again."""
+        entries = {}
+        for path, key in keys.items():
+            entry = self.entries.get(path) if files.get(path) is KEEP else None
+            if entry is None:
+                try:
+                    entry = (key, _stamp(os.stat(self.output / path)))
+                except OSError:
+                    continue
+            entries[path] = entry
+        if entries != self.entries:
+            write_cache(cache_dir / LEDGER, str(self.output.resolve()), entries)
+        self.entries = entries
