@@ -6,6 +6,7 @@ The parse itself is `incidents.parse_incident`; this module decides which files 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -29,23 +30,36 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     problems: list[Problem] = []
     ids = tuple(component_ids)
     cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
-    fresh: dict[str, tuple[bytes, Incident, list[Problem]]] = {}
+    fresh: dict[str, tuple[tuple, bytes, Incident, list[Problem]]] = {}
     # (shown, outcome or None, work): work is what _parse_file needs, for files not in the cache
     files: list[tuple[str, tuple | None, tuple | None]] = []
-    if directory.is_dir():
-        for path in sorted(directory.glob("*.md")):
-            if path.name.lower() == "readme.md":
-                continue
-            shown = str(path.relative_to(relative_to)) if relative_to else str(path)
-            data = path.read_bytes()
-            digest = None
-            if cached is not None:
+    restamped = False
+    prefix = "" if relative_to is None else os.path.relpath(directory, relative_to) + os.sep
+    prefix = "" if prefix == "." + os.sep else prefix
+    for entry in _markdown_files(directory):
+        shown = prefix + entry.name if relative_to else entry.path
+        stem = entry.name[:-3]
+        digest = data = None
+        if cached is not None:
+            # A file whose size, times and inode are unchanged is not even read: with 10,000
+            # incidents, reading and hashing them all is most of a rebuild's incident loading.
+            stat = entry.stat()
+            stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            hit = cached.get(shown)
+            if hit is not None and hit[0] != stamp:
+                restamped = True
+                data = _read(entry.path)
                 digest = hashlib.sha256(data).digest()
-                hit = cached.get(shown)
-                if hit is not None and hit[0] == digest and path.stem == hit[1].id and _still_valid(hit[1], now):
-                    files.append((shown, ("cached", hit), None))
-                    continue
-            files.append((shown, None, (path.stem, shown, data, digest)))
+                hit = hit if hit[1] == digest else None
+            if hit is not None and stem == hit[2].id and _still_valid(hit[2], now):
+                files.append((shown, ("cached", (stamp,) + hit[1:]), None))
+                continue
+            if data is None:
+                data = _read(entry.path)
+                digest = hashlib.sha256(data).digest()
+            files.append((shown, None, (stem, shown, data, digest, stamp)))
+        else:
+            files.append((shown, None, (stem, shown, _read(entry.path), None, None)))
     work = [entry[2] for entry in files if entry[2] is not None]
     outcomes = iter(_parse_files(work, ids, now, cached is not None))
     missed = bool(work)
@@ -54,13 +68,13 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
             outcome = next(outcomes)
         kind, value = outcome
         if kind == "cached" or kind == "parsed":
-            incidents.append(value[1])
-            problems.extend(value[2])
+            incidents.append(value[2])
+            problems.extend(value[3])
             if cached is not None:
                 fresh[shown] = value
         else:
             problems.extend(value)
-    if cached is not None and (missed or fresh.keys() != cached.keys()):
+    if cached is not None and (missed or restamped or fresh.keys() != cached.keys()):
         _store_parse_cache(cache_dir, ids, fresh)
     incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
     return IncidentSet(tuple(incidents), tuple(problems))
@@ -74,9 +88,24 @@ def _parse_files(work: list[tuple], ids: tuple[str, ...], now: datetime, for_cac
     return fork_map(lambda item: _parse_file(item, ids, now, for_cache), work, minimum=_PARALLEL_MIN_FILES)
 
 
+def _markdown_files(directory: Path) -> list[os.DirEntry]:
+    """incidents/*.md but a README, sorted by name."""
+    try:
+        with os.scandir(directory) as entries:
+            found = [e for e in entries if e.name.endswith(".md") and e.name.lower() != "readme.md" and e.is_file()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(found, key=lambda e: e.name)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: bool) -> tuple:
-    """("parsed", (digest, incident, warnings)) or ("failed", problems) for one file."""
-    stem, shown, data, digest = item
+    """("parsed", (stamp, digest, incident, warnings)) or ("failed", problems) for one file."""
+    stem, shown, data, digest, stamp = item
     try:
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text does
     except UnicodeDecodeError as exc:
@@ -90,7 +119,7 @@ def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: boo
         incident = replace(incident, source_key=source)
         for update in incident.updates:
             update.body_text  # noqa: B018 - computed now, so that the cache keeps it
-    return ("parsed", (digest, incident, list(warnings)))
+    return ("parsed", (stamp, digest, incident, list(warnings)))
 
 
 # --- the parse cache -------------------------------------------------------------------------
@@ -102,7 +131,7 @@ def _parser_fingerprint() -> str:
     import nh3
     import yaml
 
-    digest = hashlib.sha256(b"heliograph-incident-cache-1")
+    digest = hashlib.sha256(b"heliograph-incident-cache-2")
     here = Path(__file__).resolve().parent
     try:
         for name in ("incidents.py", "incident_loading.py", "markup.py", "yamlsource.py", "problems.py"):
@@ -117,7 +146,7 @@ def _parser_fingerprint() -> str:
 
 def _still_valid(incident: Incident, now: datetime) -> bool:
     """The one check of parse_incident that depends on `now`: an incident cannot be in the future."""
-    return incident.is_maintenance or all(u.time <= now + timedelta(minutes=5) for u in incident.updates)
+    return incident.is_maintenance or incident.updated_at <= now + timedelta(minutes=5)  # updates are newest first
 
 
 def _parse_cache_path(cache_dir: Path) -> Path:
