@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import operator
+import os
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from generator.checks.result import DOWN, CheckResult
+from generator.files import read_cache, write_cache
 from generator.history.aggregate import (
     MAINTENANCE,
     SeriesDay,
@@ -28,6 +31,7 @@ from generator.history.codec import DAY_SECONDS, Record, day_start, gc_paused
 from generator.history.store import daily_path, raw_shard_path, read_daily_file, read_raw_shard
 
 MODES = ("results", "duration")
+_FIRST = operator.itemgetter(0)
 UPTIME_WINDOWS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}  # "24h" is rolling; the rest are whole UTC days
 LATENCY_SERIES_DAYS = 7
 
@@ -163,26 +167,32 @@ def rolling_window(
     records: Sequence[Record], start: float, end: float, windows: Windows, mode: str
 ) -> float | None:
     """Uptime over [start, end) straight from one component's raw records (any locations)."""
-    series: dict[str, list[Record]] = defaultdict(list)
+    series: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for record in records:
-        # A day before the window is plenty to learn the interval and what holds at its start.
-        if start - DAY_SECONDS <= record.time < end:
-            series[record.location].append(record)
+        series[record.location].append((record.time, record.status))
+    return _rolling_uptime(series, start, end, windows, mode)
+
+
+def _rolling_uptime(
+    series: Mapping[str, Iterable[tuple[float, str]]], start: float, end: float, windows: Windows, mode: str
+) -> float | None:
+    """rolling_window over each location's (time, status) results."""
     totals = _Totals()
-    for rows in series.values():
-        rows.sort(key=lambda r: r.time)
-        times = [r.time for r in rows]
+    for results in series.values():
+        # A day before the window is plenty to learn the interval and what holds at its start.
+        rows = sorted((row for row in results if start - DAY_SECONDS <= row[0] < end), key=_FIRST)
+        times = [time for time, _ in rows]
         cap = hold_cap(times)
-        for record, next_time in zip(rows, times[1:] + [end]):
-            if windows and in_windows(windows, record.time):
+        for (time, status), next_time in zip(rows, times[1:] + [end]):
+            if windows and in_windows(windows, time):
                 continue
-            held = min(next_time, record.time + cap, end) - max(record.time, start)
-            if record.time >= start:
+            held = min(next_time, time + cap, end) - max(time, start)
+            if time >= start:
                 totals.checks += 1
-                totals.up += record.status != DOWN  # up or degraded: both count as up
+                totals.up += status != DOWN  # up or degraded: both count as up
             if held > 0:
                 totals.covered += held
-                if record.status == DOWN:
+                if status == DOWN:
                     totals.downtime += held
     return totals.uptime(mode)
 
@@ -194,6 +204,11 @@ def hourly_latency(
 
     `earlier`: (time, latency) of such results outside maintenance that are not in `records`
     (a cached shard's), already filtered."""
+    return [(_hour_start(hour), median) for hour, median in _hour_medians(_by_hour(records, start, windows, earlier))]
+
+
+def _by_hour(records: Iterable[Record], start: float, windows: Windows,
+             earlier: Iterable[tuple[float, float]] = ()) -> dict[int, list[float]]:
     hours: dict[int, list[float]] = defaultdict(list)
     for time, latency in earlier:
         if time >= start:
@@ -204,10 +219,186 @@ def hourly_latency(
         if windows and in_windows(windows, record.time):
             continue
         hours[int(record.time // 3600)].append(record.latency_ms)
-    return [
-        (datetime.fromtimestamp(hour * 3600, timezone.utc), round(statistics.median(values), 1))
-        for hour, values in sorted(hours.items())
-    ]
+    return hours
+
+
+def _hour_medians(hours: Mapping[int, list[float]]) -> list[tuple[int, float]]:
+    return [(hour, round(statistics.median(values), 1)) for hour, values in sorted(hours.items())]
+
+
+def _hour_start(hour: int) -> datetime:
+    return datetime.fromtimestamp(hour * 3600, timezone.utc)
+
+
+@dataclass
+class ClosedDays:
+    """What one component's history takes from the days before today. It stays the same all day,
+    so `summarize` keeps it between builds, and a build adds only today's results to it."""
+
+    component: str
+    today: date
+    days: int
+    mode: str
+    day_stats: dict[date, DayStats]  # bar days before today that have data
+    window_sums: dict[str, tuple[int, int, int, float, float]]  # the closed days' (checks, up, degraded,
+    # covered, downtime) in each whole-day window ("7d", ...): today adds its own
+    carry: list[SeriesDay]  # each location's last closed day: its last result may still hold today
+    series: dict[str, list[tuple[float, str]]]  # location -> (time, status) from two days back, for the
+    # rolling 24 hours
+    newest_recent: Record | None  # the newest of those results, by (time, location)
+    latest: Record | None  # the newest raw result known before today (it may be older than `series`)
+    hour_medians: list[tuple[int, float]]  # latency chart hours that are whole days before today, in the
+    # chart whatever the hour of `now`
+    edge_latencies: list[tuple[float, float]]  # (time, ms) of the day the chart starts in, cut at `now`
+    locations: frozenset[str]
+    last_seen: float | None
+
+
+def rollup_closed(
+    component: str,
+    aggregates: Iterable[SeriesDay],
+    recent: Iterable[Record],
+    *,
+    latest: Record | None = None,
+    today: date,
+    days: int,
+    mode: str,
+    windows: Windows = (),
+    latencies: Iterable[tuple[float, float]] = (),
+    locations: Iterable[str] = (),
+) -> ClosedDays:
+    """The part of `rollup_component` that only days before `today` give (pure)."""
+    today_start = day_start(today)
+    by_location: dict[str, list[SeriesDay]] = defaultdict(list)
+    for aggregate in aggregates:
+        if aggregate.day < today:
+            by_location[aggregate.location].append(aggregate)
+    per_day: dict[date, _Totals] = defaultdict(_Totals)
+    last_seen: float | None = None
+    carry = []
+    for rows in by_location.values():
+        rows.sort(key=lambda a: a.day)
+        carry.append(rows[-1])
+        # Closed days end before `now`, so `now` never cuts their holds short: any later moment will do.
+        for aggregate, (covered, downtime) in zip(rows, held_time(rows, today_start)):
+            per_day[aggregate.day].add(aggregate, covered, downtime)
+            last_seen = aggregate.last_time if last_seen is None else max(last_seen, aggregate.last_time)
+
+    bar_days = {today - timedelta(days=offset) for offset in range(1, days)}
+    day_stats = {day: per_day[day].day_stats(day, mode) for day in sorted(bar_days) if day in per_day}
+    window_sums = {}
+    for name, span in UPTIME_WINDOWS.items():
+        if name == "24h":
+            continue
+        checks = up = degraded = 0
+        covered = downtime = 0.0
+        for offset in range(1, span):
+            totals = per_day.get(today - timedelta(days=offset))
+            if totals is not None:
+                checks += totals.checks
+                up += totals.up
+                degraded += totals.degraded
+                covered += totals.covered
+                downtime += totals.downtime
+        window_sums[name] = (checks, up, degraded, covered, downtime)
+
+    recent = [r for r in recent if r.time < today_start]
+    series: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    series_from = today_start - 2 * DAY_SECONDS  # the rolling 24 hours look back one more day
+    for record in recent:
+        if record.time >= series_from:
+            series[record.location].append((record.time, record.status))
+    chart_from = day_start(today - timedelta(days=LATENCY_SERIES_DAYS))
+    always_shown = day_start(today - timedelta(days=LATENCY_SERIES_DAYS - 1))
+    hours = _by_hour(recent, chart_from, windows, latencies)
+    edge = [(time, latency) for time, latency in latencies if chart_from <= time < always_shown]
+    edge += [(r.time, r.latency_ms) for r in recent if chart_from <= r.time < always_shown and r.latency_ms is not None
+             and r.status != DOWN and not (windows and in_windows(windows, r.time))]
+    seen = {a.location for rows in by_location.values() for a in rows if a.day in bar_days}
+    seen.update(r.location for r in recent)
+    seen.update(locations)
+    return ClosedDays(
+        component=component,
+        today=today,
+        days=days,
+        mode=mode,
+        day_stats=day_stats,
+        window_sums=window_sums,
+        carry=carry,
+        series=dict(series),
+        newest_recent=max(recent, key=lambda r: (r.time, r.location), default=None),
+        latest=latest,
+        hour_medians=_hour_medians({hour: values for hour, values in hours.items() if hour * 3600 >= always_shown}),
+        edge_latencies=edge,
+        locations=frozenset(seen),
+        last_seen=last_seen,
+    )
+
+
+def finish_rollup(
+    closed: ClosedDays, aggregates: Iterable[SeriesDay], records: Sequence[Record], *, now: datetime,
+    windows: Windows = (),
+) -> ComponentHistory:
+    """A component's history at `now`: what the closed days give, plus today's aggregates and raw
+    records (pure)."""
+    now_seconds = now.timestamp()
+    today, mode = closed.today, closed.mode
+    if now.astimezone(timezone.utc).date() != today:
+        raise ValueError(f"closed days summarised for {today}, not for {now:%Y-%m-%d}")
+    carried = {a.location: a for a in closed.carry}
+    totals = _Totals()
+    last_seen = closed.last_seen
+    seen = set(closed.locations)
+    has_today = False
+    for aggregate in sorted((a for a in aggregates if a.day == today), key=lambda a: a.location):
+        previous = carried.get(aggregate.location)
+        rows = [previous, aggregate] if previous is not None else [aggregate]
+        covered, downtime = held_time(rows, now_seconds)[-1]
+        totals.add(aggregate, covered, downtime)
+        has_today = True
+        last_seen = aggregate.last_time if last_seen is None else max(last_seen, aggregate.last_time)
+        seen.add(aggregate.location)
+
+    bar_days = [today - timedelta(days=offset) for offset in range(closed.days - 1, -1, -1)]
+    day_stats = [closed.day_stats.get(day) or _no_data(day) for day in bar_days[:-1]]
+    day_stats.append(totals.day_stats(today, mode) if has_today else _no_data(today))
+
+    series: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for location, rows in closed.series.items():
+        series[location].extend(rows)
+    for record in records:
+        series[record.location].append((record.time, record.status))
+        seen.add(record.location)
+    uptime: dict[str, float | None] = {
+        "24h": _rolling_uptime(series, now_seconds - DAY_SECONDS, now_seconds, windows, mode)}
+    for name, (checks, up, degraded, covered, downtime) in closed.window_sums.items():
+        window = _Totals(checks=totals.checks + checks, up=totals.up + up, degraded=totals.degraded + degraded,
+                         covered=totals.covered + covered, downtime=totals.downtime + downtime)
+        uptime[name] = window.uptime(mode)
+
+    chart_from = now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS
+    hour_medians = (_hour_medians(_by_hour((), chart_from, windows, closed.edge_latencies)) + closed.hour_medians
+                    + _hour_medians(_by_hour(records, chart_from, windows)))
+
+    newest_recent = max(records, key=lambda r: (r.time, r.location), default=None)
+    if closed.newest_recent is not None and (
+            newest_recent is None or (closed.newest_recent.time, closed.newest_recent.location)
+            > (newest_recent.time, newest_recent.location)):
+        newest_recent = closed.newest_recent
+    latest = closed.latest
+    if latest is None or (newest_recent is not None and newest_recent.time >= latest.time):
+        latest = newest_recent
+    if latest is not None:
+        last_seen = latest.time if last_seen is None else max(last_seen, latest.time)
+    return ComponentHistory(
+        component=closed.component,
+        latest=latest.to_result() if latest else None,
+        days=day_stats,
+        uptime=uptime,
+        latency_series=[(_hour_start(hour), median) for hour, median in hour_medians],
+        locations=tuple(sorted(seen)),
+        last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
+    )
 
 
 def rollup_component(
@@ -230,56 +421,12 @@ def rollup_component(
     Days of the latency chart whose records are not in `recent` (at least the last two days
     must be, for the rolling 24 hours) come as `latencies` (see `hourly_latency`) and the
     `locations` seen in them."""
-    now_seconds = now.timestamp()
     today = now.astimezone(timezone.utc).date()
-    by_location: dict[str, list[SeriesDay]] = defaultdict(list)
-    for aggregate in aggregates:
-        by_location[aggregate.location].append(aggregate)
-    per_day: dict[date, _Totals] = defaultdict(_Totals)
-    last_seen: float | None = None
-    for rows in by_location.values():
-        rows.sort(key=lambda a: a.day)
-        for aggregate, (covered, downtime) in zip(rows, held_time(rows, now_seconds)):
-            per_day[aggregate.day].add(aggregate, covered, downtime)
-            last_seen = aggregate.last_time if last_seen is None else max(last_seen, aggregate.last_time)
-
-    bar_days = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-    day_stats = [per_day[day].day_stats(day, mode) if day in per_day else _no_data(day) for day in bar_days]
-
-    uptime: dict[str, float | None] = {}
-    for name, span in UPTIME_WINDOWS.items():
-        if name == "24h":
-            uptime[name] = rolling_window(recent, now_seconds - DAY_SECONDS, now_seconds, windows, mode)
-            continue
-        window = _Totals()  # uptime needs only the counts and seconds
-        for offset in range(span):
-            totals = per_day.get(today - timedelta(days=offset))
-            if totals is not None:
-                window.checks += totals.checks
-                window.up += totals.up
-                window.degraded += totals.degraded
-                window.covered += totals.covered
-                window.downtime += totals.downtime
-        uptime[name] = window.uptime(mode)
-
-    newest_recent = max(recent, key=lambda r: (r.time, r.location), default=None)
-    if latest is None or (newest_recent is not None and newest_recent.time >= latest.time):
-        latest = newest_recent
-    shown = set(bar_days)
-    seen = {a.location for rows in by_location.values() for a in rows if a.day in shown}
-    seen.update(r.location for r in recent)
-    seen.update(locations)
-    if latest is not None:
-        last_seen = latest.time if last_seen is None else max(last_seen, latest.time)
-    return ComponentHistory(
-        component=component,
-        latest=latest.to_result() if latest else None,
-        days=day_stats,
-        uptime=uptime,
-        latency_series=hourly_latency(recent, now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS, windows, latencies),
-        locations=tuple(sorted(seen)),
-        last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
-    )
+    aggregates = list(aggregates)
+    closed = rollup_closed(component, aggregates, recent, latest=latest, today=today, days=days, mode=mode,
+                           windows=windows, latencies=latencies, locations=locations)
+    today_start = day_start(today)
+    return finish_rollup(closed, aggregates, [r for r in recent if r.time >= today_start], now=now, windows=windows)
 
 
 def _no_data(day: date) -> DayStats:
@@ -324,26 +471,107 @@ def summarize(
     windows = windows_by_component(maintenance)
 
     with gc_paused():
-        aggregates, recent, latest, latencies, locations = _read_window(
-            history_dir, first, today, now_seconds, windows, problems, Path(cache_dir) if cache_dir else None)
+        closed = _closed_days(history_dir, list(component_ids), first, today, windows, days, mode,
+                              Path(cache_dir) if cache_dir else None)
+        if problems is not None:
+            problems.extend(closed.problems)
+        records = [r for r in read_raw_shard(raw_shard_path(history_dir, today), today, problems) if r.time <= now_seconds]
+        aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(records, today, windows)}
+        for key, aggregate in closed.today_from_daily.items():
+            aggregates.setdefault(key, aggregate)  # raw results win over a daily file's figures
+        if problems is not None:
+            problems.extend(closed.daily_problems)
         by_component: dict[str, list[SeriesDay]] = defaultdict(list)
         for aggregate in aggregates.values():
             by_component[aggregate.component].append(aggregate)
+        records_by_component: dict[str, list[Record]] = defaultdict(list)
+        for record in records:
+            records_by_component[record.component].append(record)
         return {
-            component: rollup_component(
-                component,
-                by_component.get(component, []),
-                recent.get(component, []),
-                latest=latest.get(component),
-                now=now,
-                days=days,
-                mode=mode,
-                windows=windows.get(component, ()),
-                latencies=latencies.get(component, ()),
-                locations=locations.get(component, ()),
-            )
+            component: finish_rollup(closed.parts[component], by_component.get(component, []),
+                                     records_by_component.get(component, []), now=now,
+                                     windows=windows.get(component, ()))
             for component in component_ids
         }
+
+
+@dataclass
+class _ClosedWindow:
+    """Every component's `ClosedDays`, and what reading the closed days reported."""
+
+    parts: dict[str, ClosedDays]
+    problems: list  # the closed shards'
+    daily_problems: list  # the daily files'
+    today_from_daily: dict  # a daily file's aggregates for today (normally none: today is raw)
+
+
+def _closed_days(history_dir: Path, component_ids: list[str], first: date, today: date,
+                 windows: Mapping[str, Windows], days: int, mode: str, cache_dir: Path | None) -> _ClosedWindow:
+    """`rollup_closed` of each component, from the days `first` to yesterday.
+
+    With a cache, the result is kept (one file for all components) under a key naming every
+    input: each closed shard's `cache.shard_key`, each daily file's size, times and inode, the
+    maintenance windows, the days shown and the code. A build later the same day, whatever it
+    appended to today's shard, then reads none of the closed days again."""
+    from generator.history import cache
+
+    key = None
+    if cache_dir is not None:
+        shard_keys = []
+        day = first
+        while day < today:
+            shard_keys.append(cache.shard_key(history_dir, raw_shard_path(history_dir, day), day, windows))
+            day += timedelta(days=1)
+        daily_stamps = []
+        for month in _months(first, today):
+            try:
+                stat = os.stat(daily_path(history_dir, *month))
+                daily_stamps.append((month, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
+            except OSError:
+                daily_stamps.append((month, None))
+        key = (cache.CODE_FINGERPRINT, str(history_dir.resolve()), tuple(component_ids), today.isoformat(), days,
+               mode, tuple(sorted(windows.items())), tuple(shard_keys), tuple(daily_stamps))
+        kept = read_cache(cache_dir / "history" / _CLOSED_DAYS, key)
+        if type(kept) is _ClosedWindow:
+            return kept
+    problems: list = []
+    daily_problems: list = []
+    aggregates, recent, latest, latencies, locations, today_from_daily = _read_window(
+        history_dir, first, today, windows, problems, daily_problems, cache_dir)
+    by_component: dict[str, list[SeriesDay]] = defaultdict(list)
+    for aggregate in aggregates.values():
+        by_component[aggregate.component].append(aggregate)
+    parts = {
+        component: rollup_closed(
+            component,
+            by_component.get(component, []),
+            recent.get(component, []),
+            latest=latest.get(component),
+            today=today,
+            days=days,
+            mode=mode,
+            windows=windows.get(component, ()),
+            latencies=latencies.get(component, ()),
+            locations=locations.get(component, ()),
+        )
+        for component in component_ids
+    }
+    closed = _ClosedWindow(parts, problems, daily_problems, today_from_daily)
+    if key is not None:
+        write_cache(cache_dir / "history" / _CLOSED_DAYS, key, closed)
+    return closed
+
+
+_CLOSED_DAYS = "closed-days.pickle"
+
+
+def _months(first: date, last: date) -> list[tuple[int, int]]:
+    months = []
+    month = (first.year, first.month)
+    while month <= (last.year, last.month):
+        months.append(month)
+        month = (month[0] + month[1] // 12, month[1] % 12 + 1)
+    return months
 
 
 # Below this many shards to compute, a process pool costs more than it saves.
@@ -351,11 +579,12 @@ _POOL_MIN_SHARDS = 8
 
 
 def _read_window(
-    history_dir: Path, first: date, today: date, now: float, windows: Mapping[str, Windows], problems: list | None,
-    cache_dir: Path | None,
-) -> tuple[dict, dict[str, list[Record]], dict[str, Record], dict[str, list], dict[str, set]]:
-    """Day aggregates from `first` to `today` (raw shards win over daily files for the same series
-    and day), each component's newest record, and what the latency chart and rolling 24 hours need.
+    history_dir: Path, first: date, today: date, windows: Mapping[str, Windows], problems: list,
+    daily_problems: list, cache_dir: Path | None,
+) -> tuple[dict, dict[str, list[Record]], dict[str, Record], dict[str, list], dict[str, set], dict]:
+    """Day aggregates from `first` to the day before `today` (raw shards win over daily files for
+    the same series and day), each component's newest record, what the latency chart and rolling
+    24 hours need, and a daily file's aggregates for `today` if it has any.
 
     Each closed shard is summarised once (`history.cache`), on every core when many need it, and
     the summary is kept in `cache_dir` when there is one. Records are kept only for the days the
@@ -365,10 +594,10 @@ def _read_window(
 
     recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
     # rolling_window looks back a day before the 24 hours: records from now - 2 days on.
-    records_from = min(today, datetime.fromtimestamp(now - 2 * DAY_SECONDS, timezone.utc).date())
+    records_from = today - timedelta(days=2)
     days = []
     day = first
-    while day <= today:
+    while day < today:
         days.append(day)
         day += timedelta(days=1)
     summaries: dict[date, object] = {}
@@ -378,8 +607,6 @@ def _read_window(
     to_compute: list[date] = []
     for day in days:
         path = raw_shard_path(history_dir, day)
-        if day == today:
-            continue
         key = cache.shard_key(history_dir, path, day, windows)
         if key is None:
             continue  # no shard that day
@@ -411,19 +638,10 @@ def _read_window(
     latencies: dict[str, list] = defaultdict(list)
     locations: dict[str, set] = defaultdict(set)
     for day in days:
-        if day == today:
-            records = [r for r in read_raw_shard(raw_shard_path(history_dir, day), day, problems) if r.time <= now]
-            for aggregate in aggregate_day(records, day, windows):
-                aggregates[aggregate.key] = aggregate
-            latest.update({r.component: r for r in records})
-            for record in records:
-                recent[record.component].append(record)
-            continue
         summary = summaries.get(day)
         if summary is None:
             continue
-        if problems is not None:
-            problems.extend(shard_problems.get(day, summary.problems))
+        problems.extend(shard_problems.get(day, summary.problems))
         for aggregate in summary.aggregates:
             aggregates[aggregate.key] = aggregate
         latest.update(summary.latest)
@@ -435,10 +653,11 @@ def _read_window(
                 latencies[component].extend(pairs)
             for component, found in summary.locations.items():
                 locations[component].update(found)
-    month = (first.year, first.month)
-    while month <= (today.year, today.month):
-        for key, aggregate in read_daily_file(daily_path(history_dir, *month), problems).items():
-            if first <= aggregate.day <= today:
+    today_from_daily: dict = {}
+    for month in _months(first, today):
+        for key, aggregate in read_daily_file(daily_path(history_dir, *month), daily_problems).items():
+            if aggregate.day == today:
+                today_from_daily[key] = aggregate
+            elif first <= aggregate.day < today:
                 aggregates.setdefault(key, aggregate)
-        month = (month[0] + month[1] // 12, month[1] % 12 + 1)
-    return aggregates, recent, latest, latencies, locations
+    return aggregates, recent, latest, latencies, locations, today_from_daily
