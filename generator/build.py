@@ -13,7 +13,7 @@ from .files import write_atomically
 from .incidents import Incident, IncidentSet, load_incidents
 from .problems import InvalidInput, Problem, relative_file
 from .render import make_environment, template_dirs
-from .reuse import KEEP, Ledger, Outputs, output_key
+from .reuse import KEEP, Ledger, Outputs, load_fragments, output_key, save_fragments
 from .status import PageStatus, affected_ids, incidents_by_component, page_status
 
 MANIFEST = ".heliograph-manifest"
@@ -102,12 +102,14 @@ def render_site(inputs: BuildInputs) -> dict[str, bytes]:
     return render_changed(inputs, {}).files
 
 
-def render_changed(inputs: BuildInputs, reusable: Mapping[str, str]) -> Outputs:
+def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
+                   fragments: Mapping[str, str] | None = None) -> Outputs:
     """Like render_site, but an output whose key is `reusable`'s (the file build/ holds was
-    rendered from the same things) is left as KEEP instead of rendered again."""
+    rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
+    found in `fragments` are used as they are."""
     from .pages import render_pages  # the HTML pages
     env = make_environment(inputs.site)
-    outputs = Outputs(reusable)
+    outputs = Outputs(reusable, fragments=fragments or {})
     render_pages(env, inputs, outputs)
     outputs.add(_static_assets(inputs.site))
     from .outputs import render_outputs  # badges, feeds, APIs, widget: what other sites and tools read
@@ -180,8 +182,9 @@ def build(root: Path, output: Path | None = None, *, now: datetime | None = None
     output = output or root / "build"
     cache_dir = inputs.site.root / CACHE_DIR
     ledger = Ledger.load(cache_dir, output)
-    outputs = render_changed(inputs, ledger.reusable())
+    outputs = render_changed(inputs, ledger.reusable(), load_fragments(cache_dir))
     written, unchanged, removed = write_output(output, outputs.files)
     ledger.save(cache_dir, outputs.files, outputs.keys)
+    save_fragments(cache_dir, outputs)
     return BuildReport(output=output, files=len(outputs.files), written=written, unchanged=unchanged,
                        removed=removed, problems=problems)

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import jinja2
+from markupsafe import Markup
 
 from .incidents import Incident
 from .parallel import fork_map
-from .render import default_theme_dir, render_page
+from .render import default_theme_dir, relative_root, render_page
 from .reuse import Outputs, output_key
 from .urls import iso_seconds
 from .status import affected_ids
@@ -51,17 +52,22 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
     _incident_pages(env, inputs, common, outputs)
 
     theme = _theme_key(env, _COMPONENT_TEMPLATES)
+    list_theme = _theme_key(env, _INCIDENT_LIST_TEMPLATES)
     concerned = inputs.incidents_by_component
     for component_state in status.components:
         component = component_state.component
         path = f"components/{component.id}/index.html"
         related = tuple(concerned.get(component.id, ()))
         history = inputs.histories.get(component.id)
-        key = theme and _listing_key(inputs, theme, path, related, component_state, history,
-                                     common["day_notes"].get(component.id))
+        key = theme and list_theme and _listing_key(inputs, theme + list_theme, path, related, component_state,
+                                                    history, common["day_notes"].get(component.id))
         if outputs.wants(path, key):
-            outputs.add({path: render_page(env, "component.html", path, state=component_state, history=history,
-                                           incidents=related, **common)})
+            context = dict(common, state=component_state, history=history, incidents=related, component=component,
+                           root=relative_root(path), page_path=path)
+            listing = outputs.fragment(
+                list_theme and _listing_key(inputs, list_theme, path, related),
+                lambda: env.get_template("_incident_list.html").render(context))
+            outputs.add({path: render_page(env, "component.html", path, incident_list=Markup(listing), **context)})
 
     _history_pages(env, inputs, common, outputs)
     files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
@@ -108,7 +114,8 @@ def incidents_by_day(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], 
 
 _INCIDENT_TEMPLATES = ("incident.html", "base.html", "_macros.html", "_feeds_and_data.html")
 _COMPONENT_TEMPLATES = ("component.html", "base.html", "_macros.html", "_feeds_and_data.html",
-                        "_latency_chart.html")
+                        "_latency_chart.html", "_incident_list.html")
+_INCIDENT_LIST_TEMPLATES = ("_incident_list.html", "_macros.html")
 _HISTORY_TEMPLATES = ("history.html", "base.html", "_macros.html", "_feeds_and_data.html")
 
 

@@ -20,11 +20,12 @@ import pickle
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .files import read_cache, write_cache
 
 LEDGER = "outputs.pickle"
+FRAGMENTS = "fragments.pickle"
 
 
 class _Keep:
@@ -72,6 +73,8 @@ class Outputs:
     reusable: Mapping[str, str] = field(default_factory=dict)  # path -> key of the file build/ holds
     files: dict[str, Any] = field(default_factory=dict)  # path -> bytes or KEEP
     keys: dict[str, str] = field(default_factory=dict)
+    fragments: Mapping[str, str] = field(default_factory=dict)  # key -> a part of a page, from earlier builds
+    fragments_used: dict[str, str] = field(default_factory=dict)
 
     def wants(self, path: str, key: str | None) -> bool:
         """Whether `path` must be rendered; if not, it is KEEP. The caller fills in what it renders."""
@@ -82,6 +85,16 @@ class Outputs:
             self.files[path] = KEEP
             return False
         return True
+
+    def fragment(self, key: str | None, render: Callable[[], str]) -> str:
+        """A part of a page that changes less often than the page: kept by key, like an output."""
+        if key is None:
+            return render()
+        html = self.fragments.get(key)
+        if html is None:
+            html = render()
+        self.fragments_used[key] = html
+        return html
 
     def add(self, files: Mapping[str, bytes]) -> None:
         """Outputs without keys: rendered on every build, and written only if their bytes changed."""
@@ -133,3 +146,14 @@ class Ledger:
         if entries != self.entries:
             write_cache(cache_dir / LEDGER, str(self.output.resolve()), entries)
         self.entries = entries
+
+
+def load_fragments(cache_dir: Path) -> dict[str, str]:
+    fragments = read_cache(cache_dir / FRAGMENTS, FRAGMENTS)
+    return fragments if type(fragments) is dict else {}
+
+
+def save_fragments(cache_dir: Path, outputs: Outputs) -> None:
+    """Keep the fragments this build used: those it did not are for inputs that are gone."""
+    if outputs.fragments_used.keys() != outputs.fragments.keys():
+        write_cache(cache_dir / FRAGMENTS, FRAGMENTS, outputs.fragments_used)
