@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .config import Site
 from .urls import iso_seconds
@@ -50,6 +51,8 @@ def make_environment(site: Site) -> jinja2.Environment:
         percent=format_percent,
         status_label=lambda s: COMPONENT_STATUS_LABELS.get(s, s.replace("_", " ").capitalize()),
         words=lambda s: s.replace("_", " "),
+        uptime_rects=uptime_rects,
+        chart_points=chart_points,
     )
     env.globals.update(site=site.info, timezone_name=site.info.timezone, indicator_descriptions=INDICATOR_DESCRIPTIONS)
     return env
@@ -94,6 +97,39 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     if value < 1 and text == f"{100:.{digits}f}":
         text = f"{99.99 if digits == 2 else 99.9:.{digits}f}"
     return text + "%"
+
+
+def bar_class(day: Any) -> str:
+    """A day bar's colour: up, a minor, partial or major outage, or no data."""
+    if day.uptime is None:
+        return "b-none"
+    if day.uptime >= 0.999 and day.degraded < 0.05 * day.checks:
+        return "b-up"
+    return "b-minor" if day.uptime >= 0.99 else "b-partial" if day.uptime >= 0.95 else "b-major"
+
+
+def uptime_rects(days: Any, day_notes: Any) -> Markup:
+    """The bars of `uptime_bars`: one <rect> per day with its class and a <title> saying what happened."""
+    rects = []
+    for index, day in enumerate(days):
+        if day.uptime is None:
+            title = "no data"
+        else:
+            title = format_percent(day.uptime) + " up"
+            if day.down:
+                title += f", {day.down} failed of {day.checks} checks"
+            if day.degraded:
+                title += f", {day.degraded} degraded"
+        for note in day_notes.get(day.day, ()):
+            title += "; " + note
+        rects.append(f'<rect x="{index * 5}" width="4" height="30" class="{bar_class(day)}"><title>'
+                     f'{day.day.strftime("%b %-d, %Y")}: {escape(title)}</title></rect>')
+    return Markup("".join(rects))
+
+
+def chart_points(series: Any, first: float, span: float, top: float) -> str:
+    """The latency chart's polyline: x across 40..600 by time, y up from 140 by milliseconds."""
+    return "".join(f"{40 + 560 * (t.timestamp() - first) / span:.1f},{140 - 130 * v / top:.1f} " for t, v in series)
 
 
 def relative_root(output_path: str) -> str:
