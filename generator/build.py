@@ -34,6 +34,12 @@ class BuildInputs:
         return incidents_by_component(self.incidents.incidents, self.site.component_ids)
 
     @cached_property
+    def incident_facts(self) -> dict[str, tuple | None]:
+        """pages.incident_facts of every incident, by id: worked out once for all the keys that use them."""
+        from .pages import incident_facts
+        return {incident.id: incident_facts(incident, self.now) for incident in self.incidents.incidents}
+
+    @cached_property
     def fingerprint(self) -> str:
         """What every output is made of besides its own data: the code and the site's settings."""
         from .reuse import code_fingerprint

@@ -30,9 +30,8 @@ def render_calendar(inputs: BuildInputs) -> dict[str, bytes]:
     host = urlsplit(site.info.base_url).hostname or "heliograph"
     names = {c.id: c.name for c in site.components}
     events = []
-    for incident in sorted(inputs.incidents.incidents, key=lambda i: (i.scheduled_for or i.started_at, i.id)):
-        if not incident.is_maintenance or incident.scheduled_for is None:
-            continue
+    maintenance = [i for i in inputs.incidents.incidents if i.is_maintenance and i.scheduled_for is not None]
+    for incident in sorted(maintenance, key=lambda i: (i.scheduled_for, i.id)):
         end = incident.ended_at(now) or incident.scheduled_until or incident.scheduled_for + DEFAULT_LENGTH
         if incident.status_at(now) == "completed" and end < now - RECENT:
             continue

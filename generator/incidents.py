@@ -87,7 +87,7 @@ class Incident:
     def updated_at(self) -> datetime:
         return self.updates[0].time
 
-    @property
+    @cached_property
     def resolved_at(self) -> datetime | None:
         final = "completed" if self.is_maintenance else "resolved"
         return next((u.time for u in self.updates if u.status == final), None)

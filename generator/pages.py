@@ -137,19 +137,16 @@ def _theme_key(env: jinja2.Environment, templates: tuple[str, ...]) -> str | Non
     return output_key(templates, sources)
 
 
-def _incident_facts(incidents: tuple[Incident, ...], now: datetime) -> list[tuple] | None:
-    """What a page listing these incidents shows of them; None if one's source is unknown."""
-    facts = []
-    for incident in incidents:
-        if not incident.source_key:
-            return None
-        facts.append((incident.source_key, _now_facts(incident, now)))
-    return facts
+def incident_facts(incident: Incident, now: datetime) -> tuple | None:
+    """What any output shows of an incident: its source and the facts of it that move with time;
+    None when its source is unknown (then nothing showing it is kept between builds)."""
+    return (incident.source_key, _now_facts(incident, now)) if incident.source_key else None
 
 
 def _listing_key(inputs: BuildInputs, theme: str, path: str, incidents: tuple[Incident, ...], *more: Any) -> str | None:
-    facts = _incident_facts(incidents, inputs.now)
-    return None if facts is None else output_key(inputs.fingerprint, theme, path, facts, *more)
+    known = inputs.incident_facts
+    facts = [known[incident.id] for incident in incidents]
+    return None if None in facts else output_key(inputs.fingerprint, theme, path, facts, *more)
 
 
 def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
