@@ -176,8 +176,15 @@ def test_equal_output_keys_mean_equal_outputs(tmp_path):
     site = _site(tmp_path / "site")
     seen: dict[str, dict[str, bytes]] = {}  # path -> key -> bytes
     compared = rendered_again = 0
+    fragments: dict[str, str] = {}
+    reused = 0
     for inputs in _states(site):
         outputs = render_changed(inputs, {})
+        # parts of pages kept from the earlier states give the same pages as parts rendered anew
+        with_fragments = render_changed(inputs, {}, fragments)
+        assert with_fragments.files == outputs.files
+        reused += len(with_fragments.fragments_used.keys() & fragments.keys())
+        fragments = {**fragments, **outputs.fragments_used}
         for path, key in outputs.keys.items():
             earlier = seen.setdefault(path, {}).get(key)
             if earlier is None:
@@ -189,6 +196,7 @@ def test_equal_output_keys_mean_equal_outputs(tmp_path):
     kinds = {path.split("/")[0] for path in seen}
     assert {"incidents", "components", "history"} <= kinds and "feed.atom" in kinds
     assert compared > 100 and rendered_again > 20  # keys were both kept and changed
+    assert reused > 10
 
 
 def test_a_rebuild_renders_only_what_changed(tmp_path):
