@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime, timezone
@@ -34,7 +35,7 @@ class BuildInputs:
         return incidents_by_component(self.incidents.incidents, self.site.component_ids)
 
     @cached_property
-    def incident_facts(self) -> dict[str, tuple | None]:
+    def incident_facts(self) -> dict[str, str | None]:
         """pages.incident_facts of every incident, by id: worked out once for all the keys that use them."""
         from .pages import incident_facts
         return {incident.id: incident_facts(incident, self.now) for incident in self.incidents.incidents}
@@ -109,12 +110,12 @@ def render_site(inputs: BuildInputs) -> dict[str, bytes]:
 
 
 def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
-                   fragments: Mapping[str, str] | None = None) -> Outputs:
+                   fragments: Mapping[str, str] | None = None, cache_dir: Path | None = None) -> Outputs:
     """Like render_site, but an output whose key is `reusable`'s (the file build/ holds was
     rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
-    found in `fragments` are used as they are."""
+    found in `fragments` are used as they are. `cache_dir` keeps compiled templates."""
     from .pages import render_pages  # the HTML pages
-    env = make_environment(inputs.site)
+    env = make_environment(inputs.site, cache_dir)
     outputs = Outputs(reusable, fragments=fragments or {})
     render_pages(env, inputs, outputs)
     outputs.add(_static_assets(inputs.site))
@@ -181,6 +182,14 @@ def build(root: Path, output: Path | None = None, *, now: datetime | None = None
     A broken incident file fails the build rather than being left out: an active incident that
     silently vanished would tell readers all is well, while a failed deploy keeps the last good page.
     """
+    try:
+        return _build(root, output, now=now, base_url=base_url, strict=strict)
+    finally:
+        gc.unfreeze()  # what the caches loaded (files.gc_paused) can be collected again
+
+
+def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: str | None,
+           strict: bool) -> BuildReport:
     inputs = read_inputs(root, now=now, base_url=base_url)
     problems = inputs.incidents.problems
     if any(p.severity == "error" for p in problems) or (strict and problems):
@@ -188,7 +197,7 @@ def build(root: Path, output: Path | None = None, *, now: datetime | None = None
     output = output or root / "build"
     cache_dir = inputs.site.root / CACHE_DIR
     ledger = Ledger.load(cache_dir, output)
-    outputs = render_changed(inputs, ledger.reusable(), load_fragments(cache_dir))
+    outputs = render_changed(inputs, ledger.reusable(), load_fragments(cache_dir), cache_dir)
     written, unchanged, removed = write_output(output, outputs.files)
     ledger.save(cache_dir, outputs.files, outputs.keys)
     save_fragments(cache_dir, outputs)
