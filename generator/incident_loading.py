@@ -26,55 +26,59 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     With `cache_dir`, each file's parse (Markdown rendering is most of it) is kept there and reused
     while the file's bytes, its path, the site's component ids and the parsing code are the same.
     """
-    incidents: list[Incident] = []
     problems: list[Problem] = []
     ids = tuple(component_ids)
     cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
-    fresh: dict[str, tuple[tuple, bytes, Incident, list[Problem]]] = {}
-    # (shown, outcome or None, work): work is what _parse_file needs, for files not in the cache
-    files: list[tuple[str, tuple | None, tuple | None]] = []
-    restamped = False
     prefix = "" if relative_to is None else os.path.relpath(directory, relative_to) + os.sep
     prefix = "" if prefix == "." + os.sep else prefix
-    for entry in _markdown_files(directory):
-        shown = prefix + entry.name if relative_to else entry.path
-        stem = entry.name[:-3]
-        digest = data = None
-        if cached is not None:
-            # A file whose size, times and inode are unchanged is not even read: with 10,000
-            # incidents, reading and hashing them all is most of a rebuild's incident loading.
-            stat = entry.stat()
-            stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-            hit = cached.get(shown)
-            if hit is not None and hit[0] != stamp:
-                restamped = True
-                data = _read(entry.path)
-                digest = hashlib.sha256(data).digest()
-                hit = hit if hit[1] == digest else None
-            if hit is not None and stem == hit[2].id and _still_valid(hit[2], now):
-                files.append((shown, ("cached", (stamp,) + hit[1:]), None))
-                continue
-            if data is None:
-                data = _read(entry.path)
-                digest = hashlib.sha256(data).digest()
-            files.append((shown, None, (stem, shown, data, digest, stamp)))
+    entries = _markdown_files(directory)
+    shown_names = [prefix + entry.name if relative_to else entry.path for entry in entries]
+    # Per file, in name order: (stamp, digest, incident, warnings), or None if it failed to parse.
+    outcomes: list[tuple | None] = [None] * len(entries)
+    failures: dict[int, list[Problem]] = {}
+    work: list[tuple] = []  # what _parse_file needs, for the files the cache cannot answer
+    slots: list[int] = []
+    changed = False
+    for index, entry in enumerate(entries):
+        shown, stem = shown_names[index], entry.name[:-3]
+        if cached is None:
+            work.append((stem, shown, _read(entry.path), None, None))
+            slots.append(index)
+            continue
+        # A file whose size, times and inode are unchanged is not even read: with 10,000
+        # incidents, reading and hashing them all was most of a rebuild's incident loading.
+        stat = entry.stat()
+        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        hit = cached.get(shown)
+        data = digest = None
+        if hit is not None and hit[0] != stamp:  # touched, copied or checked out again: same bytes?
+            changed = True
+            data = _read(entry.path)
+            digest = hashlib.sha256(data).digest()
+            hit = (stamp,) + hit[1:] if hit[1] == digest else None
+        if hit is not None and stem == hit[2].id and _still_valid(hit[2], now):
+            outcomes[index] = hit
+            continue
+        if data is None:
+            data = _read(entry.path)
+            digest = hashlib.sha256(data).digest()
+        work.append((stem, shown, data, digest, stamp))
+        slots.append(index)
+    for index, (kind, value) in zip(slots, _parse_files(work, ids, now, cached is not None)):
+        if kind == "parsed":
+            outcomes[index] = value
         else:
-            files.append((shown, None, (stem, shown, _read(entry.path), None, None)))
-    work = [entry[2] for entry in files if entry[2] is not None]
-    outcomes = iter(_parse_files(work, ids, now, cached is not None))
-    missed = bool(work)
-    for shown, outcome, _ in files:
+            failures[index] = value
+    incidents: list[Incident] = []
+    fresh: dict[str, tuple] = {}
+    for index, outcome in enumerate(outcomes):
         if outcome is None:
-            outcome = next(outcomes)
-        kind, value = outcome
-        if kind == "cached" or kind == "parsed":
-            incidents.append(value[2])
-            problems.extend(value[3])
-            if cached is not None:
-                fresh[shown] = value
-        else:
-            problems.extend(value)
-    if cached is not None and (missed or restamped or fresh.keys() != cached.keys()):
+            problems.extend(failures[index])
+            continue
+        incidents.append(outcome[2])
+        problems.extend(outcome[3])
+        fresh[shown_names[index]] = outcome
+    if cached is not None and (work or changed or fresh.keys() != cached.keys()):
         _store_parse_cache(cache_dir, ids, fresh)
     incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
     return IncidentSet(tuple(incidents), tuple(problems))
