@@ -137,25 +137,31 @@ def _theme_key(env: jinja2.Environment, templates: tuple[str, ...]) -> str | Non
     return output_key(templates, sources)
 
 
-def incident_facts(incident: Incident, now: datetime) -> tuple | None:
+def incident_facts(incident: Incident, now: datetime) -> str | None:
     """What any output shows of an incident: its source and the facts of it that move with time;
     None when its source is unknown (then nothing showing it is kept between builds)."""
-    return (incident.source_key, _now_facts(incident, now)) if incident.source_key else None
+    if not incident.source_key:
+        return None
+    moving = _now_facts(incident, now)
+    return incident.source_key + (repr(moving) if moving else "")
 
 
 def _listing_key(inputs: BuildInputs, theme: str, path: str, incidents: tuple[Incident, ...], *more: Any) -> str | None:
     known = inputs.incident_facts
     facts = [known[incident.id] for incident in incidents]
-    return None if None in facts else output_key(inputs.fingerprint, theme, path, facts, *more)
+    return None if None in facts else output_key(inputs.fingerprint, theme, path, "\n".join(facts), *more)
 
 
 def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
     theme = _theme_key(env, _INCIDENT_TEMPLATES) if inputs.incidents.incidents else None
+    # 10,000 keys: each is the page's facts after one digest of what all incident pages share
+    shared = theme and output_key(inputs.fingerprint, theme)
+    known = inputs.incident_facts
     work: list[tuple[Incident, str]] = []
     for incident in inputs.incidents.incidents:
         path = f"incidents/{incident.id}/index.html"
-        key = theme and _listing_key(inputs, theme, path, (incident,))
-        if outputs.wants(path, key):
+        facts = known[incident.id]
+        if outputs.wants(path, shared and facts and f"{shared}|{path}|{facts}"):
             outputs.files[path] = b""  # keeps the page order; rendered below
             work.append((incident, path))
     outputs.add(dict(zip((path for _, path in work), _render_incident_pages(env, work, common))))
