@@ -42,9 +42,9 @@ class Update:
 
     @cached_property
     def body_text(self) -> str:
-        """The body as plain text (`text.plain`): computed once, and kept by the parse cache."""
-        from .text import plain
-        return plain(self.body_markdown)
+        """The body as plain text: computed once, and kept by the parse cache."""
+        from .text import plain_from_html
+        return plain_from_html(self.body_html)
 
 
 @dataclass(frozen=True)
