@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import markdown
 import nh3
+
+if TYPE_CHECKING:
+    import markdown
 
 # Only what incident prose needs; no scripts, styles, forms, frames or event handlers survive.
 ALLOWED_TAGS = {
@@ -32,6 +35,7 @@ _converters = threading.local()  # a Markdown instance is not thread-safe, and c
 def _converter(name: str) -> markdown.Markdown:
     converter = getattr(_converters, name, None)
     if converter is None:
+        import markdown  # only for prose the fast path below cannot take
         converter = markdown.Markdown(extensions=list(EXTENSIONS), output_format="html") if name == "full" else markdown.Markdown()
         setattr(_converters, name, converter)
     return converter.reset()
