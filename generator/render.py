@@ -62,7 +62,7 @@ def make_environment(site: Site, cache_dir: Path | None = None) -> jinja2.Enviro
         percent=format_percent,
         status_label=lambda s: COMPONENT_STATUS_LABELS.get(s, s.replace("_", " ").capitalize()),
         words=lambda s: s.replace("_", " "),
-        uptime_rects=uptime_rects,
+        uptime_rects=_once_per_build(uptime_rects),
         chart_points=chart_points,
     )
     env.globals.update(site=site.info, timezone_name=site.info.timezone, indicator_descriptions=INDICATOR_DESCRIPTIONS)
@@ -141,6 +141,21 @@ def uptime_rects(days: Any, day_notes: Any) -> Markup:
 @lru_cache(maxsize=1024)
 def _day_label(day: date) -> str:
     return day.strftime("%b %-d, %Y")  # the same 90 days for every component
+
+
+def _once_per_build(draw: Any) -> Any:
+    """`draw(days, day_notes)`, worked out once for the same two objects: the front page and a
+    component's page draw the same bars (one environment serves one build)."""
+    made: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+
+    def drawn(days: Any, day_notes: Any) -> Any:
+        key = (id(days), id(day_notes))
+        entry = made.get(key)
+        if entry is None or entry[0] is not days or entry[1] is not day_notes:
+            entry = made[key] = (days, day_notes, draw(days, day_notes))  # kept alive, so ids stay theirs
+        return entry[2]
+
+    return drawn
 
 
 def chart_points(series: Any, first: float, span: float, top: float) -> str:
