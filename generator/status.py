@@ -143,6 +143,11 @@ def component_state(component: Component, incidents: Sequence[Incident], all_ids
     )
 
 
+def _may_be_live(incident: Incident, now: datetime) -> bool:
+    """False only for what is certainly over: resolved or completed, as its latest update says."""
+    return incident.is_maintenance or incident.is_open(now)
+
+
 def page_indicator(states: Sequence[ComponentState], open_incidents: Sequence[Incident], maintenance_active: bool) -> str:
     """Statuspage's indicator: the worse of open incidents' impact and what the components show."""
     rank = max((_INDICATOR_RANK[i.impact] for i in open_incidents), default=0)
@@ -164,7 +169,8 @@ def page_status(components: Sequence[Component], incidents: Sequence[Incident], 
                 latest_results: Mapping[str, LatestResult] | None = None) -> PageStatus:
     latest_results = latest_results or {}
     all_ids = [c.id for c in components]
-    concerned = incidents_by_component(incidents, all_ids)
+    # Only what is open or in progress can set a component's status: of 10,000 incidents, a few.
+    concerned = incidents_by_component([i for i in incidents if _may_be_live(i, now)], all_ids)
     states = tuple(component_state(c, concerned.get(c.id, ()), all_ids, now, latest_results.get(c.id)) for c in components)
     open_incidents = tuple(i for i in incidents if not i.is_maintenance and i.is_open(now))
     active = tuple(i for i in incidents if i.is_maintenance and i.status_at(now) in ("in_progress", "verifying"))
