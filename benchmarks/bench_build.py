@@ -9,7 +9,8 @@ year raw, the worst case) and times, each build in a fresh process:
 - cold:      no cache (.heliograph-cache/) and no build/, as on a fresh clone
 - noop:      the same build again
 - check:     one more run of results appended with `history.append_results`, built 5 minutes later
-- incident:  one incident's newest update edited, built again
+- incident:  one incident's newest update edited, built again at the same `now`
+- incident+5m: edited again and built 5 minutes later, as an edit pushed after a check run is
 
 and prints wall time, peak RSS (the largest single process, from RUSAGE_CHILDREN), files written,
 the output's size, index.html gzipped and the requests each kind of page makes. --code runs the
@@ -141,6 +142,10 @@ def bench(count: int, *, all_raw: bool, code: Path, work: Path) -> list[dict]:
     rows.append({"case": "check", **run_build(site, later, code)})
     edit_one_incident(site / "incidents")
     rows.append({"case": "incident", **run_build(site, later, code)})
+    # As it happens in practice: an edit pushed a few minutes after the last build, so `now`
+    # (and with it the rolling 24 hours and the stale-data checks) moved too.
+    edit_one_incident(site / "incidents")
+    rows.append({"case": "incident+5m", **run_build(site, later + timedelta(minutes=5), code)})
     for row in rows:
         row["site"] = label
     return rows
@@ -157,12 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for count in args.incidents:
         rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work)
-        for row in rows[-4:]:
+        for row in rows[-5:]:
             extra = ""
             if "index_gz_kb" in row:
                 extra = (f"  output {row['output_mb']:.1f} MB in {row['files']} files, index.html {row['index_kb']:.0f} KB"
                          f" ({row['index_gz_kb']:.1f} KB gzipped), requests {row['requests']}")
-            print(f"{row['site']:<32} {row['case']:<9} {row['wall']:7.2f} s  peak RSS {row['rss_mb']:6.0f} MB"
+            print(f"{row['site']:<32} {row['case']:<11} {row['wall']:7.2f} s  peak RSS {row['rss_mb']:6.0f} MB"
                   f"  written {row['written']}{extra}", flush=True)
     if args.json:
         print(json.dumps(rows, indent=1))
