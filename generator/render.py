@@ -55,8 +55,14 @@ def make_environment(site: Site, cache_dir: Path | None = None) -> jinja2.Enviro
         auto_reload=False,
     )
     zone = ZoneInfo(site.info.timezone)
+
+    def time_tag(moment: datetime | None) -> Markup:
+        local = format_time(moment, zone, "%b %-d, %Y %H:%M %Z")
+        return Markup(f'<time datetime="{escape(iso_time(moment))}">{escape(local)}</time>')
+
     env.filters.update(
         localtime=lambda t, fmt="%b %-d, %Y %H:%M %Z": format_time(t, zone, fmt),
+        time_tag=time_tag,
         isotime=iso_time,
         duration=format_duration,
         percent=format_percent,
