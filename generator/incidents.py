@@ -71,7 +71,7 @@ class Incident:
     # rendered from it; "" when unknown (then nothing rendered from it is cached).
     source_key: str = field(default="", compare=False, repr=False)
 
-    @property
+    @cached_property  # asked for hundreds of thousands of times in a large site's build
     def is_maintenance(self) -> bool:
         return self.kind == "maintenance"
 

@@ -128,12 +128,14 @@ class Ledger:
     def reusable(self) -> dict[str, str]:
         """The outputs still exactly as the last build left them, with their keys."""
         reusable = {}
+        folder = str(self.output) + os.sep
         for path, (key, stamp) in self.entries.items():
             try:
-                if _stamp(os.stat(self.output / path)) == stamp:
-                    reusable[path] = key
+                stat = os.stat(folder + path)
             except OSError:
-                pass  # gone, or not a file: render it again
+                continue  # gone, or not a file: render it again
+            if (stat.st_size, stat.st_mtime_ns, stat.st_ino) == stamp:
+                reusable[path] = key
         return reusable
 
     def save(self, cache_dir: Path, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
