@@ -83,12 +83,16 @@ def incidents_by_day(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], 
                      with_history) -> dict[str, dict[date, list[str]]]:
     """For each component's uptime bars: the incidents and maintenance of each UTC day shown."""
     first_day = (now - timedelta(days=days)).astimezone(timezone.utc).date()
+    first_moment = datetime(first_day.year, first_day.month, first_day.day, tzinfo=timezone.utc)
     shown = set(with_history)
     notes: dict[str, dict[date, list[str]]] = {}
     for incident in reversed(incidents):  # oldest first, so a day lists them in order
+        resolved = incident.resolved_at
+        if resolved is not None and resolved < first_moment:
+            continue  # over before the first bar: most of a large site's incidents
         start = (incident.scheduled_for if incident.is_maintenance and incident.scheduled_for else incident.started_at)
         end = incident.ended_at(now) or now
-        if end.astimezone(timezone.utc).date() < first_day or start > now:
+        if end < first_moment or start > now:
             continue
         label = ("Maintenance: " if incident.is_maintenance else "Incident: ") + incident.title
         day = max(start.astimezone(timezone.utc).date(), first_day)
