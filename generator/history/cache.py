@@ -23,14 +23,14 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Mapping
 
 from generator.checks.result import DOWN
 from generator.history.aggregate import SeriesDay, Windows, aggregate_day, in_windows
-from generator.history.codec import DAY_SECONDS, Record, day_start
+from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
 from generator.files import read_cache, write_cache
-from generator.history.store import read_raw_shard
 
 _SOURCES = ("aggregate.py", "codec.py", "cache.py", "store.py", "rollup.py")
 
@@ -65,23 +65,42 @@ class ShardSummary:
 
 def summarize_records(records: list[Record], day: date, windows: Mapping[str, Windows], problems: list,
                       with_latencies: bool = True) -> ShardSummary:
-    latest: dict[str, Record] = {}
+    """The summary of one day's records: as `parse_raw` gives them (sorted, each once), or as a
+    `codec.Shard`, which is what `compute` reads a shard into, much faster. Either way it is
+    worked out a series at a time, from the Shard's columns."""
+    shard = records if isinstance(records, Shard) else Shard.from_records(records)
+    by_component: dict[str, list[str]] = {}
+    for component, location in shard.series:
+        by_component.setdefault(component, []).append(location)
+    last_places = []  # of each component's last record in (time, component, location) order
     latencies: dict[str, list[tuple[float, float]]] = {}
-    locations: dict[str, set[str]] = {}
-    for record in records:
-        latest[record.component] = record
-        locations.setdefault(record.component, set()).add(record.location)
-        if not with_latencies or record.latency_ms is None or record.status == DOWN:
+    for component, locations in by_component.items():
+        last = max(locations, key=lambda location: (shard.series[component, location].times[-1], location))
+        last_places.append(((component, last), -1))
+        if not with_latencies:
             continue
-        component_windows = windows.get(record.component)
-        if component_windows and in_windows(component_windows, record.time):
-            continue
-        latencies.setdefault(record.component, []).append((record.time, record.latency_ms))
+        if len(locations) == 1:
+            series = shard.series[component, last]
+            times, statuses, values = series.times, series.statuses, series.latencies
+        else:  # merged in (time, location) order
+            merged = sorted(((time, location, status, value) for location in locations
+                             for time, status, value in zip(*shard.series[component, location][:3])),
+                            key=itemgetter(0, 1))
+            times, _, statuses, values = zip(*merged)
+        component_windows = windows.get(component)
+        if component_windows or DOWN in statuses or not all(values):  # not all: a None, or 0.0
+            pairs = [(time, value) for time, value, status in zip(times, values, statuses)
+                     if value is not None and status != DOWN
+                     and not (component_windows and in_windows(component_windows, time))]
+        else:
+            pairs = list(zip(times, values))
+        if pairs:
+            latencies[component] = pairs
     return ShardSummary(
-        aggregates=aggregate_day(records, day, windows),
-        latest=latest,
+        aggregates=aggregate_day(shard, day, windows),
+        latest=dict(zip(by_component, shard.records_at(last_places))),
         latencies=latencies if with_latencies else None,
-        locations={component: tuple(sorted(found)) for component, found in locations.items()},
+        locations={component: tuple(sorted(locations)) for component, locations in by_component.items()},
         problems=list(problems),
     )
 
@@ -136,6 +155,12 @@ def store(cache_dir: Path | None, day: date, key: tuple, summary: ShardSummary) 
 
 def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencies: bool) -> ShardSummary:
     """Read and summarise one shard (in a worker process, for a cold build)."""
+    # `read_raw_shard`, but read into a Shard, which is all a summary needs and much faster to
+    # get (see `codec.scan_raw_lines`).
     problems: list = []
-    records = read_raw_shard(path, day, problems)
-    return summarize_records(records, day, windows, problems, with_latencies)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return summarize_records([], day, windows, problems, with_latencies)
+    shard = parse_raw_shard(data, str(path), problems, day=day)
+    return summarize_records(shard, day, windows, problems, with_latencies)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from generator.checks.result import DOWN, CheckResult
-from generator.files import read_cache, write_cache
+from generator.files import gc_paused, read_cache, write_cache
 from generator.history.aggregate import (
     MAINTENANCE,
     SeriesDay,
@@ -27,7 +27,7 @@ from generator.history.aggregate import (
     in_windows,
     windows_by_component,
 )
-from generator.history.codec import DAY_SECONDS, Record, day_start, gc_paused
+from generator.history.codec import DAY_SECONDS, Record, day_start
 from generator.history.store import daily_path, raw_shard_path, read_daily_file, read_raw_shard
 
 MODES = ("results", "duration")
