@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -79,7 +80,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         problems.extend(outcome[3])
         fresh[shown_names[index]] = outcome
     if cached is not None and (work or changed or fresh.keys() != cached.keys()):
-        _store_parse_cache(cache_dir, ids, fresh)
+        _store_parse_cache(cache_dir, ids, fresh, cached)
     incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
     return IncidentSet(tuple(incidents), tuple(problems))
 
@@ -153,14 +154,38 @@ def _still_valid(incident: Incident, now: datetime) -> bool:
     return incident.is_maintenance or incident.updated_at <= now + timedelta(minutes=5)  # updates are newest first
 
 
-def _parse_cache_path(cache_dir: Path) -> Path:
-    return cache_dir / "incidents.pickle"
+# The cache is split by file name into buckets, so that editing one incident rewrites 1/64 of
+# it: the whole of it is 26 MB for 10,000 incidents, and writing that took 0.3 s a rebuild.
+_BUCKETS = 64
+
+
+def _bucket(shown: str) -> int:
+    return zlib.crc32(shown.encode("utf-8")) % _BUCKETS
+
+
+def _bucket_path(cache_dir: Path, bucket: int) -> Path:
+    return cache_dir / "incidents" / f"{bucket:02d}.pickle"
 
 
 def _load_parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> dict:
-    entries = read_cache(_parse_cache_path(cache_dir), (_parser_fingerprint(), ids))
-    return entries if type(entries) is dict else {}  # missing, corrupt, another version: parse everything
+    """Every bucket's entries; a bucket that is missing, corrupt or from other inputs is empty."""
+    key = (_parser_fingerprint(), ids)
+    entries: dict = {}
+    for bucket in range(_BUCKETS):
+        found = read_cache(_bucket_path(cache_dir, bucket), key)
+        if type(found) is dict:
+            entries.update(found)
+    return entries
 
 
-def _store_parse_cache(cache_dir: Path, ids: tuple[str, ...], entries: dict) -> None:
-    write_cache(_parse_cache_path(cache_dir), (_parser_fingerprint(), ids), entries)
+def _store_parse_cache(cache_dir: Path, ids: tuple[str, ...], entries: dict, before: dict) -> None:
+    """Rewrite the buckets whose entries changed."""
+    key = (_parser_fingerprint(), ids)
+    buckets: list[dict] = [{} for _ in range(_BUCKETS)]
+    for shown, entry in entries.items():
+        buckets[_bucket(shown)][shown] = entry
+    changed = {_bucket(shown) for shown in entries.keys() ^ before.keys()}
+    changed.update(_bucket(shown) for shown, entry in entries.items()
+                   if shown in before and before[shown] is not entry)
+    for bucket in sorted(changed):
+        write_cache(_bucket_path(cache_dir, bucket), key, buckets[bucket])
