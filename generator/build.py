@@ -146,6 +146,7 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
     manifest_path = output / MANIFEST
     previous = set(manifest_path.read_text().splitlines()) if manifest_path.is_file() else set()
     written = unchanged = removed = 0
+    folders: set[str] = set()  # made or seen this build
     for relative, content in files.items():
         if content is KEEP:  # the file there is already this output
             unchanged += 1
@@ -155,9 +156,14 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
             if target.stat().st_size == len(content) and target.read_bytes() == content:
                 unchanged += 1
                 continue
+            new = False
         except FileNotFoundError:
-            pass
-        write_atomically(target, content)
+            folder = relative.rpartition("/")[0]
+            if folder not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(folder)
+            new = True
+        write_atomically(target, content, new=new)
         written += 1
     for relative in sorted(previous - set(files)):
         stale = output / relative
