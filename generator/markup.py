@@ -59,39 +59,61 @@ _LINE_START = re.compile(r"[A-Za-z\"'(\[`\u00c0-\u017f]|\*\*[^*\s]")
 
 
 def _fast_markdown(text: str) -> str | None:
-    """Python-Markdown's HTML for simple prose, or None when the text is not simple enough."""
-    paragraphs = []
+    """Python-Markdown's HTML for simple prose, or None when the text is not simple enough.
+
+    Blocks (split at blank lines) are paragraphs of simple lines, or lists whose every line is
+    a "- " item of simple text on one line: what updates saying "What we know:" are made of."""
+    blocks = []
     for block in re.split(r"\n\n+", text):
         lines = block.split("\n")
+        if lines[0].startswith("- "):
+            if blocks and blocks[-1].startswith("<ul>"):
+                return None  # items apart by a blank line: one "loose" list, with <p> in its items
+            items = []
+            for line in lines:
+                inline = _fast_inline(line[2:]) if line.startswith("- ") else None
+                if inline is None:
+                    return None
+                items.append(f"<li>{inline}</li>")
+            blocks.append("<ul>\n" + "\n".join(items) + "\n</ul>")
+            continue
         rendered = []
         for line in lines:
-            if not line or not _LINE_START.match(line) or line[-1] == " " or "![" in line:
+            inline = _fast_inline(line)
+            if inline is None:
                 return None
-            parts = []
-            position = 0
-            for match in _TOKEN.finditer(line):
-                if match.start() != position:
-                    return None
-                position = match.end()
-                kind = match.lastgroup
-                if kind == "text":
-                    parts.append(match.group())
-                elif kind == "strong":
-                    parts.append(f"<strong>{match['strong']}</strong>")
-                elif kind == "em":
-                    parts.append(f"<em>{match['em']}</em>")
-                elif kind == "code":
-                    code = match["code"]
-                    if code.strip(" ") != code or "*" in code or "_" in code:
-                        return None
-                    parts.append(f"<code>{code}</code>")
-                else:
-                    parts.append(f'<a href="{match["url"]}">{match["label"]}</a>')
-            if position != len(line):
+            rendered.append(inline)
+        blocks.append("<p>" + "\n".join(rendered) + "</p>")
+    return "\n".join(blocks)
+
+
+def _fast_inline(line: str) -> str | None:
+    """One line of simple prose as Python-Markdown renders it, or None."""
+    if not line or not _LINE_START.match(line) or line[-1] == " " or "![" in line:
+        return None
+    parts = []
+    position = 0
+    for match in _TOKEN.finditer(line):
+        if match.start() != position:
+            return None
+        position = match.end()
+        kind = match.lastgroup
+        if kind == "text":
+            parts.append(match.group())
+        elif kind == "strong":
+            parts.append(f"<strong>{match['strong']}</strong>")
+        elif kind == "em":
+            parts.append(f"<em>{match['em']}</em>")
+        elif kind == "code":
+            code = match["code"]
+            if code.strip(" ") != code or "*" in code or "_" in code:
                 return None
-            rendered.append("".join(parts))
-        paragraphs.append("<p>" + "\n".join(rendered) + "</p>")
-    return "\n".join(paragraphs)
+            parts.append(f"<code>{code}</code>")
+        else:
+            parts.append(f'<a href="{match["url"]}">{match["label"]}</a>')
+    if position != len(line):
+        return None
+    return "".join(parts)
 
 
 @lru_cache(maxsize=65536)

@@ -17,6 +17,7 @@ PIECES = [
     "**two words**", "*two words*", "** x**", "**x **", "*x *", "[x](y z)", "![i](/x.png)", "\n", "\n", "\n\n",
     "\n\n\n", "\n    ", "\n- ", "\n1. ", "\n> ", "\n# ", "\n===", "\n---", "\t", "  \n", "foo**bar**baz",
     "a*b*c", "`*x*`", "`_x_`", "\u00a0", "|", "~~~", "```",
+    "\n\n- ", "\n\n- ", "\n\n- item", "\n- item", "\n  - nested", "\n\n* ", "\n\n+ ", "\n-", "\n\n-  ",
 ]
 
 
@@ -29,21 +30,24 @@ def _texts(count: int, seed: int):
 def test_fast_path_matches_python_markdown():
     full = markdown.Markdown(extensions=list(markup.EXTENSIONS), output_format="html")
     plain = markdown.Markdown()
-    accepted = 0
+    accepted = lists = 0
     for text in _texts(20000, 7):
         fast = markup._fast_markdown(text) if text else None
         if fast is None:
             continue
         accepted += 1
+        lists += "<ul>" in fast
         assert fast == full.reset().convert(text), text
         assert fast == plain.reset().convert(text), text
-    assert accepted > 500  # the generator does reach the fast path
+    assert accepted > 500 and lists > 50  # the generator does reach the fast path, lists too
 
 
 @pytest.mark.parametrize("text", [
     "We are looking into **elevated 5xx rates** on `/v1/api`; some requests [fail](https://x.example/).",
     "Resolved.\n\nThe fix is deployed.\nError rates are back to normal.",
     "* a list", "# heading", "a & b", "<b>x</b>", "snake_case", "line  \nbreak",
+    "What we know:\n\n- requests to `/v1` time out\n- retries **succeed**\n\nMore soon.",
+    "- one\n\n- two", "- one\n  continued", "- one\n- two\ntext",
 ])
 def test_rendered_html_is_unchanged(text):
     html = markdown.markdown(text, extensions=list(markup.EXTENSIONS), output_format="html")
