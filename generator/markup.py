@@ -120,6 +120,8 @@ def _fast_inline(line: str) -> str | None:
 def render_markdown(text: str) -> str:
     """Markdown -> sanitized HTML. Headings are shifted down so prose never outranks the page's own."""
     html = _fast_markdown(text) if text else None
+    if html is not None and "<a " not in html:
+        return html  # only <p>, <ul>, <li>, <strong>, <em> and <code> around text with no <, > or &
     if html is None:
         html = _converter("full").convert(text)
         html = html.replace("<h1", "<h3").replace("</h1>", "</h3>").replace("<h2", "<h4").replace("</h2>", "</h4>")
