@@ -342,8 +342,12 @@ def aggregate_day(records: Iterable[Record] | Shard, day: date,
     that touch that day).
     """
     shard = records if isinstance(records, Shard) else Shard.from_records(records)
-    maintenance = maintenance or {}
-    end = day_start(day) + DAY_SECONDS
+    start = day_start(day)
+    end = start + DAY_SECONDS
+    # Only the windows that touch this day, so a series with none that day is not looked up
+    # result by result (a shard holds only its own day's results).
+    maintenance = {component: touching for component, windows in (maintenance or {}).items()
+                   if (touching := tuple(w for w in windows if w[0] < end and w[1] > start))}
     buckets = _buckets(chain.from_iterable(series.latencies for series in shard.series.values()))
     return [
         _series_day(component, location, day, end, series.times, series.statuses, series.latencies,

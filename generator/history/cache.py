@@ -87,7 +87,8 @@ def summarize_records(records: list[Record], day: date, windows: Mapping[str, Wi
                              for time, status, value in zip(*shard.series[component, location][:3])),
                             key=itemgetter(0, 1))
             times, _, statuses, values = zip(*merged)
-        component_windows = windows.get(component)
+        start = day_start(day)
+        component_windows = tuple(w for w in windows.get(component, ()) if w[0] < start + DAY_SECONDS and w[1] > start)
         if component_windows or DOWN in statuses or not all(values):  # not all: a None, or 0.0
             pairs = [(time, value) for time, value, status in zip(times, values, statuses)
                      if value is not None and status != DOWN
