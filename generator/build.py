@@ -121,6 +121,7 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
     outputs.add(_static_assets(inputs.site))
     from .outputs import render_outputs  # badges, feeds, APIs, widget: what other sites and tools read
     render_outputs(env, inputs, outputs)
+    outputs.render_deferred()
     return outputs
 
 

@@ -61,8 +61,10 @@ class Feed:
 
 
 def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[str, bytes]:
-    """Every feed; with `outputs`, a feed whose entries are unchanged is KEEP there instead."""
-    outputs = outputs if outputs is not None else Outputs()
+    """Every feed; with `outputs`, a feed whose entries are unchanged is KEEP there instead, and
+    the others are left for its render_deferred."""
+    alone = outputs is None
+    outputs = Outputs() if outputs is None else outputs
     site, now = inputs.site, inputs.now
     incidents = sorted(inputs.incidents.incidents, key=lambda i: (i.updated_at, i.id), reverse=True)
     built: dict[str, FeedEntry] = {}
@@ -86,8 +88,8 @@ def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[st
         listed_key = key(listed)
         wanted = [path for path in paths if outputs.wants(path, listed_key and output_key(listed_key, path))]
         if wanted:
-            made = feed()
-            outputs.add({path: paths[path](made, site, absolute(site.info, path)) for path in wanted})
+            outputs.defer(wanted, lambda: {path: paths[path](made, site, absolute(site.info, path))
+                                           for made in (feed(),) for path in wanted})
 
     info = site.info
     newest = incidents[:ENTRY_LIMIT]
@@ -115,6 +117,8 @@ def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[st
                 entries=tuple(entry(i) for i in listed),
                 updated=max((i.updated_at for i in concerned), default=now),
             ))
+    if alone:
+        outputs.render_deferred()
     return outputs.files
 
 

@@ -12,7 +12,6 @@ import jinja2
 from markupsafe import Markup
 
 from .incidents import Incident
-from .parallel import fork_map
 from .render import default_theme_dir, relative_root, render_page
 from .reuse import Outputs, output_key
 from .urls import iso_seconds
@@ -64,10 +63,13 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
         if outputs.wants(path, key):
             context = dict(common, state=component_state, history=history, incidents=related, component=component,
                            root=relative_root(path), page_path=path)
-            listing = outputs.fragment(
-                list_theme and _listing_key(inputs, list_theme, path, related),
-                lambda: env.get_template("_incident_list.html").render(context))
-            outputs.add({path: render_page(env, "component.html", path, incident_list=Markup(listing), **context)})
+            list_key = list_theme and _listing_key(inputs, list_theme, path, related)
+
+            def component_page(path: str = path, context: dict = context, list_key: str | None = list_key) -> dict:
+                listing = outputs.fragment(list_key, lambda: env.get_template("_incident_list.html").render(context))
+                return {path: render_page(env, "component.html", path, incident_list=Markup(listing), **context)}
+
+            outputs.defer([path], component_page)
 
     _history_pages(env, inputs, common, outputs)
     files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
@@ -161,24 +163,12 @@ def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[s
     # 10,000 keys: each is the page's facts after one digest of what all incident pages share
     shared = theme and output_key(inputs.fingerprint, theme)
     known = inputs.incident_facts
-    work: list[tuple[Incident, str]] = []
     for incident in inputs.incidents.incidents:
         path = f"incidents/{incident.id}/index.html"
         facts = known[incident.id]
         if outputs.wants(path, shared and facts and f"{shared}|{path}|{facts}"):
-            outputs.files[path] = b""  # keeps the page order; rendered below
-            work.append((incident, path))
-    outputs.add(dict(zip((path for _, path in work), _render_incident_pages(env, work, common))))
-
-
-_PARALLEL_MIN_PAGES = 400  # below this, starting processes costs more than it saves
-
-
-def _render_incident_pages(env: jinja2.Environment, work: list[tuple[Incident, str]],
-                           common: dict[str, Any]) -> list[bytes]:
-    """The pages, on every core when there are many (a cold build of a large site)."""
-    return fork_map(lambda page: render_page(env, "incident.html", page[1], incident=page[0], **common), work,
-                    minimum=_PARALLEL_MIN_PAGES)
+            outputs.defer([path], lambda incident=incident, path=path: {
+                path: render_page(env, "incident.html", path, incident=incident, **common)})
 
 
 def _history_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
@@ -190,8 +180,9 @@ def _history_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[st
         path = "history/index.html" if number == 1 else f"history/{number}/index.html"
         key = theme and _listing_key(inputs, theme, path, chunk, number, len(pages), inputs.status.description)
         if outputs.wants(path, key):
-            outputs.add({path: render_page(env, "history.html", path, months=_by_month(chunk), page_number=number,
-                                           page_count=len(pages), **common)})
+            outputs.defer([path], lambda path=path, chunk=chunk, number=number: {
+                path: render_page(env, "history.html", path, months=_by_month(chunk), page_number=number,
+                                  page_count=len(pages), **common)})
 
 
 def _by_month(incidents: tuple[Incident, ...]) -> tuple[MonthOfIncidents, ...]:

@@ -20,11 +20,12 @@ import pickle
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from .files import read_cache, write_cache
 
 LEDGER = "outputs.pickle"
+PARALLEL_MIN_JOBS = 64  # deferred renders; below this, starting processes costs more than it saves
 FRAGMENTS = "fragments.pickle"
 
 
@@ -80,6 +81,8 @@ class Outputs:
     keys: dict[str, str] = field(default_factory=dict)
     fragments: Mapping[str, str] = field(default_factory=dict)  # key -> a part of a page, from earlier builds
     fragments_used: dict[str, str] = field(default_factory=dict)
+    deferred: list[Callable[[], Mapping[str, bytes]]] = field(default_factory=list)
+    _fragments_made: dict[str, str] = field(default_factory=dict)
 
     def wants(self, path: str, key: str | None) -> bool:
         """Whether `path` must be rendered; if not, it is KEEP. The caller fills in what it renders."""
@@ -99,7 +102,28 @@ class Outputs:
         if html is None:
             html = render()
         self.fragments_used[key] = html
+        self._fragments_made[key] = html
         return html
+
+    def defer(self, paths: Sequence[str], render: Callable[[], Mapping[str, bytes]]) -> None:
+        """Render `paths` later, with every other deferred output: on every core when there are
+        many (a cold build, or every component page after a check run)."""
+        for path in paths:
+            self.files[path] = b""  # keeps the order; filled in by render_deferred
+        self.deferred.append(render)
+
+    def render_deferred(self) -> None:
+        from .parallel import fork_map
+
+        jobs, self.deferred = self.deferred, []
+
+        def run(render: Callable[[], Mapping[str, bytes]]) -> tuple[Mapping[str, bytes], dict[str, str]]:
+            self._fragments_made = {}  # in a forked worker: what it made goes back with the files
+            return render(), self._fragments_made
+
+        for files, fragments in fork_map(run, jobs, minimum=PARALLEL_MIN_JOBS):
+            self.files.update(files)
+            self.fragments_used.update(fragments)
 
     def add(self, files: Mapping[str, bytes]) -> None:
         """Outputs without keys: rendered on every build, and written only if their bytes changed."""

@@ -229,7 +229,8 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     site = _site(tmp_path / "site")
     inputs = read_inputs(site, now=NOW)
     serial = render_site(inputs)
-    monkeypatch.setattr(pages, "_PARALLEL_MIN_PAGES", 1)
+    from generator import reuse
+    monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     rendered = []
@@ -249,5 +250,11 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     parallel = read_inputs(site, now=NOW)
     assert parallel.incidents == inputs.incidents
     assert [i.source_key for i in parallel.incidents.incidents] == [i.source_key for i in inputs.incidents.incidents]
-    assert "incident.html" not in rendered  # incident pages were rendered by forked workers
+    # incident, component and history pages were rendered by forked workers
+    assert not {"incident.html", "component.html", "history.html"} & set(rendered)
     assert "index.html" in rendered
+    # and the parts of pages they made came back, to be kept for the next build
+    from generator.build import render_changed
+    forked = render_changed(inputs, {})
+    monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 10**9)
+    assert forked.fragments_used and forked.fragments_used == render_changed(inputs, {}).fragments_used
