@@ -121,6 +121,7 @@ class _Builder:
         self.by_component: dict[str, dict[str, Any]] = {}
         self._concerned = inputs.incidents_by_component
         self._changed_at: dict[str, datetime] = {}
+        self._last_moment: dict[str, datetime | None] = {}
         self._site_components = {}
         for component in inputs.site.components:
             self._site_components.setdefault(component.id, component)  # the first, as Site.component
@@ -191,10 +192,16 @@ class _Builder:
     def _component_changed_at(self, component_id: str) -> datetime:
         """The last moment an incident or maintenance could have changed this component's status."""
         if component_id not in self._changed_at:
-            moments = [moment for incident in self._concerned.get(component_id, ())
-                       for moment in status_moments(incident) if moment <= self.now]
-            self._changed_at[component_id] = max([self.epoch, *moments])
+            moments = [self._last_status_moment(incident) for incident in self._concerned.get(component_id, ())]
+            self._changed_at[component_id] = max([self.epoch, *(m for m in moments if m is not None)])
         return self._changed_at[component_id]
+
+    def _last_status_moment(self, incident: Incident) -> datetime | None:
+        """The newest of `status_moments` up to now; once per incident, which concerns many components."""
+        if incident.id not in self._last_moment:
+            moments = [moment for moment in status_moments(incident) if moment <= self.now]
+            self._last_moment[incident.id] = max(moments, default=None)
+        return self._last_moment[incident.id]
 
     # --- incidents and maintenance -------------------------------------------------------
 
