@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import pickle
 import shutil
@@ -76,3 +77,39 @@ def write_cache(path: Path, key: Any, value: Any) -> None:
         write_atomically(path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only checkout still builds, just without the cache
+
+
+class ContentDigests:
+    """Digests of files' bytes, kept with each file's size, times and inode, so that a file whose
+    stat is as last seen is not read again.
+
+    Caches keyed on stats alone miss after a fresh clone or a restored CI cache, where every
+    file has new times and inodes but the same bytes; keyed on these digests, they still hit.
+    """
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        known = read_cache(store, "content-digests-1")
+        self.known: dict[str, tuple[tuple, str]] = known if type(known) is dict else {}
+        self.changed = False
+
+    def digest(self, path: Path, name: str) -> str | None:
+        """The digest of `path`'s bytes (kept under `name`), or None if there is no such file."""
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        entry = self.known.get(name)
+        if entry is not None and entry[0] == stamp:
+            return entry[1]
+        with open(path, "rb") as handle:
+            digest = hashlib.blake2b(handle.read(), digest_size=20).hexdigest()
+        self.known[name] = (stamp, digest)
+        self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if self.changed:
+            write_cache(self.store, "content-digests-1", self.known)
+            self.changed = False

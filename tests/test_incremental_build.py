@@ -258,3 +258,26 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     forked = render_changed(inputs, {})
     monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 10**9)
     assert forked.fragments_used and forked.fragments_used == render_changed(inputs, {}).fragments_used
+
+
+def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_again(tmp_path, monkeypatch):
+    """A fresh clone with .heliograph-cache/ and build/ restored (as a CI cache would) has every
+    file under new times and inodes but with the same bytes: the caches must still hit."""
+    from generator import incident_loading
+    from generator.history import rollup
+    from generator.reuse import Ledger
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    copy = tmp_path / "clone"
+    shutil.copytree(site, copy)
+    reusable = Ledger.load(copy / CACHE_DIR, copy / "build").reusable()
+    assert len(reusable) > 30
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("worked out again")
+
+    monkeypatch.setattr(incident_loading, "parse_incident", refuse)
+    monkeypatch.setattr(rollup, "_read_window", refuse)  # the closed days' summary
+    report = build(copy, now=NOW)
+    assert report.written == 0 and report.unchanged == report.files

@@ -6,8 +6,9 @@ it). For each such shard the cache keeps a `ShardSummary`: its `aggregate_day` r
 component's newest record, the latencies the latency chart needs, the locations seen and the
 problems reading it reported. An entry is used only if its key matches exactly:
 
-- the shard's path relative to the history dir, size, mtime_ns, ctime_ns and inode (any write,
-  copy or checkout changes one of them);
+- the shard's path relative to the history dir and a digest of its bytes (`files.ContentDigests`
+  reads a shard again only when its size, times or inode changed, and a fresh clone's or a
+  restored CI cache's shards still match);
 - the maintenance windows of every component, clipped to that UTC day (the only part of them
   `aggregate_day` looks at);
 - `CODE_FINGERPRINT`: a hash of the source of the modules that read and aggregate history, so
@@ -30,7 +31,7 @@ from typing import Mapping
 from generator.checks.result import DOWN
 from generator.history.aggregate import SeriesDay, Windows, aggregate_day, in_windows
 from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
-from generator.files import read_cache, write_cache
+from generator.files import ContentDigests, read_cache, write_cache
 
 _SOURCES = ("aggregate.py", "codec.py", "cache.py", "store.py", "rollup.py")
 
@@ -118,14 +119,22 @@ def day_windows(windows: Mapping[str, Windows], day: date) -> tuple:
     return tuple(clipped)
 
 
-def shard_key(history_dir: Path, path: Path, day: date, windows: Mapping[str, Windows]) -> tuple | None:
-    try:
-        stat = os.stat(path)
-    except FileNotFoundError:
-        return None
+def shard_key(history_dir: Path, path: Path, day: date, windows: Mapping[str, Windows],
+              digests: ContentDigests | None = None) -> tuple | None:
+    """None when there is no shard that day. With `digests`, the key names the shard's bytes
+    (so it survives a fresh clone); without, its stat (enough for a summary used once)."""
     relative = path.relative_to(history_dir).as_posix()
-    return (CODE_FINGERPRINT, relative, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino,
-            day.isoformat(), day_windows(windows, day))
+    if digests is not None:
+        content = digests.digest(path, relative)
+        if content is None:
+            return None
+    else:
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return None
+        content = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    return (CODE_FINGERPRINT, relative, content, day.isoformat(), day_windows(windows, day))
 
 
 def _entry_path(cache_dir: Path, day: date, part: str = "") -> Path:

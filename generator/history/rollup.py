@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import operator
-import os
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from generator.checks.result import DOWN, CheckResult
-from generator.files import gc_paused, read_cache, write_cache
+from generator.files import ContentDigests, gc_paused, read_cache, write_cache
 from generator.history.aggregate import (
     MAINTENANCE,
     SeriesDay,
@@ -512,34 +511,33 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     """`rollup_closed` of each component, from the days `first` to yesterday.
 
     With a cache, the result is kept (one file for all components) under a key naming every
-    input: each closed shard's `cache.shard_key`, each daily file's size, times and inode, the
+    input: each closed shard's `cache.shard_key`, a digest of each daily file's bytes, the
     maintenance windows, the days shown and the code. A build later the same day, whatever it
     appended to today's shard, then reads none of the closed days again."""
     from generator.history import cache
 
-    key = None
+    key = digests = None
     if cache_dir is not None:
+        digests = ContentDigests(cache_dir / "history" / "digests.pickle")
         shard_keys = []
         day = first
         while day < today:
-            shard_keys.append(cache.shard_key(history_dir, raw_shard_path(history_dir, day), day, windows))
+            shard_keys.append(cache.shard_key(history_dir, raw_shard_path(history_dir, day), day, windows, digests))
             day += timedelta(days=1)
-        daily_stamps = []
+        daily_digests = []
         for month in _months(first, today):
-            try:
-                stat = os.stat(daily_path(history_dir, *month))
-                daily_stamps.append((month, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
-            except OSError:
-                daily_stamps.append((month, None))
-        key = (cache.CODE_FINGERPRINT, str(history_dir.resolve()), tuple(component_ids), today.isoformat(), days,
-               mode, tuple(sorted(windows.items())), tuple(shard_keys), tuple(daily_stamps))
+            path = daily_path(history_dir, *month)
+            daily_digests.append((month, digests.digest(path, path.relative_to(history_dir).as_posix())))
+        key = (cache.CODE_FINGERPRINT, tuple(component_ids), today.isoformat(), days, mode,
+               tuple(sorted(windows.items())), tuple(shard_keys), tuple(daily_digests))
         kept = read_cache(cache_dir / "history" / _CLOSED_DAYS, key)
         if type(kept) is _ClosedWindow:
+            digests.save()
             return kept
     problems: list = []
     daily_problems: list = []
     aggregates, recent, latest, latencies, locations, today_from_daily = _read_window(
-        history_dir, first, today, windows, problems, daily_problems, cache_dir)
+        history_dir, first, today, windows, problems, daily_problems, cache_dir, digests)
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
@@ -564,6 +562,7 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     closed = _ClosedWindow(parts, problems, daily_problems, today_from_daily)
     if key is not None:
         write_cache(cache_dir / "history" / _CLOSED_DAYS, key, closed)
+        digests.save()
     return closed
 
 
@@ -586,7 +585,7 @@ _POOL_MIN_COMPONENTS = 40
 
 def _read_window(
     history_dir: Path, first: date, today: date, windows: Mapping[str, Windows], problems: list,
-    daily_problems: list, cache_dir: Path | None,
+    daily_problems: list, cache_dir: Path | None, digests: ContentDigests | None = None,
 ) -> tuple[dict, dict[str, list[Record]], dict[str, Record], dict[str, list], dict[str, set], dict]:
     """Day aggregates from `first` to the day before `today` (raw shards win over daily files for
     the same series and day), each component's newest record, what the latency chart and rolling
@@ -613,7 +612,7 @@ def _read_window(
     to_compute: list[date] = []
     for day in days:
         path = raw_shard_path(history_dir, day)
-        key = cache.shard_key(history_dir, path, day, windows)
+        key = cache.shard_key(history_dir, path, day, windows, digests)
         if key is None:
             continue  # no shard that day
         keys[day] = key
