@@ -137,46 +137,64 @@ def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
     return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
+def _digest(content: bytes) -> str:
+    return hashlib.blake2b(content, digest_size=20).hexdigest()
+
+
 @dataclass
 class Ledger:
-    """Each keyed file in one output folder: (key, (size, mtime_ns, inode)) as last written."""
+    """Each keyed file in one output folder: (key, (size, mtime_ns, inode), digest of its bytes)
+    as last written. A file whose stamp differs but whose bytes are the same (a build/ restored
+    from a CI cache, a copied site) is still known to be that output."""
 
     output: Path
-    entries: dict[str, tuple[str, tuple[int, int, int]]]
+    entries: dict[str, tuple[str, tuple[int, int, int], str]]
+    restamped: bool = False
 
     @classmethod
     def load(cls, cache_dir: Path, output: Path) -> Ledger:
-        entries = read_cache(cache_dir / LEDGER, str(output.resolve()))
+        entries = read_cache(cache_dir / LEDGER, LEDGER)
         return cls(output, entries if type(entries) is dict else {})
 
     def reusable(self) -> dict[str, str]:
         """The outputs still exactly as the last build left them, with their keys."""
         reusable = {}
         folder = str(self.output) + os.sep
-        for path, (key, stamp) in self.entries.items():
+        for path, (key, stamp, digest) in self.entries.items():
             try:
                 stat = os.stat(folder + path)
             except OSError:
                 continue  # gone, or not a file: render it again
-            if (stat.st_size, stat.st_mtime_ns, stat.st_ino) == stamp:
-                reusable[path] = key
+            now = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            if now != stamp:
+                if stat.st_size != stamp[0]:
+                    continue
+                with open(folder + path, "rb") as handle:
+                    if _digest(handle.read()) != digest:
+                        continue
+                self.entries[path] = (key, now, digest)  # the same bytes, under a new stamp
+                self.restamped = True
+            reusable[path] = key
         return reusable
 
     def save(self, cache_dir: Path, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
         """Remember the key of every keyed file now in the folder. A kept file was not touched,
-        so its stamp comes from the old entry rather than from disk again."""
+        so its entry is the old one rather than read from disk again."""
         entries = {}
+        folder = str(self.output) + os.sep
         for path, key in keys.items():
-            entry = self.entries.get(path) if files.get(path) is KEEP else None
+            content = files.get(path)
+            entry = self.entries.get(path) if content is KEEP else None
             if entry is None:
                 try:
-                    entry = (key, _stamp(os.stat(self.output / path)))
-                except OSError:
+                    entry = (key, _stamp(os.stat(folder + path)), _digest(content))
+                except (OSError, TypeError):
                     continue
             entries[path] = entry
-        if entries != self.entries:
-            write_cache(cache_dir / LEDGER, str(self.output.resolve()), entries)
+        if entries != self.entries or self.restamped:
+            write_cache(cache_dir / LEDGER, LEDGER, entries)
         self.entries = entries
+        self.restamped = False
 
 
 def load_fragments(cache_dir: Path) -> dict[str, str]:
