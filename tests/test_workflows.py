@@ -138,6 +138,18 @@ def test_deploy_publishes_with_the_official_pages_actions_and_minimal_permission
     assert pages["steps"][0]["uses"].startswith("actions/deploy-pages@")
 
 
+def test_builds_restore_the_last_build_only_when_the_site_opts_in():
+    deploy = load("deploy.yml")
+    for job in deploy["jobs"].values():
+        names = [step.get("name") for step in job["steps"]]
+        if "Build" not in names:
+            continue
+        [cache] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@")]
+        assert cache["if"] == "vars.HELIOGRAPH_BUILD_CACHE == 'true'"
+        assert cache["with"]["path"].split() == [".heliograph-cache", "build"]
+        assert names.index(cache["name"]) < names.index("Build")
+
+
 def test_cloudflare_pages_is_optional_behind_a_variable():
     job = load("deploy.yml")["jobs"]["cloudflare-pages"]
     assert job["if"] == "vars.CLOUDFLARE_PROJECT != ''"
