@@ -132,9 +132,7 @@ def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: boo
 @lru_cache(maxsize=1)
 def _parser_fingerprint() -> str:
     """Changes whenever the code that turns a file into an Incident could give another result."""
-    import markdown
-    import nh3
-    import yaml
+    from .reuse import installed_version  # not importing the libraries: most builds parse nothing
 
     digest = hashlib.sha256(b"heliograph-incident-cache-2")
     here = Path(__file__).resolve().parent
@@ -144,8 +142,8 @@ def _parser_fingerprint() -> str:
     except OSError:  # no sources to hash (a frozen install): never trust an entry
         import uuid
         return uuid.uuid4().hex
-    for module in (markdown, nh3, yaml):
-        digest.update(str(getattr(module, "__version__", "")).encode() + b"\0")
+    for library, distribution in (("markdown", None), ("nh3", None), ("yaml", "pyyaml")):
+        digest.update(installed_version(library, distribution).encode() + b"\0")
     return digest.hexdigest()
 
 

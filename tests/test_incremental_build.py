@@ -281,3 +281,15 @@ def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_agai
     monkeypatch.setattr(rollup, "_read_window", refuse)  # the closed days' summary
     report = build(copy, now=NOW)
     assert report.written == 0 and report.unchanged == report.files
+
+
+@pytest.mark.parametrize("library, distribution", [("jinja2", None), ("markupsafe", None), ("feedgen", None),
+                                                   ("markdown", None), ("nh3", None), ("yaml", "pyyaml")])
+def test_cache_keys_name_library_versions_as_installed(library, distribution):
+    """Keys name versions, not file times: a CI runner installs the same versions anew each run,
+    and the cache it restores must still match."""
+    import importlib.metadata
+
+    from generator.reuse import installed_version
+
+    assert installed_version(library, distribution) == importlib.metadata.version(distribution or library)
