@@ -293,3 +293,13 @@ def test_cache_keys_name_library_versions_as_installed(library, distribution):
     from generator.reuse import installed_version
 
     assert installed_version(library, distribution) == importlib.metadata.version(distribution or library)
+
+
+def test_the_history_cache_forgets_days_no_page_shows(tmp_path):
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    entries = site / CACHE_DIR / "history"
+    days = sorted({p.name[:10] for p in entries.glob("????-??-??*.pickle")})
+    assert days
+    build(site, now=NOW + timedelta(days=200))  # every cached day is now older than the 90 shown
+    assert not [p for p in entries.glob("????-??-??*.pickle") if p.name[:10] in days]

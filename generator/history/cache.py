@@ -141,6 +141,16 @@ def _entry_path(cache_dir: Path, day: date, part: str = "") -> Path:
     return cache_dir / "history" / f"{day.isoformat()}{part}.pickle"
 
 
+def forget_before(cache_dir: Path, first: date) -> None:
+    """Remove the entries of days before `first`: no page shows them any more, and days only age."""
+    for entry in (cache_dir / "history").glob("????-??-??*.pickle"):
+        try:
+            if date.fromisoformat(entry.name[:10]) < first:
+                entry.unlink()
+        except (ValueError, OSError):
+            pass
+
+
 def load(cache_dir: Path, day: date, key: tuple, *, latencies: bool = True) -> ShardSummary | None:
     """The cached summary, or None. Latencies live in a file of their own, read only when asked
     for: only the last few days' are shown, and they are most of the bytes."""

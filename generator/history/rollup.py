@@ -636,6 +636,8 @@ def _read_window(
         for day, summary in zip(to_compute, results):
             summaries[day] = summary
             cache.store(cache_dir, day, keys[day], summary)
+    if cache_dir is not None:
+        cache.forget_before(cache_dir, first)
 
     aggregates: dict[tuple[str, str, date], SeriesDay] = {}
     recent: dict[str, list[Record]] = defaultdict(list)
