@@ -1,7 +1,8 @@
 """What the page shows of a component's past: day bars, uptime over windows, a latency chart.
 
-`summarize` is the I/O edge: it reads shards and daily files and hands plain data to
-`rollup_component`, which is pure.
+`summarize` is the I/O edge: it reads shards and daily files and hands plain data to the pure
+steps, `rollup_closed` (what the days before today give; kept for the rest of the day) and
+`finish_rollup` (today's results added at `now`). `rollup_component` is the two in one.
 """
 
 from __future__ import annotations
@@ -162,20 +163,11 @@ def held_time(aggregates: Sequence[SeriesDay], now: float) -> list[tuple[float, 
     return held
 
 
-def rolling_window(
-    records: Sequence[Record], start: float, end: float, windows: Windows, mode: str
-) -> float | None:
-    """Uptime over [start, end) straight from one component's raw records (any locations)."""
-    series: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for record in records:
-        series[record.location].append((record.time, record.status))
-    return _rolling_uptime(series, start, end, windows, mode)
-
-
 def _rolling_uptime(
     series: Mapping[str, Iterable[tuple[float, str]]], start: float, end: float, windows: Windows, mode: str
 ) -> float | None:
-    """rolling_window over each location's (time, status) results."""
+    """Uptime over [start, end) straight from one component's raw results, as (time, status) of
+    each location."""
     # Only windows that touch these two days matter: usually none, so no lookup per result.
     windows = tuple(w for w in windows if w[1] > start - DAY_SECONDS and w[0] < end)
     totals = _Totals()
@@ -198,18 +190,11 @@ def _rolling_uptime(
     return totals.uptime(mode)
 
 
-def hourly_latency(
-    records: Iterable[Record], start: float, windows: Windows, earlier: Iterable[tuple[float, float]] = ()
-) -> list[tuple[datetime, float]]:
-    """Median latency of each hour since `start` that has any, from up and degraded results.
-
-    `earlier`: (time, latency) of such results outside maintenance that are not in `records`
-    (a cached shard's), already filtered."""
-    return [(_hour_start(hour), median) for hour, median in _hour_medians(_by_hour(records, start, windows, earlier))]
-
-
 def _by_hour(records: Iterable[Record], start: float, windows: Windows,
              earlier: Iterable[tuple[float, float]] = ()) -> dict[int, list[float]]:
+    """Latencies of up and degraded results since `start`, by hour, for the latency chart's
+    medians. `earlier`: (time, latency) of such results outside maintenance that are not in
+    `records` (a cached shard's), already filtered."""
     hours: dict[int, list[float]] = defaultdict(list)
     for time, latency in earlier:
         if time >= start:
@@ -420,7 +405,7 @@ def rollup_component(
     latency chart) and its newest raw record, which may be older than those.
 
     Days of the latency chart whose records are not in `recent` (at least the last two days
-    must be, for the rolling 24 hours) come as `latencies` (see `hourly_latency`) and the
+    must be, for the rolling 24 hours) come as `latencies` (see `_by_hour`) and the
     `locations` seen in them."""
     today = now.astimezone(timezone.utc).date()
     aggregates = list(aggregates)
@@ -598,7 +583,7 @@ def _read_window(
     from generator.parallel import fork_map
 
     recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
-    # rolling_window looks back a day before the 24 hours: records from now - 2 days on.
+    # The rolling 24 hours look back a day before them: records from now - 2 days on.
     records_from = today - timedelta(days=2)
     days = []
     day = first
