@@ -58,12 +58,13 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
         path = f"components/{component.id}/index.html"
         related = tuple(concerned.get(component.id, ()))
         history = inputs.histories.get(component.id)
-        key = theme and list_theme and _listing_key(inputs, theme + list_theme, path, related, component_state,
-                                                    history, common["day_notes"].get(component.id))
+        # The page's key names its incident list's, which covers the incidents.
+        list_key = list_theme and _listing_key(inputs, list_theme, path, related)
+        key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state, history,
+                                                common["day_notes"].get(component.id))
         if outputs.wants(path, key):
             context = dict(common, state=component_state, history=history, incidents=related, component=component,
                            root=relative_root(path), page_path=path)
-            list_key = list_theme and _listing_key(inputs, list_theme, path, related)
 
             def component_page(path: str = path, context: dict = context, list_key: str | None = list_key) -> dict:
                 listing = outputs.fragment(list_key, lambda: env.get_template("_incident_list.html").render(context))
