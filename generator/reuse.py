@@ -95,7 +95,6 @@ class Outputs:
     fragments: Mapping[str, str] = field(default_factory=dict)  # key -> a part of a page, from earlier builds
     fragments_used: dict[str, str] = field(default_factory=dict)
     deferred: list[Callable[[], Mapping[str, bytes]]] = field(default_factory=list)
-    _fragments_made: dict[str, str] = field(default_factory=dict)
 
     def wants(self, path: str, key: str | None) -> bool:
         """Whether `path` must be rendered; if not, it is KEEP. The caller fills in what it renders."""
@@ -115,7 +114,6 @@ class Outputs:
         if html is None:
             html = render()
         self.fragments_used[key] = html
-        self._fragments_made[key] = html
         return html
 
     def defer(self, paths: Sequence[str], render: Callable[[], Mapping[str, bytes]]) -> None:
@@ -129,14 +127,18 @@ class Outputs:
         from .parallel import fork_map
 
         jobs, self.deferred = self.deferred, []
+        used = self.fragments_used
 
         def run(render: Callable[[], Mapping[str, bytes]]) -> tuple[Mapping[str, bytes], dict[str, str]]:
-            self._fragments_made = {}  # in a forked worker: what it made goes back with the files
-            return render(), self._fragments_made
+            # Each job starts a fresh record of the fragments it uses: a forked worker's goes back
+            # with its files, and all of them are merged into `used` below.
+            self.fragments_used = {}
+            return render(), self.fragments_used
 
         for files, fragments in fork_map(run, jobs, minimum=PARALLEL_MIN_JOBS):
             self.files.update(files)
-            self.fragments_used.update(fragments)
+            used.update(fragments)
+        self.fragments_used = used
 
     def add(self, files: Mapping[str, bytes]) -> None:
         """Outputs without keys: rendered on every build, and written only if their bytes changed."""
