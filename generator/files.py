@@ -93,12 +93,14 @@ class ContentDigests:
         self.known: dict[str, tuple[tuple, str]] = known if type(known) is dict else {}
         self.changed = False
 
-    def digest(self, path: Path, name: str) -> str | None:
-        """The digest of `path`'s bytes (kept under `name`), or None if there is no such file."""
-        try:
-            stat = os.stat(path)
-        except FileNotFoundError:
-            return None
+    def digest(self, path: Path | str, name: str, stat: os.stat_result | None = None) -> str | None:
+        """The digest of `path`'s bytes (kept under `name`), or None if there is no such file.
+        `stat`: the file's, when the caller has it already (from os.scandir)."""
+        if stat is None:
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                return None
         stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
         entry = self.known.get(name)
         if entry is not None and entry[0] == stamp:

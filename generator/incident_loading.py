@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .files import read_cache, write_cache
+from .files import ContentDigests, read_cache, write_cache
 from .incidents import Incident, IncidentSet, parse_incident
 from .parallel import fork_map
 from .problems import InvalidInput, Problem
@@ -30,40 +30,28 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     problems: list[Problem] = []
     ids = tuple(component_ids)
     cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
+    # A file whose size, times and inode are unchanged is not even read: with 10,000 incidents,
+    # reading and hashing them all was most of a rebuild's incident loading.
+    digests = ContentDigests(cache_dir / "incidents" / "digests.pickle") if cache_dir is not None else None
     prefix = "" if relative_to is None else os.path.relpath(directory, relative_to) + os.sep
     prefix = "" if prefix == "." + os.sep else prefix
     entries = _markdown_files(directory)
     shown_names = [prefix + entry.name if relative_to else entry.path for entry in entries]
-    # Per file, in name order: (stamp, digest, incident, warnings), or None if it failed to parse.
+    # Per file, in name order: (digest, incident, warnings), or None if it failed to parse.
     outcomes: list[tuple | None] = [None] * len(entries)
     failures: dict[int, list[Problem]] = {}
     work: list[tuple] = []  # what _parse_file needs, for the files the cache cannot answer
     slots: list[int] = []
-    changed = False
     for index, entry in enumerate(entries):
         shown, stem = shown_names[index], entry.name[:-3]
-        if cached is None:
-            work.append((stem, shown, _read(entry.path), None, None))
-            slots.append(index)
-            continue
-        # A file whose size, times and inode are unchanged is not even read: with 10,000
-        # incidents, reading and hashing them all was most of a rebuild's incident loading.
-        stat = entry.stat()
-        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-        hit = cached.get(shown)
-        data = digest = None
-        if hit is not None and hit[0] != stamp:  # touched, copied or checked out again: same bytes?
-            changed = True
-            data = _read(entry.path)
-            digest = hashlib.sha256(data).digest()
-            hit = (stamp,) + hit[1:] if hit[1] == digest else None
-        if hit is not None and stem == hit[2].id and _still_valid(hit[2], now):
-            outcomes[index] = hit
-            continue
-        if data is None:
-            data = _read(entry.path)
-            digest = hashlib.sha256(data).digest()
-        work.append((stem, shown, data, digest, stamp))
+        digest = None
+        if digests is not None:
+            digest = digests.digest(entry.path, shown, entry.stat())
+            hit = cached.get(shown)
+            if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], now):
+                outcomes[index] = hit
+                continue
+        work.append((stem, shown, _read(entry.path), digest))
         slots.append(index)
     for index, (kind, value) in zip(slots, _parse_files(work, ids, now, cached is not None)):
         if kind == "parsed":
@@ -76,11 +64,13 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         if outcome is None:
             problems.extend(failures[index])
             continue
-        incidents.append(outcome[2])
-        problems.extend(outcome[3])
+        incidents.append(outcome[1])
+        problems.extend(outcome[2])
         fresh[shown_names[index]] = outcome
-    if cached is not None and (work or changed or fresh.keys() != cached.keys()):
-        _store_parse_cache(cache_dir, ids, fresh, cached)
+    if digests is not None:
+        digests.save()
+        if work or fresh.keys() != cached.keys():
+            _store_parse_cache(cache_dir, ids, fresh, cached)
     incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
     return IncidentSet(tuple(incidents), tuple(problems))
 
@@ -109,8 +99,8 @@ def _read(path: str) -> bytes:
 
 
 def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: bool) -> tuple:
-    """("parsed", (stamp, digest, incident, warnings)) or ("failed", problems) for one file."""
-    stem, shown, data, digest, stamp = item
+    """("parsed", (digest, incident, warnings)) or ("failed", problems) for one file."""
+    stem, shown, data, digest = item
     try:
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text does
     except UnicodeDecodeError as exc:
@@ -124,7 +114,7 @@ def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: boo
         incident = replace(incident, source_key=source)
         for update in incident.updates:
             update.body_text  # noqa: B018 - computed now, so that the cache keeps it
-    return ("parsed", (stamp, digest, incident, list(warnings)))
+    return ("parsed", (digest, incident, list(warnings)))
 
 
 # --- the parse cache -------------------------------------------------------------------------
@@ -134,7 +124,7 @@ def _parser_fingerprint() -> str:
     """Changes whenever the code that turns a file into an Incident could give another result."""
     from .reuse import installed_version  # not importing the libraries: most builds parse nothing
 
-    digest = hashlib.sha256(b"heliograph-incident-cache-2")
+    digest = hashlib.sha256(b"heliograph-incident-cache-3")
     here = Path(__file__).resolve().parent
     try:
         for name in ("incidents.py", "incident_loading.py", "markup.py", "yamlsource.py", "problems.py"):
