@@ -79,6 +79,10 @@ def write_cache(path: Path, key: Any, value: Any) -> None:
         pass  # a read-only checkout still builds, just without the cache
 
 
+def content_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
 class ContentDigests:
     """Digests of files' bytes, kept with each file's size, times and inode, so that a file whose
     stat is as last seen is not read again.
@@ -106,10 +110,18 @@ class ContentDigests:
         if entry is not None and entry[0] == stamp:
             return entry[1]
         with open(path, "rb") as handle:
-            digest = hashlib.blake2b(handle.read(), digest_size=20).hexdigest()
+            digest = content_digest(handle.read())
         self.known[name] = (stamp, digest)
         self.changed = True
         return digest
+
+    def record(self, path: Path | str, name: str, digest: str) -> None:
+        """What a file just written holds, known without reading it back."""
+        stat = os.stat(path)
+        entry = ((stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino), digest)
+        if self.known.get(name) != entry:
+            self.known[name] = entry
+            self.changed = True
 
     def save(self) -> None:
         if self.changed:

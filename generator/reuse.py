@@ -22,9 +22,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .files import read_cache, write_cache
+from .files import ContentDigests, content_digest, read_cache, write_cache
 
 LEDGER = "outputs.pickle"
+_LEDGER_FORMAT = "outputs-2"  # (key, digest) by path
 PARALLEL_MIN_JOBS = 64  # deferred renders; below this, starting processes costs more than it saves
 FRAGMENTS = "fragments.pickle"
 
@@ -148,68 +149,53 @@ class Outputs:
 # --- the ledger: the I/O edge ----------------------------------------------------------------
 
 
-def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-
-
-def _digest(content: bytes) -> str:
-    return hashlib.blake2b(content, digest_size=20).hexdigest()
-
-
 @dataclass
 class Ledger:
-    """Each keyed file in one output folder: (key, (size, mtime_ns, inode), digest of its bytes)
-    as last written. A file whose stamp differs but whose bytes are the same (a build/ restored
-    from a CI cache, a copied site) is still known to be that output."""
+    """Each keyed file in one output folder: the key it was rendered from and a digest of its
+    bytes. `digests` spares reading a file whose stat is unchanged; a file with a new stat but
+    the same bytes (a build/ restored from a CI cache, a copied site) is still that output."""
 
     output: Path
-    entries: dict[str, tuple[str, tuple[int, int, int], str]]
-    restamped: bool = False
+    entries: dict[str, tuple[str, str]]  # path -> (key, digest)
+    digests: ContentDigests
 
     @classmethod
     def load(cls, cache_dir: Path, output: Path) -> Ledger:
-        entries = read_cache(cache_dir / LEDGER, LEDGER)
-        return cls(output, entries if type(entries) is dict else {})
+        entries = read_cache(cache_dir / LEDGER, _LEDGER_FORMAT)
+        return cls(output, entries if type(entries) is dict else {}, ContentDigests(cache_dir / "outputs-digests.pickle"))
 
     def reusable(self) -> dict[str, str]:
         """The outputs still exactly as the last build left them, with their keys."""
         reusable = {}
         folder = str(self.output) + os.sep
-        for path, (key, stamp, digest) in self.entries.items():
+        for path, (key, digest) in self.entries.items():
             try:
-                stat = os.stat(folder + path)
+                if self.digests.digest(folder + path, path) == digest:
+                    reusable[path] = key
             except OSError:
-                continue  # gone, or not a file: render it again
-            now = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-            if now != stamp:
-                if stat.st_size != stamp[0]:
-                    continue
-                with open(folder + path, "rb") as handle:
-                    if _digest(handle.read()) != digest:
-                        continue
-                self.entries[path] = (key, now, digest)  # the same bytes, under a new stamp
-                self.restamped = True
-            reusable[path] = key
+                pass  # not a file: render it again
         return reusable
 
     def save(self, cache_dir: Path, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
         """Remember the key of every keyed file now in the folder. A kept file was not touched,
-        so its entry is the old one rather than read from disk again."""
+        so its entry stays; a written one's digest comes from the bytes written."""
         entries = {}
         folder = str(self.output) + os.sep
         for path, key in keys.items():
             content = files.get(path)
-            entry = self.entries.get(path) if content is KEEP else None
-            if entry is None:
-                try:
-                    entry = (key, _stamp(os.stat(folder + path)), _digest(content))
-                except (OSError, TypeError):
-                    continue
-            entries[path] = entry
-        if entries != self.entries or self.restamped:
-            write_cache(cache_dir / LEDGER, LEDGER, entries)
+            if content is KEEP:
+                entries[path] = self.entries[path]
+                continue
+            try:
+                digest = content_digest(content)
+                self.digests.record(folder + path, path, digest)
+            except (OSError, TypeError):
+                continue
+            entries[path] = (key, digest)
+        if entries != self.entries:
+            write_cache(cache_dir / LEDGER, _LEDGER_FORMAT, entries)
         self.entries = entries
-        self.restamped = False
+        self.digests.save()
 
 
 def load_fragments(cache_dir: Path) -> dict[str, str]:
