@@ -501,20 +501,20 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     appended to today's shard, then reads none of the closed days again."""
     from generator.history import cache
 
-    key = digests = None
+    key = digests = shard_keys = None
     if cache_dir is not None:
         digests = ContentDigests(cache_dir / "history" / "digests.pickle")
-        shard_keys = []
+        shard_keys = {}
         day = first
         while day < today:
-            shard_keys.append(cache.shard_key(history_dir, raw_shard_path(history_dir, day), day, windows, digests))
+            shard_keys[day] = cache.shard_key(history_dir, raw_shard_path(history_dir, day), day, windows, digests)
             day += timedelta(days=1)
         daily_digests = []
         for month in _months(first, today):
             path = daily_path(history_dir, *month)
             daily_digests.append((month, digests.digest(path, path.relative_to(history_dir).as_posix())))
         key = (cache.CODE_FINGERPRINT, tuple(component_ids), today.isoformat(), days, mode,
-               tuple(sorted(windows.items())), tuple(shard_keys), tuple(daily_digests))
+               tuple(sorted(windows.items())), tuple(shard_keys.values()), tuple(daily_digests))
         kept = read_cache(cache_dir / "history" / _CLOSED_DAYS, key)
         if type(kept) is _ClosedWindow:
             digests.save()
@@ -522,7 +522,7 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     problems: list = []
     daily_problems: list = []
     aggregates, recent, latest, latencies, locations, today_from_daily = _read_window(
-        history_dir, first, today, windows, problems, daily_problems, cache_dir, digests)
+        history_dir, first, today, windows, problems, daily_problems, cache_dir, shard_keys)
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
@@ -570,14 +570,15 @@ _POOL_MIN_COMPONENTS = 40
 
 def _read_window(
     history_dir: Path, first: date, today: date, windows: Mapping[str, Windows], problems: list,
-    daily_problems: list, cache_dir: Path | None, digests: ContentDigests | None = None,
+    daily_problems: list, cache_dir: Path | None, shard_keys: Mapping[date, tuple | None] | None = None,
 ) -> tuple[dict, dict[str, list[Record]], dict[str, Record], dict[str, list], dict[str, set], dict]:
     """Day aggregates from `first` to the day before `today` (raw shards win over daily files for
     the same series and day), each component's newest record, what the latency chart and rolling
     24 hours need, and a daily file's aggregates for `today` if it has any.
 
     Each closed shard is summarised once (`history.cache`), on every core when many need it, and
-    the summary is kept in `cache_dir` when there is one. Records are kept only for the days the
+    the summary is kept in `cache_dir` when there is one, under `shard_keys` (each day's
+    `cache.shard_key`, worked out by the caller). Records are kept only for the days the
     rolling 24 hours needs; older days of the latency chart come as (time, latency) pairs."""
     from generator.history import cache
     from generator.parallel import fork_map
@@ -597,7 +598,7 @@ def _read_window(
     to_compute: list[date] = []
     for day in days:
         path = raw_shard_path(history_dir, day)
-        key = cache.shard_key(history_dir, path, day, windows, digests)
+        key = shard_keys[day] if shard_keys is not None else cache.shard_key(history_dir, path, day, windows)
         if key is None:
             continue  # no shard that day
         keys[day] = key
