@@ -22,6 +22,17 @@ def static_server(directory: Path, handler_class: type = _QuietHandler):
 
 
 @contextmanager
+def up_while_present(directory: Path, names):
+    """A static server where a check of <name>.txt is up while that file exists: each is
+    created now; delete one to make its component fail. Yields the base URL."""
+    directory.mkdir(parents=True)
+    for name in names:
+        (directory / f"{name}.txt").write_text("ok\n")
+    with static_server(directory) as url:
+        yield url
+
+
+@contextmanager
 def http_server(handler):
     """A threaded HTTP server on a free port of 127.0.0.1 with this handler; yields its base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

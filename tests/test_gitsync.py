@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_site
-from servers import static_server
+from servers import up_while_present
 
 from generator import history
 from generator.checks.result import CheckResult
@@ -73,10 +73,7 @@ def site_yaml(base_url: str) -> str:
 def served(tmp_path: Path):
     """A real HTTP server on 127.0.0.1: component X is up while X.txt exists."""
     root = tmp_path / "served"
-    root.mkdir()
-    for name in COMPONENTS:
-        (root / f"{name}.txt").write_text("ok\n")
-    with static_server(root) as url:
+    with up_while_present(root, COMPONENTS) as url:
         yield root, url
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import write_site
-from servers import http_server, static_server
+from servers import http_server, up_while_present
 
 from generator import history
 from generator.cli import main
@@ -21,10 +21,7 @@ COMPONENTS = ("api", "web")
 def site(tmp_path: Path):
     """A site whose components are up while <served>/<id>.txt exists; yields (site root, served dir)."""
     served = tmp_path / "served"
-    served.mkdir()
-    for name in COMPONENTS:
-        (served / f"{name}.txt").write_text("ok\n")
-    with static_server(served) as url:
+    with up_while_present(served, COMPONENTS) as url:
         components = "".join(f"  - id: {name}\n    name: {name}\n    check:\n      url: {url}/{name}.txt\n"
                              f"      timeout: 2s\n      retries: 0\n" for name in COMPONENTS)
         root = write_site(tmp_path / "site", "site:\n  title: T\n  base_url: https://s.example/\n"
