@@ -45,27 +45,30 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: in
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(*, freeze: bool = False) -> Iterator[None]:
     """For bulk loading: many small objects and no reference cycles, which the cyclic collector
     would only walk over and over (it took 60% of loading 10,000 cached incidents, measured).
 
-    What was loaded is then frozen (`gc.freeze`): it lives as long as the build, and collections
-    later in the build would walk it again for nothing. `build` unfreezes it when it is done, so
-    a long-running `serve` collects it like anything else."""
+    With `freeze`, what was loaded is then frozen (`gc.freeze`): a build's caches live as long
+    as the build, and collections later in it would walk them again for nothing. `build`
+    unfreezes them when it is done, so a long-running `serve` collects them like anything else.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
 
 def read_cache(path: Path, key: Any) -> Any:
-    """The value stored with `key`; None when the entry is missing, corrupt, or was made from other inputs."""
+    """The value stored with `key`; None when the entry is missing, corrupt, or was made from other inputs.
+    Caches are read by builds only, so what they hold is frozen for the build (`gc_paused`)."""
     try:
-        with open(path, "rb") as handle, gc_paused():
+        with open(path, "rb") as handle, gc_paused(freeze=True):
             stored_key, value = pickle.load(handle)
     except Exception:  # missing, truncated, written by another version: recompute
         return None

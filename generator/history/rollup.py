@@ -456,7 +456,7 @@ def summarize(
     first = today - timedelta(days=span)
     windows = windows_by_component(maintenance)
 
-    with gc_paused():
+    with gc_paused(freeze=True):  # a build's history lives as long as the build
         closed = _closed_days(history_dir, list(component_ids), first, today, windows, days, mode,
                               Path(cache_dir) if cache_dir else None)
         if problems is not None:
