@@ -112,9 +112,7 @@ def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: boo
     if for_cache:
         source = hashlib.sha256(repr((_parser_fingerprint(), ids, shown, digest)).encode()).hexdigest()
         incident = replace(incident, source_key=source)
-        for update in incident.updates:
-            update.body_text  # noqa: B018 - computed now, so that the cache keeps it
-    return ("parsed", (digest, incident, list(warnings)))
+    return ("parsed", (digest, incident.with_derived_facts(), list(warnings)))
 
 
 # --- the parse cache -------------------------------------------------------------------------

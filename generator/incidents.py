@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -75,34 +76,71 @@ class Incident:
     def is_maintenance(self) -> bool:
         return self.kind == "maintenance"
 
+    @cached_property
+    def timeline(self) -> tuple[tuple[datetime, str], ...]:
+        """(time, status) of each update, newest first: what most outputs need of the updates,
+        kept without their bodies (see __getstate__)."""
+        return tuple((update.time, update.status) for update in self.updates)
+
     @property
     def latest(self) -> Update:
         return self.updates[0]
 
     @property
+    def latest_status(self) -> str:
+        return self.timeline[0][1]
+
+    @property
     def created_at(self) -> datetime:
-        return self.updates[-1].time
+        return self.timeline[-1][0]
 
     @property
     def updated_at(self) -> datetime:
-        return self.updates[0].time
+        return self.timeline[0][0]
 
     @cached_property
     def resolved_at(self) -> datetime | None:
         final = "completed" if self.is_maintenance else "resolved"
-        return next((u.time for u in self.updates if u.status == final), None)
+        return next((time for time, status in self.timeline if status == final), None)
 
     @property
     def monitoring_at(self) -> datetime | None:
-        return next((u.time for u in reversed(self.updates) if u.status == "monitoring"), None)
+        return next((time for time, status in reversed(self.timeline) if status == "monitoring"), None)
 
     @cached_property
     def component_ids(self) -> tuple[str, ...]:
         return tuple(a.id for a in self.affected)
 
+    def with_derived_facts(self) -> Incident:
+        """This incident with every cached fact worked out, so that a copy (the parse cache, a
+        forked worker's result) carries them instead of working them out again."""
+        for update in self.updates:
+            update.body_text  # noqa: B018
+        self.timeline, self.resolved_at, self.is_maintenance, self.component_ids  # noqa: B018
+        return self
+
+    # A large site's build reads 10,000 incidents from the parse cache but shows the updates of
+    # few: each incident is pickled with its updates as one bytes object, unpickled on first use.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if "updates" in state:
+            state["_updates_pickle"] = pickle.dumps(state.pop("updates"), protocol=pickle.HIGHEST_PROTOCOL)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for attributes not found the usual way: the updates of an unpickled incident.
+        if name == "updates" and "_updates_pickle" in self.__dict__:
+            updates = pickle.loads(self.__dict__.pop("_updates_pickle"))
+            self.__dict__["updates"] = updates
+            return updates
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def status_at(self, now: datetime) -> str:
         """The current status. A maintenance nobody updated follows its schedule, as readers expect."""
-        status = self.latest.status
+        status = self.latest_status
         if self.is_maintenance and status == "scheduled" and self.scheduled_for and now >= self.scheduled_for:
             return "in_progress" if self.scheduled_until and now < self.scheduled_until else "completed"
         return status

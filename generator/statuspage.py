@@ -279,7 +279,7 @@ class _Builder:
 def status_changed_at(incident: Incident, now: datetime) -> datetime:
     """The latest update, or the moment a maintenance's schedule moved it on by itself."""
     moments = [incident.updated_at]
-    if incident.is_maintenance and incident.latest.status == "scheduled":
+    if incident.is_maintenance and incident.latest_status == "scheduled":
         for moment in (incident.scheduled_for, incident.scheduled_until):
             if moment is not None and moment <= now:
                 moments.append(moment)
@@ -289,9 +289,9 @@ def status_changed_at(incident: Incident, now: datetime) -> datetime:
 def status_moments(incident: Incident) -> list[datetime]:
     """When the incident changed what its components show; announcing a maintenance changes nothing."""
     if not incident.is_maintenance:
-        return [u.time for u in incident.updates]
-    moments = [u.time for u in incident.updates if u.status != "scheduled"]
-    if incident.latest.status == "scheduled":
+        return [time for time, _ in incident.timeline]
+    moments = [time for time, status in incident.timeline if status != "scheduled"]
+    if incident.latest_status == "scheduled":
         moments.extend(m for m in (incident.scheduled_for, incident.scheduled_until) if m is not None)
     return moments
 

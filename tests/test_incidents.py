@@ -214,3 +214,23 @@ def test_load_incidents_keeps_good_files_and_reports_bad_ones(tmp_path):
 ])
 def test_parse_time(text, expected):
     assert parse_time(text) == expected
+
+
+def test_incidents_from_the_parse_cache_equal_fresh_ones_and_read_bodies_only_when_shown(tmp_path):
+    """A large site's rebuild reads 10,000 incidents from the cache but shows few of their updates:
+    the cached incident keeps its facts at hand and unpickles its updates on first use."""
+    folder = tmp_path / "incidents"
+    folder.mkdir()
+    (folder / "2026-11-20-good.md").write_text(GOOD)
+    cache = tmp_path / "cache"
+    fresh = load_incidents(folder, COMPONENTS, now=NOW, relative_to=tmp_path, cache_dir=cache).incidents[0]
+    cached = load_incidents(folder, COMPONENTS, now=NOW, relative_to=tmp_path, cache_dir=cache).incidents[0]
+    assert cached is not fresh
+    assert "updates" not in vars(cached)  # not unpickled yet...
+    assert (cached.updated_at, cached.created_at, cached.resolved_at, cached.latest_status, cached.status_at(NOW)) == (
+        fresh.updated_at, fresh.created_at, fresh.resolved_at, "resolved", "resolved")
+    assert "updates" not in vars(cached)  # ...not even for the facts every build needs
+    assert cached.latest.body_text == "The fix is deployed."
+    assert cached == fresh and cached.updates[1].body_html == fresh.updates[1].body_html
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        cached.nonsense  # noqa: B018
