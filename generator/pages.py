@@ -44,8 +44,13 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
                    and (i.ended_at(now) or i.started_at) >= recent_since)
     recent_maintenance = tuple(i for i in incidents if i.is_maintenance and i.status_at(now) == "completed"
                                and (i.ended_at(now) or i.started_at) >= recent_since)
-    files["index.html"] = render_page(env, "index.html", "index.html", recent=recent,
-                                      recent_maintenance=recent_maintenance, **common)
+    front = dict(common, recent=recent, recent_maintenance=recent_maintenance, root="", page_path="index.html")
+    listed = sorted(recent + recent_maintenance, key=lambda i: i.updated_at, reverse=True)
+    recent_theme = _theme_key(env, _RECENT_TEMPLATES)
+    recent_html = outputs.fragment(
+        recent_theme and _listing_key(inputs, recent_theme, "index.html", tuple(listed), site.display.recent_incident_days),
+        lambda: env.get_template("_recent_incidents.html").render(front))
+    files["index.html"] = render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html), **front)
     outputs.add(files)
 
     _incident_pages(env, inputs, common, outputs)
@@ -116,13 +121,14 @@ def incidents_by_day(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], 
 # With 10,000 incidents, their pages are most of a build's rendering, and few change between
 # builds. A page's key (see `reuse`) names what it is made of. With the built-in templates, `now`
 # shows on pages other than the front page only through each incident's `_now_facts`;
-# tests/test_output_keys.py checks that equal keys give equal pages. A site's own templates may
+# tests/test_incremental_build.py checks that equal keys give equal pages. A site's own templates may
 # use anything in any way, so their pages get no key and are rendered on every build.
 
 _INCIDENT_TEMPLATES = ("incident.html", "base.html", "_macros.html", "_feeds_and_data.html")
 _COMPONENT_TEMPLATES = ("component.html", "base.html", "_macros.html", "_feeds_and_data.html",
                         "_latency_chart.html", "_incident_list.html")
 _INCIDENT_LIST_TEMPLATES = ("_incident_list.html", "_macros.html")
+_RECENT_TEMPLATES = ("_recent_incidents.html", "_macros.html")
 _HISTORY_TEMPLATES = ("history.html", "base.html", "_macros.html", "_feeds_and_data.html")
 
 
