@@ -87,6 +87,9 @@ def test_incremental_build_equals_clean_build(tmp_path):
     _append_run(site, later - timedelta(seconds=30), status="down")
     _append_run(site, NOW - timedelta(days=1, hours=3))
     _assert_same_as_clean(site, later, tmp_path)
+    # and appended again, built at the same `now`
+    _append_run(site, later - timedelta(seconds=10), status="down")
+    _assert_same_as_clean(site, later, tmp_path)
 
     # an incident edited, one deleted, one added
     files = sorted((site / "incidents").glob("*trouble*.md"))

@@ -456,29 +456,57 @@ def summarize(
     first = today - timedelta(days=span)
     windows = windows_by_component(maintenance)
 
+    cache = Path(cache_dir) if cache_dir else None
     with gc_paused(freeze=True):  # a build's history lives as long as the build
-        closed = _closed_days(history_dir, list(component_ids), first, today, windows, days, mode,
-                              Path(cache_dir) if cache_dir else None)
-        if problems is not None:
-            problems.extend(closed.problems)
-        records = [r for r in read_raw_shard(raw_shard_path(history_dir, today), today, problems) if r.time <= now_seconds]
-        aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(records, today, windows)}
-        for key, aggregate in closed.today_from_daily.items():
-            aggregates.setdefault(key, aggregate)  # raw results win over a daily file's figures
-        if problems is not None:
-            problems.extend(closed.daily_problems)
-        by_component: dict[str, list[SeriesDay]] = defaultdict(list)
-        for aggregate in aggregates.values():
-            by_component[aggregate.component].append(aggregate)
-        records_by_component: dict[str, list[Record]] = defaultdict(list)
-        for record in records:
-            records_by_component[record.component].append(record)
-        return {
-            component: finish_rollup(closed.parts[component], by_component.get(component, []),
-                                     records_by_component.get(component, []), now=now,
-                                     windows=windows.get(component, ()))
-            for component in component_ids
-        }
+        inputs = _closed_inputs(history_dir, list(component_ids), first, today, windows, days, mode, cache)
+        # Everything below depends only on the closed days' inputs, today's shard and `now`: a
+        # rebuild at the same `now` (an incident edited, a template changed) reads none of it.
+        today_shard = raw_shard_path(history_dir, today)
+        key = inputs and (inputs.key, inputs.digests.digest(today_shard, today_shard.relative_to(history_dir).as_posix()),
+                          now_seconds)
+        kept = key and read_cache(cache / "history" / _SUMMARY, key)
+        if type(kept) is tuple:
+            inputs.digests.save()
+            histories, found = kept
+        else:
+            histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs)
+            if key:
+                write_cache(cache / "history" / _SUMMARY, key, (histories, found))
+    if problems is not None:
+        problems.extend(found)
+    return histories
+
+
+_SUMMARY = "summary.pickle"
+
+
+def _summarize(history_dir: Path, component_ids: list[str], now: datetime, first: date,
+               windows: Mapping[str, Windows], days: int, mode: str,
+               inputs: _ClosedInputs | None) -> tuple[dict[str, ComponentHistory], list]:
+    """summarize's result and the problems it found."""
+    found: list = []
+    today = now.astimezone(timezone.utc).date()
+    closed = _closed_days(history_dir, component_ids, first, today, windows, days, mode, inputs)
+    found.extend(closed.problems)
+    now_seconds = now.timestamp()
+    records = [r for r in read_raw_shard(raw_shard_path(history_dir, today), today, found) if r.time <= now_seconds]
+    aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(records, today, windows)}
+    for key, aggregate in closed.today_from_daily.items():
+        aggregates.setdefault(key, aggregate)  # raw results win over a daily file's figures
+    found.extend(closed.daily_problems)
+    by_component: dict[str, list[SeriesDay]] = defaultdict(list)
+    for aggregate in aggregates.values():
+        by_component[aggregate.component].append(aggregate)
+    records_by_component: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        records_by_component[record.component].append(record)
+    histories = {
+        component: finish_rollup(closed.parts[component], by_component.get(component, []),
+                                 records_by_component.get(component, []), now=now,
+                                 windows=windows.get(component, ()))
+        for component in component_ids
+    }
+    return histories, found
 
 
 @dataclass
@@ -491,38 +519,57 @@ class _ClosedWindow:
     today_from_daily: dict  # a daily file's aggregates for today (normally none: today is raw)
 
 
-def _closed_days(history_dir: Path, component_ids: list[str], first: date, today: date,
-                 windows: Mapping[str, Windows], days: int, mode: str, cache_dir: Path | None) -> _ClosedWindow:
-    """`rollup_closed` of each component, from the days `first` to yesterday.
+@dataclass
+class _ClosedInputs:
+    """What the closed days' part of `summarize` is made of, found from files' stats and digests."""
 
-    With a cache, the result is kept (one file for all components) under a key naming every
-    input: each closed shard's `cache.shard_key`, a digest of each daily file's bytes, the
-    maintenance windows, the days shown and the code. A build later the same day, whatever it
-    appended to today's shard, then reads none of the closed days again."""
+    key: tuple
+    shard_keys: dict[date, tuple | None]
+    digests: ContentDigests
+    cache_dir: Path
+
+
+def _closed_inputs(history_dir: Path, component_ids: list[str], first: date, today: date,
+                   windows: Mapping[str, Windows], days: int, mode: str, cache_dir: Path | None) -> _ClosedInputs | None:
+    """The key naming every input of the closed days (None without a cache): each closed shard's
+    `cache.shard_key`, a digest of each daily file's bytes, the maintenance windows, the days
+    shown and the code."""
     from generator.history import cache
 
-    key = digests = shard_keys = None
-    if cache_dir is not None:
-        digests = ContentDigests(cache_dir / "history" / "digests.pickle")
-        shard_keys = {}
-        day = first
-        while day < today:
-            shard_keys[day] = cache.shard_key(history_dir, raw_shard_path(history_dir, day), day, windows, digests)
-            day += timedelta(days=1)
-        daily_digests = []
-        for month in _months(first, today):
-            path = daily_path(history_dir, *month)
-            daily_digests.append((month, digests.digest(path, path.relative_to(history_dir).as_posix())))
-        key = (cache.CODE_FINGERPRINT, tuple(component_ids), today.isoformat(), days, mode,
-               tuple(sorted(windows.items())), tuple(shard_keys.values()), tuple(daily_digests))
-        kept = read_cache(cache_dir / "history" / _CLOSED_DAYS, key)
+    if cache_dir is None:
+        return None
+    digests = ContentDigests(cache_dir / "history" / "digests.pickle")
+    shard_keys = {}
+    day = first
+    while day < today:
+        shard_keys[day] = cache.shard_key(history_dir, raw_shard_path(history_dir, day), day, windows, digests)
+        day += timedelta(days=1)
+    daily_digests = []
+    for month in _months(first, today):
+        path = daily_path(history_dir, *month)
+        daily_digests.append((month, digests.digest(path, path.relative_to(history_dir).as_posix())))
+    key = (cache.CODE_FINGERPRINT, tuple(component_ids), today.isoformat(), days, mode,
+           tuple(sorted(windows.items())), tuple(shard_keys.values()), tuple(daily_digests))
+    return _ClosedInputs(key, shard_keys, digests, cache_dir)
+
+
+def _closed_days(history_dir: Path, component_ids: list[str], first: date, today: date,
+                 windows: Mapping[str, Windows], days: int, mode: str, inputs: _ClosedInputs | None) -> _ClosedWindow:
+    """`rollup_closed` of each component, from the days `first` to yesterday.
+
+    With a cache (`inputs`), the result is kept (one file for all components) under
+    `inputs.key`. A build later the same day, whatever it appended to today's shard, then reads
+    none of the closed days again."""
+    cache_dir = inputs and inputs.cache_dir
+    if inputs is not None:
+        kept = read_cache(cache_dir / "history" / _CLOSED_DAYS, inputs.key)
         if type(kept) is _ClosedWindow:
-            digests.save()
+            inputs.digests.save()
             return kept
     problems: list = []
     daily_problems: list = []
     aggregates, recent, latest, latencies, locations, today_from_daily = _read_window(
-        history_dir, first, today, windows, problems, daily_problems, cache_dir, shard_keys)
+        history_dir, first, today, windows, problems, daily_problems, cache_dir, inputs and inputs.shard_keys)
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
@@ -545,9 +592,9 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     # Once a day or on a cold build: about 7 ms a component, so on every core when there are many.
     parts = dict(zip(component_ids, fork_map(closed_part, component_ids, minimum=_POOL_MIN_COMPONENTS)))
     closed = _ClosedWindow(parts, problems, daily_problems, today_from_daily)
-    if key is not None:
-        write_cache(cache_dir / "history" / _CLOSED_DAYS, key, closed)
-        digests.save()
+    if inputs is not None:
+        write_cache(cache_dir / "history" / _CLOSED_DAYS, inputs.key, closed)
+        inputs.digests.save()
     return closed
 
 
