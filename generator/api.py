@@ -11,6 +11,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from .incidents import Incident
+from .reuse import Outputs, output_key
 from .readings import UPTIME_WINDOWS, response_time_ms, uptime
 from .status import COMPONENT_STATUS_LABELS, ComponentState, incident_effects
 from .statuspage import dump_json, status_changed_at
@@ -24,11 +25,14 @@ CSV_COLUMNS = ("date", "component_id", "component_name", "uptime_percent", "chec
                "maintenance_checks", "downtime_seconds", "latency_p50_ms", "latency_p95_ms", "latency_max_ms")
 
 
-def render_api(inputs: BuildInputs) -> dict[str, bytes]:
-    return {
-        "api/status.json": dump_json(status_document(inputs)),
-        "api/history.csv": history_csv(inputs),
-    }
+def render_api(inputs: BuildInputs, outputs: Outputs) -> None:
+    files = {"api/status.json": dump_json(status_document(inputs))}  # it states `now`: new every build
+    histories = [inputs.histories.get(component.id) for component in inputs.site.components]
+    known = [history.source_key for history in histories if history is not None]
+    csv_key = all(known) and output_key(inputs.fingerprint, "history.csv", [c.id for c in inputs.site.components], known)
+    if outputs.wants("api/history.csv", csv_key or None):
+        files["api/history.csv"] = history_csv(inputs)
+    outputs.add(files)
 
 
 def status_document(inputs: BuildInputs) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from . import font_metrics
+from .reuse import Outputs, output_key
 from .config import Component
 from .readings import UPTIME_WINDOWS, milliseconds_text, percent_text, response_time_ms, uptime
 from .status import COMPONENT_STATUS_LABELS
@@ -109,7 +110,7 @@ def latency_colour(value_ms: float | None, slow_ms: float) -> str:
     return AMBER if value_ms < 2 * slow_ms else ORANGE
 
 
-def render_badges(inputs: BuildInputs) -> dict[str, bytes]:
+def render_badges(inputs: BuildInputs, outputs: Outputs) -> None:
     style = inputs.site.display.badge_style
     badges: dict[str, Badge] = {"badges/status": overall_badge(inputs.status.indicator)}
     for state in inputs.status.components:
@@ -122,9 +123,13 @@ def render_badges(inputs: BuildInputs) -> dict[str, bytes]:
         badges[f"{folder}/response-time"] = response_time_badge(component, response_time_ms(history, inputs.now))
     files: dict[str, bytes] = {}
     for stem, badge in badges.items():
-        files[f"{stem}.svg"] = render_svg(badge, style, id_prefix=_short_hash(stem)).encode("utf-8")
-        files[f"{stem}.json"] = json.dumps(endpoint_json(badge, style), ensure_ascii=False).encode("utf-8")
-    return files
+        # A badge's files are made of the badge (its texts and colours) and the style alone.
+        key = output_key(inputs.fingerprint, stem, badge, style)
+        if outputs.wants(f"{stem}.svg", key):
+            files[f"{stem}.svg"] = render_svg(badge, style, id_prefix=_short_hash(stem)).encode("utf-8")
+        if outputs.wants(f"{stem}.json", key):
+            files[f"{stem}.json"] = json.dumps(endpoint_json(badge, style), ensure_ascii=False).encode("utf-8")
+    outputs.add(files)
 
 
 def endpoint_json(badge: Badge, style: str) -> dict[str, Any]:

@@ -65,8 +65,8 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
         history = inputs.histories.get(component.id)
         # The page's key names its incident list's, which covers the incidents.
         list_key = list_theme and _listing_key(inputs, list_theme, path, related)
-        key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state, history,
-                                                common["day_notes"].get(component.id))
+        key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state,
+                                                history_key(history), common["day_notes"].get(component.id))
         if outputs.wants(path, key):
             context = dict(common, state=component_state, history=history, incidents=related, component=component,
                            root=relative_root(path), page_path=path)
@@ -148,6 +148,11 @@ def _theme_key(env: jinja2.Environment, templates: tuple[str, ...]) -> str | Non
             return None
         sources.append(source)
     return output_key(templates, sources)
+
+
+def history_key(history: Any) -> Any:
+    """What stands for a component's history in a key: its source_key, or all of it."""
+    return history.source_key if history is not None and history.source_key else history
 
 
 def incident_facts(incident: Incident, now: datetime) -> str | None:

@@ -7,10 +7,12 @@ steps, `rollup_closed` (what the days before today give; kept for the rest of th
 
 from __future__ import annotations
 
+import hashlib
 import operator
+import pickle
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -61,6 +63,9 @@ class ComponentHistory:
     latency_series: list[tuple[datetime, float]]  # (hour start, median ms), hours with data only
     locations: tuple[str, ...]
     last_checked: datetime | None
+    # A digest of everything this was rolled up from (the history's files, the maintenance
+    # windows, `now`, the code), for keys of what is rendered from it; "" when unknown.
+    source_key: str = field(default="", compare=False, repr=False)
 
 
 @dataclass
@@ -471,6 +476,9 @@ def summarize(
         else:
             histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs)
             if key:
+                summary = hashlib.blake2b(pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL), digest_size=20).hexdigest()
+                histories = {component: replace(history, source_key=f"{summary}:{component}")
+                             for component, history in histories.items()}
                 write_cache(cache / "history" / _SUMMARY, key, (histories, found))
     if problems is not None:
         problems.extend(found)
