@@ -146,7 +146,8 @@ class Incident:
         return status
 
     def is_open(self, now: datetime) -> bool:
-        return self.status_at(now) not in ("resolved", "completed")
+        # resolved_at first: asked of every incident many times a build, and most are resolved
+        return self.resolved_at is None and self.status_at(now) not in ("resolved", "completed")
 
     def ended_at(self, now: datetime) -> datetime | None:
         if self.resolved_at:

@@ -170,6 +170,8 @@ def page_status(components: Sequence[Component], incidents: Sequence[Incident], 
     latest_results = latest_results or {}
     all_ids = [c.id for c in components]
     # Only what is open or in progress can set a component's status: of 10,000 incidents, a few.
+    # What an update resolved or completed is over whatever `now` is.
+    incidents = [i for i in incidents if i.resolved_at is None]
     concerned = incidents_by_component([i for i in incidents if _may_be_live(i, now)], all_ids)
     states = tuple(component_state(c, concerned.get(c.id, ()), all_ids, now, latest_results.get(c.id)) for c in components)
     open_incidents = tuple(i for i in incidents if not i.is_maintenance and i.is_open(now))

@@ -119,9 +119,7 @@ class _Builder:
             "updated_at": iso_ms(self.now),
         }
         self.by_component: dict[str, dict[str, Any]] = {}
-        self._concerned = inputs.incidents_by_component
-        self._changed_at: dict[str, datetime] = {}
-        self._last_moment: dict[str, datetime | None] = {}
+        self._changed_at: dict[str, datetime] | None = None
         self._site_components = {}
         for component in inputs.site.components:
             self._site_components.setdefault(component.id, component)  # the first, as Site.component
@@ -191,17 +189,19 @@ class _Builder:
 
     def _component_changed_at(self, component_id: str) -> datetime:
         """The last moment an incident or maintenance could have changed this component's status."""
-        if component_id not in self._changed_at:
-            moments = [self._last_status_moment(incident) for incident in self._concerned.get(component_id, ())]
-            self._changed_at[component_id] = max([self.epoch, *(m for m in moments if m is not None)])
-        return self._changed_at[component_id]
-
-    def _last_status_moment(self, incident: Incident) -> datetime | None:
-        """The newest of `status_moments` up to now; once per incident, which concerns many components."""
-        if incident.id not in self._last_moment:
-            moments = [moment for moment in status_moments(incident) if moment <= self.now]
-            self._last_moment[incident.id] = max(moments, default=None)
-        return self._last_moment[incident.id]
+        if self._changed_at is None:
+            # One pass over every incident for all components: an incident concerns many.
+            changed: dict[str, datetime] = {}
+            for incident in self.inputs.incidents.incidents:
+                moment = _last_status_moment(incident, self.now)
+                if moment is None:
+                    continue
+                for cid in affected_ids(incident, self.all_ids):
+                    if cid not in changed or moment > changed[cid]:
+                        changed[cid] = moment
+            self._changed_at = changed
+        moment = self._changed_at.get(component_id)
+        return self.epoch if moment is None else max(moment, self.epoch)
 
     # --- incidents and maintenance -------------------------------------------------------
 
@@ -284,6 +284,13 @@ def status_changed_at(incident: Incident, now: datetime) -> datetime:
             if moment is not None and moment <= now:
                 moments.append(moment)
     return max(moments)
+
+
+def _last_status_moment(incident: Incident, now: datetime) -> datetime | None:
+    """The newest of `status_moments` up to `now`."""
+    if incident.resolved_at is not None and incident.updated_at <= now:
+        return incident.updated_at  # settled: its last update resolved or completed it
+    return max((moment for moment in status_moments(incident) if moment <= now), default=None)
 
 
 def status_moments(incident: Incident) -> list[datetime]:
