@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
+from html import escape
 
 import jinja2
 from markupsafe import Markup
@@ -80,7 +80,10 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
     _history_pages(env, inputs, common, outputs)
     files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
     files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
-    files["sitemap.xml"] = _sitemap(site.info.base_url, [p for p in outputs.files if p.endswith("index.html")], inputs)
+    page_paths = sorted(p for p in outputs.files if p.endswith("index.html"))
+    # Its lastmod dates are the incidents' latest updates, which their source keys cover.
+    if outputs.wants("sitemap.xml", inputs.incidents_key and output_key(inputs.fingerprint, page_paths, inputs.incidents_key)):
+        files["sitemap.xml"] = _sitemap(site.info.base_url, page_paths, inputs)
     files[".nojekyll"] = b""  # GitHub Pages: serve files as they are, no Jekyll pass
     if site.info.custom_domain:
         files["CNAME"] = (site.info.custom_domain + "\n").encode()
@@ -213,13 +216,14 @@ def history_page_link(number: int) -> str:
 
 
 def _sitemap(base_url: str, page_paths: list[str], inputs: BuildInputs) -> bytes:
+    """`page_paths` sorted."""
     updated = {f"incidents/{i.id}/index.html": i.updated_at for i in inputs.incidents.incidents}
     rows = []
-    for path in sorted(page_paths):
+    for path in page_paths:
         url = base_url + path.removesuffix("index.html")
         stamp = updated.get(path)
         lastmod = f"<lastmod>{iso_seconds(stamp)}</lastmod>" if stamp else ""
-        rows.append(f"  <url><loc>{escape(url)}</loc>{lastmod}</url>")
+        rows.append(f"  <url><loc>{escape(url, quote=False)}</loc>{lastmod}</url>")
     body = "\n".join(rows)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{body}\n</urlset>\n').encode()

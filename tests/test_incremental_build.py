@@ -222,7 +222,8 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
     assert rendered == sorted([f"incidents/{edited.stem}/index.html", f"components/{component}/index.html",
                                f"components/{component}/feed.atom", f"components/{component}/feed.rss",
                                "history/index.html",  # and the site's feeds, which list all 14 incidents:
-                               "feed.atom", "feed.rss", "feed.json", "history.atom", "history.rss"])
+                               "feed.atom", "feed.rss", "feed.json", "history.atom", "history.rss",
+                               "sitemap.xml"])  # which dates each incident's page by its latest update
 
 
 def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
