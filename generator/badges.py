@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
+from html import escape  # not xml.sax.saxutils, which imports urllib.request, http and ssl
 
 from . import font_metrics
 from .reuse import Outputs, output_key
@@ -229,7 +229,7 @@ def _text(half: _Half, *, y: int, shadow: bool, bold: bool = False) -> str:
     """Text drawn at 10x and scaled down, as shields does, for sub-pixel placement."""
     centre = round((half.x + half.width / 2) * 10)
     length = round(half.text_width * 10)
-    content = escape(half.text)
+    content = escape(half.text, quote=False)
     weight = ' font-weight="bold"' if bold else ""
     drop = (f'<text aria-hidden="true" x="{centre}" y="{y + 10}" fill="#010101" fill-opacity=".3" '
             f'transform="scale(.1)" textLength="{length}"{weight}>{content}</text>') if shadow else ""
@@ -237,7 +237,7 @@ def _text(half: _Half, *, y: int, shadow: bool, bold: bool = False) -> str:
 
 
 def _svg(badge: Badge, width: float, height: int, body: str) -> str:
-    text = escape(_clean(badge.text), {'"': "&quot;"})
+    text = escape(_clean(badge.text), quote=False).replace('"', "&quot;")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" role="img" aria-label="{text}"><title>{text}</title>{body}</svg>\n')
 

@@ -42,13 +42,14 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     failures: dict[int, list[Problem]] = {}
     work: list[tuple] = []  # what _parse_file needs, for the files the cache cannot answer
     slots: list[int] = []
+    latest_allowed = now + timedelta(minutes=5)  # as parse_incident allows
     for index, entry in enumerate(entries):
         shown, stem = shown_names[index], entry.name[:-3]
         digest = None
         if digests is not None:
             digest = digests.digest(entry.path, shown, entry.stat())
             hit = cached.get(shown)
-            if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], now):
+            if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], latest_allowed):
                 outcomes[index] = hit
                 continue
         work.append((stem, shown, _read(entry.path), digest))
@@ -135,9 +136,9 @@ def _parser_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _still_valid(incident: Incident, now: datetime) -> bool:
+def _still_valid(incident: Incident, latest_allowed: datetime) -> bool:
     """The one check of parse_incident that depends on `now`: an incident cannot be in the future."""
-    return incident.is_maintenance or incident.updated_at <= now + timedelta(minutes=5)  # updates are newest first
+    return incident.is_maintenance or incident.updated_at <= latest_allowed
 
 
 # The cache is split by file name into buckets, so that editing one incident rewrites 1/64 of
