@@ -50,7 +50,14 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
     recent_html = outputs.fragment(
         recent_theme and _listing_key(inputs, recent_theme, "index.html", tuple(listed), site.display.recent_incident_days),
         lambda: env.get_template("_recent_incidents.html").render(front))
-    files["index.html"] = render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html), **front)
+    components_theme = _theme_key(env, _COMPONENTS_TEMPLATES)
+    components_html = outputs.fragment(
+        components_theme and output_key(
+            inputs.fingerprint, components_theme, "index.html", status.layout,
+            [(history_key(inputs.histories.get(c.id)), common["day_notes"].get(c.id)) for c in site.components]),
+        lambda: env.get_template("_components.html").render(front))
+    files["index.html"] = render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html),
+                                      component_list=Markup(components_html), **front)
     outputs.add(files)
 
     _incident_pages(env, inputs, common, outputs)
@@ -132,6 +139,7 @@ _COMPONENT_TEMPLATES = ("component.html", "base.html", "_macros.html", "_feeds_a
                         "_latency_chart.html", "_incident_list.html")
 _INCIDENT_LIST_TEMPLATES = ("_incident_list.html", "_macros.html")
 _RECENT_TEMPLATES = ("_recent_incidents.html", "_macros.html")
+_COMPONENTS_TEMPLATES = ("_components.html", "_macros.html")
 _HISTORY_TEMPLATES = ("history.html", "base.html", "_macros.html", "_feeds_and_data.html")
 
 
