@@ -69,15 +69,18 @@ def read_cache(path: Path, key: Any) -> Any:
     Caches are read by builds only, so what they hold is frozen for the build (`gc_paused`)."""
     try:
         with open(path, "rb") as handle, gc_paused(freeze=True):
-            stored_key, value = pickle.load(handle)
+            # The key is pickled first and apart: a cache made from other inputs costs only its key.
+            if pickle.load(handle) != key:
+                return None
+            return pickle.load(handle)
     except Exception:  # missing, truncated, written by another version: recompute
         return None
-    return value if stored_key == key else None
 
 
 def write_cache(path: Path, key: Any, value: Any) -> None:
     try:
-        write_atomically(path, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomically(path, pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL)
+                         + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only checkout still builds, just without the cache
 
