@@ -190,3 +190,29 @@ def test_a_component_that_stopped_reporting_still_shows_its_last_result(tmp_path
     history = history_of(tmp_path, [result(at(0, stale), "down"), result(at(5, stale))], days=30)
     assert history.latest.time == at(5, stale) and history.last_checked == at(5, stale)
     assert history.uptime["24h"] is None and history.uptime["7d"] is None and history.uptime["30d"] == 0.5
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_rolling_24_hours_a_column_at_a_time_equal_the_loop(seed):
+    """Without maintenance, `_rolling_uptime` adds results up a column at a time; a window that
+    touches the two days but holds no result sends the same results through the loop instead.
+    Both must give the same figures, to the last bit."""
+    import random
+
+    from generator.history.rollup import _rolling_uptime
+
+    rng = random.Random(seed)
+    end = 1_795_000_000.0
+    start = end - 86_400
+    series = {}
+    for location in ("ci", "eu")[: rng.randint(1, 2)]:
+        time, rows = start - 86_400 - rng.uniform(0, 900), []
+        while time < end:
+            rows.append((time, rng.choice(["up", "up", "up", "degraded", "down"])))
+            time += rng.choice([300.0, 300.0, 300.5, 290.25, 4_000.0, 0.5])
+        rng.shuffle(rows)
+        series[location] = rows
+    empty_window = ((start - 86_400 + 0.1, start - 86_400 + 0.2),)
+    assert not any(start - 86_400 + 0.1 <= time < start - 86_400 + 0.2 for rows in series.values() for time, _ in rows)
+    for mode in ("results", "duration"):
+        assert _rolling_uptime(series, start, end, (), mode) == _rolling_uptime(series, start, end, empty_window, mode)

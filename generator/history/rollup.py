@@ -7,11 +7,13 @@ steps, `rollup_closed` (what the days before today give; kept for the rest of th
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import operator
 import pickle
 import statistics
 from collections import Counter, defaultdict
+from itertools import compress, repeat
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -181,6 +183,9 @@ def _rolling_uptime(
         rows = sorted((row for row in results if start - DAY_SECONDS <= row[0] < end), key=_FIRST)
         times = [time for time, _ in rows]
         cap = hold_cap(times)
+        if not windows:
+            _add_held(totals, times, [status for _, status in rows], cap, start, end)
+            continue
         for (time, status), next_time in zip(rows, times[1:] + [end]):
             if windows and in_windows(windows, time):
                 continue
@@ -193,6 +198,22 @@ def _rolling_uptime(
                 if status == DOWN:
                     totals.downtime += held
     return totals.uptime(mode)
+
+
+def _add_held(totals: _Totals, times: list[float], statuses: list[str], cap: float, start: float, end: float) -> None:
+    """What the loop in `_rolling_uptime` adds for results outside maintenance, a column at a
+    time: it runs for every component on every build after a check run."""
+    checks = len(times) - bisect.bisect_left(times, start)
+    totals.checks += checks
+    totals.up += checks - statuses[len(statuses) - checks:].count(DOWN)  # up or degraded: both count as up
+    held_until = map(min, times[1:] + [end], [time + cap for time in times], repeat(end))
+    held = list(map(max, map(operator.sub, held_until, map(max, times, repeat(start))), repeat(0.0)))
+    covered, downtime = totals.covered, totals.downtime
+    for seconds in held:  # one by one, as the loop adds them, so that the sums come out the same
+        covered += seconds
+    for seconds in compress(held, map(operator.eq, statuses, repeat(DOWN))):
+        downtime += seconds
+    totals.covered, totals.downtime = covered, downtime
 
 
 def _by_hour(records: Iterable[Record], start: float, windows: Windows,
