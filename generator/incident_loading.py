@@ -45,14 +45,18 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     latest_allowed = now + timedelta(minutes=5)  # as parse_incident allows
     for index, entry in enumerate(entries):
         shown, stem = shown_names[index], entry.name[:-3]
-        digest = None
+        digest = data = None
         if digests is not None:
-            digest = digests.digest(entry.path, shown, entry.stat())
+            stat = entry.stat()
+            digest = digests.lookup(shown, stat)
+            if digest is None:  # read once, for the digest and, on a miss, the parse
+                data = _read(entry.path)
+                digest = digests.learn(shown, stat, data)
             hit = cached.get(shown)
             if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], latest_allowed):
                 outcomes[index] = hit
                 continue
-        work.append((stem, shown, _read(entry.path), digest))
+        work.append((stem, shown, _read(entry.path) if data is None else data, digest))
         slots.append(index)
     for index, (kind, value) in zip(slots, _parse_files(work, ids, now, cached is not None)):
         if kind == "parsed":

@@ -568,6 +568,8 @@ def _closed_inputs(history_dir: Path, component_ids: list[str], first: date, tod
     if cache_dir is None:
         return None
     digests = ContentDigests(cache_dir / "history" / "digests.pickle")
+    shards = [raw_shard_path(history_dir, first + timedelta(days=offset)) for offset in range((today - first).days)]
+    digests.prefetch([(path.relative_to(history_dir).as_posix(), path) for path in shards])
     shard_keys = {}
     day = first
     while day < today:
