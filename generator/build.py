@@ -41,12 +41,6 @@ class BuildInputs:
         return {incident.id: incident_facts(incident, self.now) for incident in self.incidents.incidents}
 
     @cached_property
-    def incidents_key(self) -> str | None:
-        """A digest of every incident's source (see Incident.source_key); None if one is unknown."""
-        keys = [incident.source_key for incident in self.incidents.incidents]
-        return None if "" in keys else output_key("\n".join(keys))
-
-    @cached_property
     def fingerprint(self) -> str:
         """What every output is made of besides its own data: the code and the site's settings."""
         from .reuse import code_fingerprint

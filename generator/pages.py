@@ -88,9 +88,9 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
     files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
     files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
     page_paths = sorted(p for p in outputs.files if p.endswith("index.html"))
-    # Its lastmod dates are the incidents' latest updates, which their source keys cover.
-    if outputs.wants("sitemap.xml", inputs.incidents_key and output_key(inputs.fingerprint, page_paths, inputs.incidents_key)):
-        files["sitemap.xml"] = _sitemap(site.info.base_url, page_paths, inputs)
+    updated = {f"incidents/{i.id}/index.html": i.updated_at for i in incidents}  # their lastmod dates
+    if outputs.wants("sitemap.xml", output_key(inputs.fingerprint, page_paths, updated)):
+        files["sitemap.xml"] = _sitemap(site.info.base_url, page_paths, updated)
     files[".nojekyll"] = b""  # GitHub Pages: serve files as they are, no Jekyll pass
     if site.info.custom_domain:
         files["CNAME"] = (site.info.custom_domain + "\n").encode()
@@ -223,9 +223,8 @@ def history_page_link(number: int) -> str:
     return "history/index.html" if number == 1 else f"history/{number}/index.html"
 
 
-def _sitemap(base_url: str, page_paths: list[str], inputs: BuildInputs) -> bytes:
-    """`page_paths` sorted."""
-    updated = {f"incidents/{i.id}/index.html": i.updated_at for i in inputs.incidents.incidents}
+def _sitemap(base_url: str, page_paths: list[str], updated: dict[str, datetime]) -> bytes:
+    """`page_paths` sorted; `updated`: the lastmod of some of them."""
     rows = []
     for path in page_paths:
         url = base_url + path.removesuffix("index.html")
