@@ -106,6 +106,7 @@ class ContentDigests:
         self.store = store
         known = read_cache(store, "content-digests-1")
         self.known: dict[str, tuple[tuple, str]] = known if type(known) is dict else {}
+        self.used: set[str] = set()  # names asked about or learned this run; `save` keeps only these
         self.changed = False
 
     def digest(self, path: Path | str, name: str, stat: os.stat_result | None = None) -> str | None:
@@ -138,16 +139,19 @@ class ContentDigests:
         digests = fork_map(lambda item: content_digest(Path(item[1]).read_bytes()), unknown, minimum=_PREFETCH_IN_PARALLEL)
         for (name, _, stat), digest in zip(unknown, digests):
             self.known[name] = (_stamp(stat), digest)
+            self.used.add(name)
             self.changed = True
 
     def lookup(self, name: str, stat: os.stat_result) -> str | None:
         """The digest kept for `name` if its file's stat is still `stat`, else None."""
+        self.used.add(name)
         entry = self.known.get(name)
         return entry[1] if entry is not None and entry[0] == _stamp(stat) else None
 
     def learn(self, name: str, stat: os.stat_result, data: bytes) -> str:
         """The digest of `data`, just read from the file `name` whose stat is `stat`."""
         digest = content_digest(data)
+        self.used.add(name)
         self.known[name] = (_stamp(stat), digest)
         self.changed = True
         return digest
@@ -155,11 +159,18 @@ class ContentDigests:
     def record(self, path: Path | str, name: str, digest: str) -> None:
         """What a file just written holds, known without reading it back."""
         entry = (_stamp(os.stat(path)), digest)
+        self.used.add(name)
         if self.known.get(name) != entry:
             self.known[name] = entry
             self.changed = True
 
     def save(self) -> None:
+        """Store what is known of the files asked about this run. The others (an incident
+        deleted, a shard out of the window, an output gone) are forgotten, or the store would
+        keep every file it ever saw."""
+        if self.known.keys() - self.used:
+            self.known = {name: entry for name, entry in self.known.items() if name in self.used}
+            self.changed = True
         if self.changed:
             write_cache(self.store, "content-digests-1", self.known)
             self.changed = False

@@ -24,3 +24,22 @@ def test_prefetched_digests_are_the_files_and_spare_reading_them_again(tmp_path,
     monkeypatch.setattr("builtins.open", lambda *args, **kwargs: pytest.fail("read again"))
     assert [digests.digest(path, path.name) for path in paths] == [content_digest(path.read_bytes()) for path in paths]
     assert digests.digest(tmp_path / "missing.jsonl", "gone") is None
+
+
+def test_the_store_forgets_files_no_run_asks_about(tmp_path):
+    """Incidents get deleted and history shards leave the window: their digests must not be
+    kept for ever."""
+    kept, gone = tmp_path / "kept.md", tmp_path / "gone.md"
+    kept.write_text("kept")
+    gone.write_text("gone")
+    first = ContentDigests(tmp_path / "digests.pickle")
+    first.digest(kept, "kept.md")
+    first.digest(gone, "gone.md")
+    first.save()
+    gone.unlink()
+    second = ContentDigests(tmp_path / "digests.pickle")
+    assert second.known.keys() == {"kept.md", "gone.md"}
+    assert second.digest(kept, "kept.md") == content_digest(b"kept")
+    assert second.digest(gone, "gone.md") is None
+    second.save()
+    assert ContentDigests(tmp_path / "digests.pickle").known.keys() == {"kept.md"}
