@@ -31,7 +31,13 @@ def render_api(inputs: BuildInputs, outputs: Outputs) -> None:
     known = [history.source_key for history in histories if history is not None]
     csv_key = all(known) and output_key(inputs.fingerprint, "history.csv", [c.id for c in inputs.site.components], known)
     if outputs.wants("api/history.csv", csv_key or None):
-        files["api/history.csv"] = history_csv(inputs)
+        closed = [history.closed_key for history in histories if history is not None]
+        # Days before today come first and stay as they are all day: a check run adds only today's rows.
+        earlier = all(closed) and output_key(inputs.fingerprint, "history.csv before today",
+                                             [c.id for c in inputs.site.components], closed)
+        files["api/history.csv"] = (_csv_text([CSV_COLUMNS])
+                                    + outputs.fragment(earlier or None, lambda: _csv_text(history_rows(inputs, today=False)))
+                                    + _csv_text(history_rows(inputs, today=True))).encode("utf-8")
     outputs.add(files)
 
 
@@ -125,23 +131,28 @@ def _fraction(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def history_csv(inputs: BuildInputs) -> bytes:
-    """One row per monitored component per day, oldest day first; empty cells where there is no data."""
+def history_rows(inputs: BuildInputs, *, today: bool) -> list[list]:
+    """api/history.csv: one row per monitored component per day, oldest day first, empty cells
+    where there is no data. These are the rows of today (every history's last day) or of the days before it, by day, then
+    component in site.yaml order."""
     rows = []
     for component in inputs.site.components:
         history = inputs.histories.get(component.id)
-        for day in history.days if history is not None else ():
+        days = () if history is None else history.days[-1:] if today else history.days[:-1]
+        for day in days:
             rows.append((day.day, component.position, [
                 day.day.isoformat(), component.id, _spreadsheet_safe(component.name),
                 _truncated_percent(day.uptime), day.checks, day.up, day.degraded, day.down,
                 getattr(day, "maintenance", 0), _number(day.downtime_seconds), _number(day.latency_p50),
                 _number(day.latency_p95), _number(day.latency_max),
             ]))
+    return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+
+def _csv_text(rows: list) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1])))
-    return out.getvalue().encode("utf-8")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)  # RFC 4180
+    return out.getvalue()
 
 
 def _truncated_percent(value: float | None) -> str:

@@ -68,6 +68,8 @@ class ComponentHistory:
     # A digest of everything this was rolled up from (the history's files, the maintenance
     # windows, `now`, the code), for keys of what is rendered from it; "" when unknown.
     source_key: str = field(default="", compare=False, repr=False)
+    # The same for the days before today alone (`days[:-1]`), which stay as they are all day.
+    closed_key: str = field(default="", compare=False, repr=False)
 
 
 @dataclass
@@ -497,8 +499,10 @@ def summarize(
         else:
             histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs)
             if key:
-                summary = hashlib.blake2b(pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL), digest_size=20).hexdigest()
-                histories = {component: replace(history, source_key=f"{summary}:{component}")
+                summary, closed = (hashlib.blake2b(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL),
+                                                   digest_size=20).hexdigest() for part in (key, inputs.key))
+                histories = {component: replace(history, source_key=f"{summary}:{component}",
+                                                closed_key=f"{closed}:{component}")
                              for component, history in histories.items()}
                 write_cache(cache / "history" / _SUMMARY, key, (histories, found))
     if problems is not None:
