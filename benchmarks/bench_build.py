@@ -1,6 +1,6 @@
 """Time `heliograph build` on the large synthetic site (issue #7): cold, warm and incremental.
 
-    python benchmarks/bench_build.py [--incidents 1000 10000] [--all-raw] [--code DIR] [--work DIR]
+    python benchmarks/bench_build.py [--incidents 1000 10000] [--repeat N] [--all-raw] [--code DIR] [--work DIR]
 
 For each incident count it makes the site with `make_large_site` (100 components in 10 groups, a
 year of 5-minute results, the last 90 days raw and the rest compacted; --all-raw leaves the whole
@@ -12,7 +12,11 @@ year raw, the worst case) and times, each build in a fresh process:
 - incident:  one incident's newest update edited, built again at the same `now`
 - incident+5m: edited again and built 5 minutes later, as an edit pushed after a check run is
 
-and prints wall time, peak RSS (the largest single process, from RUSAGE_CHILDREN), files written,
+With --repeat N each warm case runs N times (each check appends another run, each edit edits
+again) and the median is printed with the range: this machine's speed varies from minute to
+minute. The first check after the cold build also re-renders every badge; later ones do not.
+
+It prints wall time, peak RSS (the largest single process, from RUSAGE_CHILDREN), files written,
 the output's size, index.html gzipped and the requests each kind of page makes. --code runs the
 build with another checkout's `generator` package (e.g. an export of an older commit), to
 compare before and after. Sites live under benchmarks/.data/ (git-ignored) unless --work says.
@@ -127,7 +131,14 @@ def edit_one_incident(incidents: Path) -> str:
     return newest.name
 
 
-def bench(count: int, *, all_raw: bool, code: Path, work: Path) -> list[dict]:
+def _repeated(case: str, builds: list) -> dict:
+    runs = [build() for build in builds]
+    walls = sorted(run["wall"] for run in runs)
+    return {**runs[-1], "case": case, "wall": walls[len(walls) // 2], "walls": walls,
+            "rss_mb": max(run["rss_mb"] for run in runs)}
+
+
+def bench(count: int, *, all_raw: bool, code: Path, work: Path, repeat: int = 1) -> list[dict]:
     site = make_site(work / f"site-{count}{'-raw' if all_raw else ''}", incidents=count, all_raw=all_raw)
     # Moved aside, and deleted only after the cold build: deleting 12,000 files just before it
     # made the file system slow to create them again, which a fresh clone does not suffer.
@@ -136,22 +147,33 @@ def bench(count: int, *, all_raw: bool, code: Path, work: Path) -> list[dict]:
     for name in (".heliograph-cache", "build"):
         if (site / name).exists():
             (site / name).rename(trash / f"{site.name}-{name}-{os.getpid()}-{len(list(trash.iterdir()))}")
-    later = NOW + timedelta(minutes=5)
     rows = []
     label = f"{count} incidents{', whole year raw' if all_raw else ''}"
     rows.append({"case": "cold", **run_build(site, NOW, code)})
     shutil.rmtree(trash, ignore_errors=True)
     rows[-1].update(output_figures(site / "build"))
     rows[-1]["requests"] = requests_per_page(site / "build")
-    rows.append({"case": "noop", **run_build(site, NOW, code)})
-    append_one_run(site / "history", later - timedelta(seconds=30))
-    rows.append({"case": "check", **run_build(site, later, code)})
-    edit_one_incident(site / "incidents")
-    rows.append({"case": "incident", **run_build(site, later, code)})
+    # Each warm case `repeat` times (the machine is noisy): its median, and its range.
+    rows.append(_repeated("noop", [lambda: run_build(site, NOW, code) for _ in range(repeat)]))
+    now = NOW
+
+    def check() -> dict:
+        nonlocal now
+        now += timedelta(minutes=5)
+        append_one_run(site / "history", now - timedelta(seconds=30))
+        return run_build(site, now, code)
+
+    def edit(minutes: int) -> dict:
+        nonlocal now
+        now += timedelta(minutes=minutes)
+        edit_one_incident(site / "incidents")
+        return run_build(site, now, code)
+
+    rows.append(_repeated("check", [check for _ in range(repeat)]))
+    rows.append(_repeated("incident", [lambda: edit(0) for _ in range(repeat)]))
     # As it happens in practice: an edit pushed a few minutes after the last build, so `now`
     # (and with it the rolling 24 hours and the stale-data checks) moved too.
-    edit_one_incident(site / "incidents")
-    rows.append({"case": "incident+5m", **run_build(site, later + timedelta(minutes=5), code)})
+    rows.append(_repeated("incident+5m", [lambda: edit(5) for _ in range(repeat)]))
     for row in rows:
         row["site"] = label
     return rows
@@ -163,16 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all-raw", action="store_true", help="the worst case: a whole year of raw history")
     parser.add_argument("--code", type=Path, default=HERE.parent, help="checkout whose generator/ to run")
     parser.add_argument("--work", type=Path, default=HERE / ".data" / "bench")
+    parser.add_argument("--repeat", type=int, default=1, help="run each warm case this many times; print the median")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args(argv)
     rows = []
     for count in args.incidents:
-        rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work)
+        rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work, repeat=args.repeat)
         for row in rows[-5:]:
             extra = ""
             if "index_gz_kb" in row:
                 extra = (f"  output {row['output_mb']:.1f} MB in {row['files']} files, index.html {row['index_kb']:.0f} KB"
                          f" ({row['index_gz_kb']:.1f} KB gzipped), requests {row['requests']}")
+            if len(row.get("walls", ())) > 1:
+                extra += f"  (median of {len(row['walls'])}: {row['walls'][0]:.2f}–{row['walls'][-1]:.2f} s)"
             print(f"{row['site']:<32} {row['case']:<11} {row['wall']:7.2f} s  peak RSS {row['rss_mb']:6.0f} MB"
                   f"  written {row['written']}{extra}", flush=True)
     if args.json:
