@@ -216,3 +216,36 @@ def test_the_rolling_24_hours_a_column_at_a_time_equal_the_loop(seed):
     assert not any(start - 86_400 + 0.1 <= time < start - 86_400 + 0.2 for rows in series.values() for time, _ in rows)
     for mode in ("results", "duration"):
         assert _rolling_uptime(series, start, end, (), mode) == _rolling_uptime(series, start, end, empty_window, mode)
+
+
+def test_todays_results_from_columns_equal_those_from_records(tmp_path):
+    """A build reads today's shard into columns (`todays_results`), not Records: cut at `now`,
+    per component and location, with the newest result read in full. It must be what the
+    Records give, hand-edited lines and results after `now` included."""
+    from generator.history.aggregate import aggregate_day
+    from generator.history.codec import parse_raw, parse_raw_shard
+    from generator.history.rollup import TodaysResults, todays_results
+    from generator.history.store import raw_shard_path
+
+    results = [result(at(5 * n + 0.25 * (n % 3)), ["up", "degraded", "down", "up"][n % 4], latency=100.0 + n)
+               for n in range(200)]
+    results += [result(at(5 * n + 1), "up", location="eu", latency=None if n % 7 == 0 else 50.0 + n) for n in range(150)]
+    results += [result(at(5 * n), "down", component="web", latency=None) for n in range(100)]
+    results += [result(at(700 + n), "up", component="late", location="us") for n in range(5)]  # all after `until`
+    append_results(tmp_path, results)
+    path = raw_shard_path(tmp_path, DAY.date())
+    with path.open("a", encoding="utf-8") as shard:  # by hand: keys in another order, and spaces
+        shard.write('{ "c": "api", "v": 1, "t": "2025-03-10T03:02:00.5Z", "s": "up", "r": "ok", "loc": "hand", "ms": 7 }\n')
+    data = path.read_bytes()
+    until = at(600).timestamp()
+
+    cut, by_component = todays_results(parse_raw_shard(data, "shard", [], day=DAY.date()), until)
+    records = [r for r in parse_raw(data, "shard", [], day=DAY.date()) if r.time <= until]
+    assert aggregate_day(cut, DAY.date()) == aggregate_day(records, DAY.date())
+    assert set(by_component) == {"api", "web"}
+    for component, found in by_component.items():
+        expected = TodaysResults.from_records([r for r in records if r.component == component])
+        assert found.newest == expected.newest and found.newest.to_result() == expected.newest.to_result()
+        assert {location: tuple(series[:3]) for location, series in found.series.items()} == \
+               {location: tuple(series[:3]) for location, series in expected.series.items()}
+    assert set(by_component["api"].series) == {"ci", "eu", "hand"}

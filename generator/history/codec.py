@@ -307,6 +307,11 @@ class Shard:
             series[key] = _in_time_order(list(times), list(statuses), list(latencies), rows)
         return cls(series, records=records)
 
+    def keeping(self, series: dict[tuple[str, str], Series]) -> Shard:
+        """This shard with only `series`: some of its own, or their first results; `records_at`
+        still finds their lines."""
+        return Shard(series, records=self._records, data=self._data, newlines=self._newlines)
+
     def records_at(self, places: Iterable[tuple[tuple[str, str], int]]) -> list[Record]:
         """The Records of results given as (series key, index in that Series)."""
         places = list(places)

@@ -13,11 +13,11 @@ import operator
 import pickle
 import statistics
 from collections import Counter, defaultdict
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from generator.checks.result import DOWN, CheckResult
 from generator.files import ContentDigests, gc_paused, read_cache, write_cache
@@ -31,8 +31,8 @@ from generator.history.aggregate import (
     in_windows,
     windows_by_component,
 )
-from generator.history.codec import DAY_SECONDS, Record, day_start
-from generator.history.store import daily_path, raw_shard_path, read_daily_file, read_raw_shard
+from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start
+from generator.history.store import daily_path, raw_shard_path, read_daily_file, read_raw_columns, read_raw_shard
 
 MODES = ("results", "duration")
 _FIRST = operator.itemgetter(0)
@@ -218,22 +218,61 @@ def _add_held(totals: _Totals, times: list[float], statuses: list[str], cap: flo
     totals.covered, totals.downtime = covered, downtime
 
 
-def _by_hour(records: Iterable[Record], start: float, windows: Windows,
+def _by_hour(results: Iterable[tuple[float, float | None, str]], start: float, windows: Windows,
              earlier: Iterable[tuple[float, float]] = ()) -> dict[int, list[float]]:
     """Latencies of up and degraded results since `start`, by hour, for the latency chart's
-    medians. `earlier`: (time, latency) of such results outside maintenance that are not in
-    `records` (a cached shard's), already filtered."""
+    medians. `results`: (time, latency, status) of raw results. `earlier`: (time, latency) of
+    such results outside maintenance that are not in `results` (a cached shard's), already
+    filtered."""
     hours: dict[int, list[float]] = defaultdict(list)
     for time, latency in earlier:
         if time >= start:
             hours[int(time // 3600)].append(latency)
-    for record in records:
-        if record.time < start or record.latency_ms is None or record.status == DOWN:
+    for time, latency, status in results:
+        if time < start or latency is None or status == DOWN:
             continue
-        if windows and in_windows(windows, record.time):
+        if windows and in_windows(windows, time):
             continue
-        hours[int(record.time // 3600)].append(record.latency_ms)
+        hours[int(time // 3600)].append(latency)
     return hours
+
+
+def _triples(records: Iterable[Record]) -> Iterator[tuple[float, float | None, str]]:
+    return ((record.time, record.latency_ms, record.status) for record in records)
+
+
+class TodaysResults(NamedTuple):
+    """One component's raw results of today up to `now`: each location's, in time order, and
+    the newest of them (by time, then location) as a Record."""
+
+    series: Mapping[str, Series]  # location -> its results; none empty
+    newest: Record | None
+
+    @classmethod
+    def from_records(cls, records: Sequence[Record]) -> TodaysResults:
+        shard = Shard.from_records(records)
+        return cls({location: series for (_, location), series in shard.series.items()},
+                   max(records, key=lambda r: (r.time, r.location), default=None))
+
+
+def todays_results(shard: Shard, until: float) -> tuple[Shard, dict[str, TodaysResults]]:
+    """Today's shard cut at `until` (results after `now` are ignored), and each component's part
+    of it: a Shard's columns as they are, the newest result alone read into a Record."""
+    kept: dict[tuple[str, str], Series] = {}
+    for key, series in shard.series.items():
+        cut = bisect.bisect_right(series.times, until)
+        if cut == len(series.times):
+            kept[key] = series
+        elif cut:
+            kept[key] = Series(*(column[:cut] for column in series))
+    cut_shard = shard.keeping(kept)
+    by_component: dict[str, dict[str, Series]] = defaultdict(dict)
+    for (component, location), series in kept.items():
+        by_component[component][location] = series
+    newest_places = [((component, max(series, key=lambda location: (series[location].times[-1], location))), -1)
+                     for component, series in by_component.items()]
+    newest = dict(zip(by_component, cut_shard.records_at(newest_places)))
+    return cut_shard, {component: TodaysResults(series, newest[component]) for component, series in by_component.items()}
 
 
 def _hour_medians(hours: Mapping[int, list[float]]) -> list[tuple[int, float]]:
@@ -324,7 +363,7 @@ def rollup_closed(
             series[record.location].append((record.time, record.status))
     chart_from = day_start(today - timedelta(days=LATENCY_SERIES_DAYS))
     always_shown = day_start(today - timedelta(days=LATENCY_SERIES_DAYS - 1))
-    hours = _by_hour(recent, chart_from, windows, latencies)
+    hours = _by_hour(_triples(recent), chart_from, windows, latencies)
     edge = [(time, latency) for time, latency in latencies if chart_from <= time < always_shown]
     edge += [(r.time, r.latency_ms) for r in recent if chart_from <= r.time < always_shown and r.latency_ms is not None
              and r.status != DOWN and not (windows and in_windows(windows, r.time))]
@@ -350,11 +389,11 @@ def rollup_closed(
 
 
 def finish_rollup(
-    closed: ClosedDays, aggregates: Iterable[SeriesDay], records: Sequence[Record], *, now: datetime,
+    closed: ClosedDays, aggregates: Iterable[SeriesDay], today_results: TodaysResults, *, now: datetime,
     windows: Windows = (),
 ) -> ComponentHistory:
     """A component's history at `now`: what the closed days give, plus today's aggregates and raw
-    records (pure)."""
+    results (pure)."""
     now_seconds = now.timestamp()
     today, mode = closed.today, closed.mode
     if now.astimezone(timezone.utc).date() != today:
@@ -380,9 +419,9 @@ def finish_rollup(
     series: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for location, rows in closed.series.items():
         series[location].extend(rows)
-    for record in records:
-        series[record.location].append((record.time, record.status))
-        seen.add(record.location)
+    for location, results in today_results.series.items():
+        series[location].extend(zip(results.times, results.statuses))
+        seen.add(location)
     uptime: dict[str, float | None] = {
         "24h": _rolling_uptime(series, now_seconds - DAY_SECONDS, now_seconds, windows, mode)}
     for name, (checks, up, degraded, covered, downtime) in closed.window_sums.items():
@@ -392,9 +431,11 @@ def finish_rollup(
 
     chart_from = now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS
     hour_medians = (_hour_medians(_by_hour((), chart_from, windows, closed.edge_latencies)) + closed.hour_medians
-                    + _hour_medians(_by_hour(records, chart_from, windows)))
+                    + _hour_medians(_by_hour(chain.from_iterable(
+                        zip(results.times, results.latencies, results.statuses)
+                        for results in today_results.series.values()), chart_from, windows)))
 
-    newest_recent = max(records, key=lambda r: (r.time, r.location), default=None)
+    newest_recent = today_results.newest
     if closed.newest_recent is not None and (
             newest_recent is None or (closed.newest_recent.time, closed.newest_recent.location)
             > (newest_recent.time, newest_recent.location)):
@@ -440,7 +481,8 @@ def rollup_component(
     closed = rollup_closed(component, aggregates, recent, latest=latest, today=today, days=days, mode=mode,
                            windows=windows, latencies=latencies, locations=locations)
     today_start = day_start(today)
-    return finish_rollup(closed, aggregates, [r for r in recent if r.time >= today_start], now=now, windows=windows)
+    return finish_rollup(closed, aggregates, TodaysResults.from_records([r for r in recent if r.time >= today_start]),
+                         now=now, windows=windows)
 
 
 def _no_data(day: date) -> DayStats:
@@ -511,6 +553,7 @@ def summarize(
 
 
 _SUMMARY = "summary.pickle"
+_NO_RESULTS = TodaysResults({}, None)
 
 
 def _summarize(history_dir: Path, component_ids: list[str], now: datetime, first: date,
@@ -521,21 +564,19 @@ def _summarize(history_dir: Path, component_ids: list[str], now: datetime, first
     today = now.astimezone(timezone.utc).date()
     closed = _closed_days(history_dir, component_ids, first, today, windows, days, mode, inputs)
     found.extend(closed.problems)
-    now_seconds = now.timestamp()
-    records = [r for r in read_raw_shard(raw_shard_path(history_dir, today), today, found) if r.time <= now_seconds]
-    aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(records, today, windows)}
+    # Today's shard is read into columns (codec.scan_raw_lines), not Records: on every build.
+    shard, by_component_today = todays_results(read_raw_columns(raw_shard_path(history_dir, today), today, found),
+                                               now.timestamp())
+    aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(shard, today, windows)}
     for key, aggregate in closed.today_from_daily.items():
         aggregates.setdefault(key, aggregate)  # raw results win over a daily file's figures
     found.extend(closed.daily_problems)
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
-    records_by_component: dict[str, list[Record]] = defaultdict(list)
-    for record in records:
-        records_by_component[record.component].append(record)
     histories = {
         component: finish_rollup(closed.parts[component], by_component.get(component, []),
-                                 records_by_component.get(component, []), now=now,
+                                 by_component_today.get(component, _NO_RESULTS), now=now,
                                  windows=windows.get(component, ()))
         for component in component_ids
     }

@@ -14,7 +14,7 @@ from typing import Collection, Iterable
 from generator.checks.result import CheckResult
 from generator.history.aggregate import SeriesDay, parse_daily
 from generator import files
-from generator.history.codec import Record, encode_result, for_storage, parse_raw
+from generator.history.codec import Record, Shard, encode_result, for_storage, parse_raw, parse_raw_shard
 
 RAW_DIR = "raw"
 DAILY_DIR = "daily"
@@ -165,6 +165,15 @@ def read_raw_shard(path: Path, day: date, problems: list | None = None) -> list[
     except FileNotFoundError:
         return []
     return parse_raw(data, str(path), problems, day=day)
+
+
+def read_raw_columns(path: Path, day: date, problems: list | None = None) -> Shard:
+    """`read_raw_shard` as a Shard: the same results and problems, several times faster."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return Shard({})
+    return parse_raw_shard(data, str(path), problems, day=day)
 
 
 def read_daily_file(path: Path, problems: list | None = None) -> dict[tuple[str, str, date], SeriesDay]:
