@@ -18,7 +18,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from html import escape  # not xml.sax.saxutils, which imports urllib.request, http and ssl
 
-from . import font_metrics
 from .reuse import Outputs, output_key
 from .config import Component
 from .readings import UPTIME_WINDOWS, milliseconds_text, percent_text, response_time_ms, uptime
@@ -141,17 +140,19 @@ def endpoint_json(badge: Badge, style: str) -> dict[str, Any]:
 
 
 @cache
-def _advances(bold: bool) -> dict[int, int]:
+def _advances(bold: bool) -> dict[int, float]:
+    from . import font_metrics  # a large table: only a build that draws a badge needs it
+
     table = font_metrics.BOLD if bold else font_metrics.REGULAR
-    return {first + offset: width for first, widths in table for offset, width in enumerate(widths)
-            if width is not None}
+    return {first + offset: width / font_metrics.UNITS_PER_EM for first, widths in table
+            for offset, width in enumerate(widths) if width is not None}
 
 
 def advance(char: str, bold: bool = False) -> float:
     """One character's advance in em; characters outside the table get a generous estimate."""
     known = _advances(bold).get(ord(char))
     if known is not None:
-        return known / font_metrics.UNITS_PER_EM
+        return known
     if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
         return 0.0
     if unicodedata.east_asian_width(char) in ("W", "F"):

@@ -10,10 +10,20 @@ from generator.cli import main
 
 
 def commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):  # `main` imports its commands' modules on demand
+        command = group.get_command(context, name)
         yield prefix + (name,)
         if isinstance(command, click.Group):
             yield from commands(command, prefix + (name,))
+
+
+def test_every_command_is_found_by_name_alone():
+    """`main` imports a command's module when asked for it by name: each must be listed there."""
+    listed = set(main.list_commands(click.Context(main)))
+    assert listed == set(main.MODULES) and len(listed) >= 8
+    for name in listed:
+        assert main.get_command(click.Context(main), name) is not None
 
 
 @pytest.mark.parametrize("path", [(), *commands(main)], ids=lambda p: " ".join(p) or "heliograph")

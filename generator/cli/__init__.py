@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from dataclasses import replace
@@ -103,7 +104,25 @@ def parse_now(value: str | None) -> datetime | None:
     return parsed
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _CommandsOnDemand(click.Group):
+    """Imports the module of a command when it is asked for: `build`, run every few minutes in
+    CI, need not load what `incident` and `serve` are made of."""
+
+    MODULES = {"build": "pipeline", "validate": "pipeline", "check": "pipeline", "compact": "pipeline",
+               "push": "pipeline", "init": "writing", "incident": "writing", "serve": "writing"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in set(self.MODULES.values()):
+            importlib.import_module(f"{__name__}.{module}")
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.MODULES:
+            importlib.import_module(f"{__name__}.{self.MODULES[name]}")  # registers its commands on `main`
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_CommandsOnDemand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="heliograph")
 @click.option("--site", type=click.Path(file_okay=False, path_type=Path), envvar="HELIOGRAPH_SITE",
               help="The site directory (holding site.yaml). Default: found upwards from here.")
@@ -120,6 +139,3 @@ def main(ctx: click.Context, site: Path | None, quiet: bool, verbose: bool) -> N
     """
     ctx.obj = Context(site, quiet, verbose)
 
-
-# Each module registers its commands on `main` when imported.
-from . import pipeline, writing  # noqa: E402,F401
