@@ -27,14 +27,14 @@ CSV_COLUMNS = ("date", "component_id", "component_name", "uptime_percent", "chec
 
 def render_api(inputs: BuildInputs, outputs: Outputs) -> None:
     files = {"api/status.json": dump_json(status_document(inputs))}  # it states `now`: new every build
-    histories = [inputs.histories.get(component.id) for component in inputs.site.components]
-    known = [history.source_key for history in histories if history is not None]
-    csv_key = all(known) and output_key(inputs.fingerprint, "history.csv", [c.id for c in inputs.site.components], known)
+    ids = [component.id for component in inputs.site.components]
+    histories = [history for history in map(inputs.histories.get, ids) if history is not None]
+    known = [history.source_key for history in histories]
+    csv_key = all(known) and output_key(inputs.fingerprint, "history.csv", ids, known)
     if outputs.wants("api/history.csv", csv_key or None):
-        closed = [history.closed_key for history in histories if history is not None]
+        closed = [history.closed_key for history in histories]
         # Days before today come first and stay as they are all day: a check run adds only today's rows.
-        earlier = all(closed) and output_key(inputs.fingerprint, "history.csv before today",
-                                             [c.id for c in inputs.site.components], closed)
+        earlier = all(closed) and output_key(inputs.fingerprint, "history.csv before today", ids, closed)
         files["api/history.csv"] = (_csv_text([CSV_COLUMNS])
                                     + outputs.fragment(earlier or None, lambda: _csv_text(history_rows(inputs, today=False)))
                                     + _csv_text(history_rows(inputs, today=True))).encode("utf-8")
@@ -133,8 +133,8 @@ def _fraction(value: float | None) -> float | None:
 
 def history_rows(inputs: BuildInputs, *, today: bool) -> list[list]:
     """api/history.csv: one row per monitored component per day, oldest day first, empty cells
-    where there is no data. These are the rows of today (every history's last day) or of the days before it, by day, then
-    component in site.yaml order."""
+    where there is no data. These are the rows of today (every history's last day) or of the
+    days before it, by day, then component in site.yaml order."""
     rows = []
     for component in inputs.site.components:
         history = inputs.histories.get(component.id)

@@ -273,7 +273,7 @@ def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_agai
     """A fresh clone with .heliograph-cache/ and build/ restored (as a CI cache would) has every
     file under new times and inodes but with the same bytes: the caches must still hit."""
     from generator import incident_loading
-    from generator.history import rollup
+    from generator.history import summary
     from generator.reuse import Ledger
 
     site = _site(tmp_path / "site")
@@ -287,7 +287,7 @@ def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_agai
         raise AssertionError("worked out again")
 
     monkeypatch.setattr(incident_loading, "parse_incident", refuse)
-    monkeypatch.setattr(rollup, "_read_window", refuse)  # the closed days' summary
+    monkeypatch.setattr(summary, "_read_window", refuse)  # the closed days
     report = build(copy, now=NOW)
     assert report.written == 0 and report.unchanged == report.files
 

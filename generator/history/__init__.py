@@ -72,7 +72,8 @@ without the cache (tests/test_incremental_build.py).
 from generator.history.aggregate import SeriesDay, aggregate_day
 from generator.history.codec import Record, parse_raw
 from generator.history.compact import CompactReport, compact
-from generator.history.rollup import MODES, UPTIME_WINDOWS, ComponentHistory, DayStats, rollup_component, summarize
+from generator.history.rollup import MODES, UPTIME_WINDOWS, ComponentHistory, DayStats, rollup_component
+from generator.history.summary import summarize
 from generator.history.store import (
     append_results,
     daily_path,

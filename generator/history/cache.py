@@ -33,7 +33,7 @@ from generator.history.aggregate import SeriesDay, Windows, aggregate_day, in_wi
 from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
 from generator.files import ContentDigests, read_cache, write_cache
 
-_SOURCES = ("aggregate.py", "codec.py", "cache.py", "store.py", "rollup.py")
+_SOURCES = ("aggregate.py", "codec.py", "cache.py", "store.py", "rollup.py", "summary.py")
 
 
 def _fingerprint() -> str:
