@@ -109,7 +109,7 @@ class _CommandsOnDemand(click.Group):
     CI, need not load what `incident` and `serve` are made of."""
 
     MODULES = {"build": "pipeline", "validate": "pipeline", "check": "pipeline", "compact": "pipeline",
-               "push": "pipeline", "init": "writing", "incident": "writing", "serve": "writing"}
+               "push": "pipeline", "init": "site", "incident": "incident", "serve": "site"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         for module in set(self.MODULES.values()):
@@ -139,3 +139,14 @@ def main(ctx: click.Context, site: Path | None, quiet: bool, verbose: bool) -> N
     """
     ctx.obj = Context(site, quiet, verbose)
 
+
+def _shown(path: Path) -> str:
+    """A path as the person typing should see it: relative to where they are, when that is shorter."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") or len(relative) < len(str(path)) else str(path)
+
+
+def _note(obj: Context, message: str, **style) -> None:
+    """Progress and hints go to stderr, so stdout is only the answer (a path, a table) for scripts."""
+    if not obj.quiet:
+        click.echo(_style(message, err=True, **style), err=True)

@@ -1,8 +1,7 @@
-"""`heliograph init`, `incident` and `serve`: writing a status site, fast."""
+"""`heliograph incident`: open, update, resolve and list incidents without hand-writing Markdown."""
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -11,25 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import __version__
 from ..files import write_atomically
 from ..problems import InvalidInput
-from . import Context, main, report_problems, _style, _colour_enabled
+from . import Context, main, report_problems, _colour_enabled, _note, _shown
 
 if TYPE_CHECKING:
     from ..config import Site
-
-
-def _shown(path: Path) -> str:
-    """A path as the person typing should see it: relative to where they are, when that is shorter."""
-    relative = os.path.relpath(path)
-    return relative if not relative.startswith("..") or len(relative) < len(str(path)) else str(path)
-
-
-def _note(obj: Context, message: str, **style) -> None:
-    """Progress and hints go to stderr, so stdout is only the answer (a path, a table) for scripts."""
-    if not obj.quiet:
-        click.echo(_style(message, err=True, **style), err=True)
 
 
 def _incident_ids(incidents_dir: Path) -> list[str]:
@@ -49,59 +35,6 @@ def _authoring_errors():
 def _refuse_invalid(problems, root: Path, what: str) -> None:
     report_problems(problems, root=root)
     raise click.ClickException(f"{what}: the build would fail on the problem(s) above, so nothing was written")
-
-
-@main.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--title", default="Status", show_default=True, help="The page title.")
-@click.option("--base-url", default="https://status.example.com/", show_default=True,
-              help="Where the site will be served.")
-@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-@click.pass_obj
-def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) -> None:
-    """Create a new status site in DIRECTORY (default: here) that builds at once.
-
-    Writes site.yaml (every key commented), an example incident, the theme in templates/
-    to restyle, the GitHub workflows when this installation has them, and a .gitignore.
-    Existing files are never overwritten without --force.
-
-    \b
-    Example:
-      heliograph init status --title "Acme Status" --base-url https://status.acme.example/
-      cd status && heliograph serve
-    """
-    from ..config import _is_absolute_url
-    from ..render import default_theme_dir
-    from .. import scaffold
-    from ..scaffold import copied_files, plan_init, site_files, site_workflows, write_plan
-
-    if not _is_absolute_url(base_url):
-        raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
-    files = site_files(title=title, base_url=base_url, now=datetime.now(timezone.utc))
-    files.update(copied_files(default_theme_dir(), "templates"))
-    workflows = site_workflows(scaffold.WORKFLOWS_DIR, __version__)
-    files.update(workflows)
-    target = directory.resolve()
-    plan = plan_init(target, files)
-    if plan.overwrites and not force:
-        listed = "\n".join(f"  {name}" for name in plan.overwrites)
-        raise click.ClickException(f"these files exist in {_shown(target)} and would be overwritten:\n{listed}\n"
-                                   "nothing was written; pass --force to overwrite them")
-    target.mkdir(parents=True, exist_ok=True)
-    written = write_plan(target, plan)
-    if obj.verbose:
-        for name in written:
-            _note(obj, f"  wrote {name}")
-    if not workflows:
-        _note(obj, "No GitHub workflows ship with this installation; add your own in .github/workflows/.")
-    where = _shown(target)
-    if written:
-        _note(obj, f"Created a status site in {where} ({len(written)} files). Next:", fg="green")
-    else:
-        _note(obj, f"Everything is already in place in {where}. Next:")
-    step = "" if target == Path.cwd().resolve() else f"cd {where} && "
-    _note(obj, f"  {step}heliograph serve          # preview at http://127.0.0.1:8000/, reloads as you edit\n"
-               "  edit site.yaml: your components; delete incidents/*-example-incident.md when you like")
 
 
 @main.group()
@@ -369,57 +302,3 @@ def format_incident_table(incidents, now: datetime, *, colour: bool) -> list[str
             cells = [click.style(cell, bold=True) for cell in cells]
         lines.append("  ".join(cells + [row[4]]).rstrip())
     return lines
-
-
-@main.command()
-@click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="The port; 0 picks a free one.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="The address to listen on (0.0.0.0 shows the preview to your network).")
-@click.option("--open", "open_browser", is_flag=True, help="Open the page in your web browser.")
-@click.pass_obj
-def serve(obj: Context, port: int, host: str, open_browser: bool) -> None:
-    """Preview the site: build, serve, rebuild on every save and reload open tabs.
-
-    Watches site.yaml, incidents/, templates/ and the history. A mistake shows in the page and
-    here, with file:line:col, and the server keeps running until you fix it. The preview is
-    built in a temporary directory; build/ is left alone. Ctrl-C stops it.
-
-    \b
-    Example:
-      heliograph serve --open
-      heliograph serve --port 0     # any free port
-    """
-    from ..serve import ListenError, ServeOptions, serve as run_serve
-
-    root = obj.root()
-    healthy = [True]
-
-    def on_build(outcome) -> None:
-        stamp = datetime.now().strftime("%H:%M:%S")
-        cause = f" ({', '.join(outcome.changed[:3])}{', ...' if len(outcome.changed) > 3 else ''})" \
-            if outcome.changed else ""
-        if outcome.ok:
-            report_problems(outcome.problems, root=root)
-            label = "Fixed: built" if not healthy[0] else "Built"
-            obj.say(f"[{stamp}] {label} in {outcome.seconds:.2f} s{cause}", fg="green" if not healthy[0] else None)
-        else:
-            report_problems(outcome.problems, root=root)
-            if obj.verbose and outcome.detail:
-                click.echo(outcome.detail, err=True)
-            count = len(outcome.errors) or len(outcome.problems)
-            click.echo(_style(f"[{stamp}] Build failed{cause}: {count} problem(s); the page shows them until "
-                              "you fix them", err=True, fg="red"), err=True)
-        healthy[0] = outcome.ok
-
-    def on_ready(url: str) -> None:
-        obj.say(f"Serving {root.name or root} at {url} (Ctrl-C to stop)", bold=True)
-
-    try:
-        run_serve(root, ServeOptions(host=host, port=port, open_browser=open_browser, log_requests=obj.verbose),
-                  on_build=on_build, on_ready=on_ready)
-    except ListenError as exc:
-        raise click.ClickException(f"{exc}; pick another port with --port (0 picks a free one)")
-    obj.say("Stopped.")
-
-
