@@ -10,6 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from generator.cli import main
+from clirun import invoke
 from conftest import REPO, write_site
 from servers import http_server
 
@@ -139,3 +140,71 @@ def test_check_and_compact_refuse_a_broken_site_yaml_with_its_problems(tmp_path)
         assert "site.yaml:1:28: error: base_url must be an absolute http(s) URL" in result.stderr
         assert "site.yaml has errors; fix them first" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+COMPACTING_SITE = """\
+site: {title: T, base_url: "https://status.example/"}
+history: {dir: history, raw_days: 2}
+components:
+  - id: api
+    name: API
+    check: {type: http, url: "https://api.example/"}
+"""
+MAINTENANCE = """\
+---
+title: Database upgrade
+type: maintenance
+components: [api]
+scheduled_for: 2026-11-18 02:00 UTC
+scheduled_until: 2026-11-18 03:00 UTC
+---
+
+## 2026-11-17 09:00 UTC · Scheduled
+We will upgrade the database.
+"""
+
+
+def _history_with_a_planned_outage(root: Path) -> Path:
+    """2026-11-18: a result every 10 minutes, down from 02:00 to 03:00, the maintenance window."""
+    from datetime import datetime, timedelta, timezone
+
+    from generator.checks.result import CheckResult
+    from generator.history import append_results, raw_shard_path
+
+    start = datetime(2026, 11, 18, tzinfo=timezone.utc)
+    times = [start + timedelta(minutes=10 * n) for n in range(144)]
+    append_results(root / "history", [
+        CheckResult("api", t, "down" if 2 <= t.hour < 3 else "up", "timeout" if 2 <= t.hour < 3 else "ok", "",
+                    None if 2 <= t.hour < 3 else 80.0, "ci") for t in times])
+    return raw_shard_path(root / "history", start.date())
+
+
+def test_compact_applies_maintenance_windows_so_a_planned_outage_stays_out_of_uptime(tmp_path):
+    root = write_site(tmp_path / "site", COMPACTING_SITE, incidents={"2026-11-18-db.md": MAINTENANCE})
+    shard = _history_with_a_planned_outage(root)
+    ran = invoke("compact", "--now", "2026-11-23T12:00:00Z", cwd=root)
+    assert ran.code == 0 and "compacted 1 day" in ran.stdout and not shard.exists()
+    assert invoke("build", "--now", "2026-11-23T12:00:00Z", cwd=root).code == 0
+    row = next(line for line in (root / "build" / "api" / "history.csv").read_text().splitlines()
+               if line.startswith("2026-11-18,api,"))
+    # uptime 100%: 138 checks counted, all up; the 6 down ones were in maintenance
+    assert row.split(",")[3:9] == ["100.000", "138", "138", "0", "0", "6"]
+
+
+def test_compact_leaves_history_raw_while_an_incident_file_is_broken(tmp_path):
+    root = write_site(tmp_path / "site", COMPACTING_SITE,
+                      incidents={"2026-11-18-db.md": MAINTENANCE.replace("type: maintenance", "type: maintenence")})
+    shard = _history_with_a_planned_outage(root)
+    ran = invoke("compact", "--now", "2026-11-23T12:00:00Z", cwd=root)
+    assert ran.code == 0 and shard.exists()
+    assert "2026-11-18-db.md" in ran.stderr and "Not compacting: fix the incident files above first" in ran.stderr
+
+
+def test_compact_with_nothing_due_reads_no_incident(tmp_path):
+    """It runs after every check run; a day falls due once a day. A broken incident file does
+    not matter until then."""
+    root = write_site(tmp_path / "site", COMPACTING_SITE,
+                      incidents={"2026-11-18-db.md": MAINTENANCE.replace("type: maintenance", "type: maintenence")})
+    _history_with_a_planned_outage(root)
+    ran = invoke("compact", "--now", "2026-11-19T12:00:00Z", cwd=root)
+    assert ran.code == 0 and ran.stdout == "nothing to compact\n" and ran.stderr == ""

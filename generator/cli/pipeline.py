@@ -12,7 +12,7 @@ import click
 
 from ..gitsync import DEFAULT_MESSAGE
 from ..problems import InvalidInput
-from . import Context, main, report_problems, parse_now, _colour_enabled
+from . import Context, main, report_problems, parse_now, _colour_enabled, _note
 
 
 def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -200,10 +200,26 @@ def compact(obj: Context, now_text: str | None) -> None:
       heliograph compact
     """
     from .. import history
+    from ..build import CACHE_DIR, maintenance_windows
+    from ..incidents import load_incidents
 
     site = obj.site()
-    report = history.compact(site.history_dir, raw_days=site.history.raw_days,
-                             now=parse_now(now_text) or datetime.now(timezone.utc))
+    now = parse_now(now_text) or datetime.now(timezone.utc)
+    if not history.due_shards(site.history_dir, raw_days=site.history.raw_days, now=now):
+        obj.say(str(history.CompactReport((), (), (), ())))  # most runs: a day falls due once a day
+        return
+    # Compacted days keep the figures they get now, maintenance windows applied, for good: a
+    # window lost to a broken incident file would count its expected downtime as an outage.
+    incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=site.root,
+                               cache_dir=site.root / CACHE_DIR)
+    errors = [problem for problem in incidents.problems if problem.severity == "error"]
+    if errors:
+        report_problems(errors, root=site.root)
+        _note(obj, "Not compacting: fix the incident files above first. Compaction applies maintenance "
+              "windows for good; the raw results stay as they are until then.", fg="yellow")
+        return
+    report = history.compact(site.history_dir, raw_days=site.history.raw_days, now=now,
+                             maintenance=maintenance_windows(incidents.incidents, site.component_ids, now))
     obj.say(str(report))
 
 

@@ -71,7 +71,7 @@ without the cache (tests/test_incremental_build.py).
 
 from generator.history.aggregate import SeriesDay, aggregate_day
 from generator.history.codec import Record, parse_raw
-from generator.history.compact import CompactReport, compact
+from generator.history.compact import CompactReport, compact, due_shards
 from generator.history.rollup import MODES, UPTIME_WINDOWS, ComponentHistory, DayStats, rollup_component
 from generator.history.summary import summarize
 from generator.history.store import (
@@ -95,6 +95,7 @@ __all__ = [
     "append_results",
     "compact",
     "daily_path",
+    "due_shards",
     "ensure_gitattributes",
     "parse_raw",
     "raw_shard_path",

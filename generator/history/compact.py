@@ -37,6 +37,12 @@ class CompactReport:
         return text
 
 
+def due_shards(history_dir: Path, *, raw_days: int, now: datetime) -> dict[date, Path]:
+    """The raw shards `compact` would roll up now: those of days before `today - raw_days`."""
+    cutoff = now.astimezone(timezone.utc).date() - timedelta(days=raw_days)
+    return {day: path for day, path in raw_shards(Path(history_dir)).items() if day < cutoff}
+
+
 def compact(
     history_dir: Path,
     *,
@@ -60,12 +66,10 @@ def compact(
     if raw_days < 1:
         raise ValueError("raw_days must be at least 1: the rolling 24 hours and latency chart need raw results")
     history_dir = Path(history_dir)
-    cutoff = now.astimezone(timezone.utc).date() - timedelta(days=raw_days)
     windows = windows_by_component(maintenance)
     by_month: dict[tuple[int, int], list[tuple[date, Path]]] = {}
-    for day, path in raw_shards(history_dir).items():
-        if day < cutoff:
-            by_month.setdefault((day.year, day.month), []).append((day, path))
+    for day, path in due_shards(history_dir, raw_days=raw_days, now=now).items():
+        by_month.setdefault((day.year, day.month), []).append((day, path))
 
     reports = []
     if by_month:
