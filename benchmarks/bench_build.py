@@ -1,10 +1,10 @@
 """Time `heliograph build` on the large synthetic site (issue #7): cold, warm and incremental.
 
-    python benchmarks/bench_build.py [--incidents 1000 10000] [--repeat N] [--all-raw] [--code DIR] [--work DIR]
+    python benchmarks/bench_build.py [--incidents 1000 10000] [--repeat N] [--raw-days N | --all-raw] [--code DIR] [--work DIR]
 
 For each incident count it makes the site with `make_large_site` (100 components in 10 groups, a
-year of 5-minute results, the last 90 days raw and the rest compacted; --all-raw leaves the whole
-year raw, the worst case) and times, each build in a fresh process:
+year of 5-minute results, the last 14 days raw (--raw-days) and the rest compacted; --all-raw
+leaves the whole year raw, the worst case) and times, each build in a fresh process:
 
 - cold:      no cache (.heliograph-cache/) and no build/, as on a fresh clone
 - noop:      the same build again
@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from make_large_site import NOW, component_ids, make_site  # noqa: E402
+from make_large_site import NOW, RAW_DAYS, component_ids, make_site  # noqa: E402
 
 from generator.checks.result import CheckResult  # noqa: E402
 from generator.history import append_results, raw_shard_path  # noqa: E402
@@ -138,8 +138,9 @@ def _repeated(case: str, builds: list) -> dict:
             "rss_mb": max(run["rss_mb"] for run in runs)}
 
 
-def bench(count: int, *, all_raw: bool, code: Path, work: Path, repeat: int = 1) -> list[dict]:
-    site = make_site(work / f"site-{count}{'-raw' if all_raw else ''}", incidents=count, all_raw=all_raw)
+def bench(count: int, *, all_raw: bool, code: Path, work: Path, repeat: int = 1, raw_days: int = RAW_DAYS) -> list[dict]:
+    name = f"site-{count}" + ("-raw" if all_raw else "" if raw_days == RAW_DAYS else f"-raw{raw_days}")
+    site = make_site(work / name, incidents=count, all_raw=all_raw, raw_days=raw_days)
     # Moved aside, and deleted only after the cold build: deleting 12,000 files just before it
     # made the file system slow to create them again, which a fresh clone does not suffer.
     trash = work / ".trash"
@@ -148,7 +149,7 @@ def bench(count: int, *, all_raw: bool, code: Path, work: Path, repeat: int = 1)
         if (site / name).exists():
             (site / name).rename(trash / f"{site.name}-{name}-{os.getpid()}-{len(list(trash.iterdir()))}")
     rows = []
-    label = f"{count} incidents{', whole year raw' if all_raw else ''}"
+    label = f"{count} incidents{', whole year raw' if all_raw else '' if raw_days == RAW_DAYS else f', {raw_days} days raw'}"
     rows.append({"case": "cold", **run_build(site, NOW, code)})
     shutil.rmtree(trash, ignore_errors=True)
     rows[-1].update(output_figures(site / "build"))
@@ -186,11 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, default=HERE.parent, help="checkout whose generator/ to run")
     parser.add_argument("--work", type=Path, default=HERE / ".data" / "bench")
     parser.add_argument("--repeat", type=int, default=1, help="run each warm case this many times; print the median")
+    parser.add_argument("--raw-days", type=int, default=RAW_DAYS, help="history.raw_days of the site (default: the site default)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args(argv)
     rows = []
     for count in args.incidents:
-        rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work, repeat=args.repeat)
+        rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work, repeat=args.repeat,
+                      raw_days=args.raw_days)
         for row in rows[-5:]:
             extra = ""
             if "index_gz_kb" in row:

@@ -1,13 +1,14 @@
 """A synthetic large status site, for timing builds (issue #7).
 
     python benchmarks/make_large_site.py OUT [--incidents 10000] [--components 100] [--groups 10]
-                                             [--days 365] [--all-raw] [--seed 0]
+                                             [--days 365] [--raw-days 14] [--all-raw] [--seed 0]
 
 writes OUT/site.yaml (components in groups, each with an http check), OUT/incidents/*.md
 (3-6 updates each, about 1% maintenance) and OUT/history/: `--days` of 5-minute results for
 every component made by `make_history.generate`, then, unless --all-raw, compacted by the
-real `generator.history.compact` with the default raw_days (90), as a real site would be
-after a year of `heliograph check && heliograph compact`. The history is the slow part
+real `generator.history.compact` with `--raw-days` (default: the site default, 14), as a real
+site would be after a year of `heliograph check && heliograph compact` (without the incidents'
+maintenance windows, which differ from one incident count to another; timings do not care). The history is the slow part
 (about two minutes for a year of 100 components), so it is made once per set of arguments
 under benchmarks/.data/ and hard-linked into OUT (hard links: nothing in OUT may be appended
 to in place; the benchmark copies a file before it changes it).
@@ -33,11 +34,12 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from make_history import generate  # noqa: E402
 
+from generator import config  # noqa: E402
 from generator.history import compact  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 DATA = Path(__file__).resolve().parent / ".data"
-RAW_DAYS = 90
+RAW_DAYS = config.RAW_DAYS  # the site default
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 
 
@@ -45,7 +47,7 @@ def component_ids(count: int) -> list[str]:
     return [f"svc-{n:03d}" for n in range(1, count + 1)]
 
 
-def site_yaml(components: int, groups: int) -> str:
+def site_yaml(components: int, groups: int, raw_days: int = RAW_DAYS) -> str:
     lines = [
         "site:",
         "  title: Large Example Status",
@@ -56,7 +58,7 @@ def site_yaml(components: int, groups: int) -> str:
         "  uptime_days: 90",
         "history:",
         "  dir: history",
-        f"  raw_days: {RAW_DAYS}",
+        f"  raw_days: {raw_days}",
         "checks:",
         "  location: ci",
         "components:",
@@ -120,9 +122,9 @@ def write_incidents(directory: Path, count: int, ids: list[str], *, seed: int, d
         (directory / f"{stem}.md").write_text(text, encoding="utf-8")
 
 
-def history_master(components: int, days: int, *, all_raw: bool, seed: int) -> Path:
+def history_master(components: int, days: int, *, all_raw: bool, seed: int, raw_days: int = RAW_DAYS) -> Path:
     """The history directory for these arguments, made once under benchmarks/.data/."""
-    name = f"history-c{components}-d{days}-s{seed}-{'raw' if all_raw else f'compacted{RAW_DAYS}'}"
+    name = f"history-c{components}-d{days}-s{seed}-{'raw' if all_raw else f'compacted{raw_days}'}"
     target = DATA / name
     if (target / ".complete").is_file():
         return target
@@ -143,7 +145,7 @@ def history_master(components: int, days: int, *, all_raw: bool, seed: int) -> P
     made = time.perf_counter()
     print(f"history: {count or 'copied'} results in {made - began:.1f} s", file=sys.stderr)
     if not all_raw:
-        report = compact(building, raw_days=RAW_DAYS, now=NOW)
+        report = compact(building, raw_days=raw_days, now=NOW)
         print(f"history: {report} in {time.perf_counter() - made:.1f} s", file=sys.stderr)
     (building / ".complete").write_text("")
     os.replace(building, target)
@@ -151,14 +153,14 @@ def history_master(components: int, days: int, *, all_raw: bool, seed: int) -> P
 
 
 def make_site(out: Path, *, incidents: int = 10000, components: int = 100, groups: int = 10, days: int = 365,
-              all_raw: bool = False, seed: int = 0) -> Path:
+              all_raw: bool = False, seed: int = 0, raw_days: int = RAW_DAYS) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "site.yaml").write_text(site_yaml(components, groups), encoding="utf-8")
+    (out / "site.yaml").write_text(site_yaml(components, groups, raw_days), encoding="utf-8")
     if (out / "incidents").exists():
         shutil.rmtree(out / "incidents")
     write_incidents(out / "incidents", incidents, component_ids(components), seed=seed, days=days)
-    master = history_master(components, days, all_raw=all_raw, seed=seed)
+    master = history_master(components, days, all_raw=all_raw, seed=seed, raw_days=raw_days)
     if (out / "history").exists():
         shutil.rmtree(out / "history")
     subprocess.run(["cp", "-al", str(master), str(out / "history")], check=True)
@@ -173,11 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--components", type=int, default=100)
     parser.add_argument("--groups", type=int, default=10)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--raw-days", type=int, default=RAW_DAYS, help="history.raw_days: days kept raw")
     parser.add_argument("--all-raw", action="store_true", help="leave the whole year raw (the worst case)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     make_site(args.out, incidents=args.incidents, components=args.components, groups=args.groups, days=args.days,
-              all_raw=args.all_raw, seed=args.seed)
+              all_raw=args.all_raw, seed=args.seed, raw_days=args.raw_days)
     print(f"site in {args.out} (now = {NOW:%Y-%m-%dT%H:%MZ})")
     return 0
 

@@ -61,10 +61,16 @@ class DisplaySettings:
     badge_style: str = "flat"
 
 
+# Raw results are what the rolling 24 hours and the 7-day latency chart are drawn from; older
+# days need only their daily figures. Every raw line stays in git history whatever this is.
+RAW_DAYS = 14
+MIN_RAW_DAYS = 7
+
+
 @dataclass(frozen=True)
 class HistorySettings:
     dir: str = "history"
-    raw_days: int = 90
+    raw_days: int = RAW_DAYS
 
 
 @dataclass(frozen=True)
@@ -231,8 +237,12 @@ def _build_site(data: Any, v: _Validator, root: Path) -> Site:
     history_raw = v.mapping(top.get("history"), ("history",), ("dir", "raw_days"))
     history = HistorySettings(
         dir=v.string(history_raw, "dir", ("history",), "history") or "history",
-        raw_days=v.integer(history_raw, "raw_days", ("history",), 90, minimum=1, maximum=36500),
+        raw_days=v.integer(history_raw, "raw_days", ("history",), RAW_DAYS, minimum=1, maximum=36500),
     )
+    if history.raw_days < MIN_RAW_DAYS:
+        v.report(("history", "raw_days"), f'"raw_days" must be at least {MIN_RAW_DAYS}: the latency chart is drawn from '
+                 f"the last {MIN_RAW_DAYS} days of raw results, and compacting them would cut it short; raise it, "
+                 f"or leave it out for the default ({RAW_DAYS})")
     checks_raw = v.mapping(top.get("checks"), ("checks",), ("concurrency", "location"))
     checks = CheckSettings(
         concurrency=v.integer(checks_raw, "concurrency", ("checks",), 50, minimum=1, maximum=10000),

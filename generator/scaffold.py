@@ -39,7 +39,7 @@ display:                           # what the pages show
 
 history:                           # stored check results
   dir: history                     # where `heliograph check` appends check results (JSON Lines)
-  raw_days: 90                     # `heliograph compact` rolls older raw results into daily aggregates
+  raw_days: 14                     # `heliograph compact` rolls older raw results into daily aggregates
 
 checks:                            # how `heliograph check` runs
   concurrency: 50                  # how many checks run at once

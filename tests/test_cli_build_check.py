@@ -144,7 +144,7 @@ def test_check_and_compact_refuse_a_broken_site_yaml_with_its_problems(tmp_path)
 
 COMPACTING_SITE = """\
 site: {title: T, base_url: "https://status.example/"}
-history: {dir: history, raw_days: 2}
+history: {dir: history, raw_days: 7}
 components:
   - id: api
     name: API
@@ -182,9 +182,9 @@ def _history_with_a_planned_outage(root: Path) -> Path:
 def test_compact_applies_maintenance_windows_so_a_planned_outage_stays_out_of_uptime(tmp_path):
     root = write_site(tmp_path / "site", COMPACTING_SITE, incidents={"2026-11-18-db.md": MAINTENANCE})
     shard = _history_with_a_planned_outage(root)
-    ran = invoke("compact", "--now", "2026-11-23T12:00:00Z", cwd=root)
+    ran = invoke("compact", "--now", "2026-11-26T12:00:00Z", cwd=root)
     assert ran.code == 0 and "compacted 1 day" in ran.stdout and not shard.exists()
-    assert invoke("build", "--now", "2026-11-23T12:00:00Z", cwd=root).code == 0
+    assert invoke("build", "--now", "2026-11-26T12:00:00Z", cwd=root).code == 0
     row = next(line for line in (root / "build" / "api" / "history.csv").read_text().splitlines()
                if line.startswith("2026-11-18,api,"))
     # uptime 100%: 138 checks counted, all up; the 6 down ones were in maintenance
@@ -195,7 +195,7 @@ def test_compact_leaves_history_raw_while_an_incident_file_is_broken(tmp_path):
     root = write_site(tmp_path / "site", COMPACTING_SITE,
                       incidents={"2026-11-18-db.md": MAINTENANCE.replace("type: maintenance", "type: maintenence")})
     shard = _history_with_a_planned_outage(root)
-    ran = invoke("compact", "--now", "2026-11-23T12:00:00Z", cwd=root)
+    ran = invoke("compact", "--now", "2026-11-26T12:00:00Z", cwd=root)
     assert ran.code == 0 and shard.exists()
     assert "2026-11-18-db.md" in ran.stderr and "Not compacting: fix the incident files above first" in ran.stderr
 
@@ -206,5 +206,5 @@ def test_compact_with_nothing_due_reads_no_incident(tmp_path):
     root = write_site(tmp_path / "site", COMPACTING_SITE,
                       incidents={"2026-11-18-db.md": MAINTENANCE.replace("type: maintenance", "type: maintenence")})
     _history_with_a_planned_outage(root)
-    ran = invoke("compact", "--now", "2026-11-19T12:00:00Z", cwd=root)
+    ran = invoke("compact", "--now", "2026-11-25T12:00:00Z", cwd=root)
     assert ran.code == 0 and ran.stdout == "nothing to compact\n" and ran.stderr == ""

@@ -28,7 +28,7 @@ def test_defaults_and_base_url_normalised():
     assert site.info.base_path == "/repo/"
     assert site.info.custom_domain is None
     assert (site.info.timezone, site.info.language, site.info.theme) == ("UTC", "en", "auto")
-    assert site.display.uptime_days == 90 and site.history.raw_days == 90
+    assert site.display.uptime_days == 90 and site.history.raw_days == 14
 
 
 def test_custom_domain_gets_cname_host():
@@ -118,3 +118,13 @@ components:
     assert len(found) == 1
     assert found[0].startswith('site.yaml:8:7: error: unknown key "timeot"')
     assert 'did you mean "timeout"' in found[0]
+
+
+def test_raw_days_too_few_for_the_latency_chart_is_an_error_saying_why(tmp_path):
+    (tmp_path / "site.yaml").write_text("site: {title: T, base_url: 'https://s.example/'}\n"
+                                        "history: {raw_days: 3}\ncomponents: []\n")
+    with pytest.raises(InvalidInput) as caught:
+        load_site(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        'site.yaml:2:21: error: "raw_days" must be at least 7: the latency chart is drawn from the last 7 days of '
+        "raw results, and compacting them would cut it short; raise it, or leave it out for the default (14)"]

@@ -160,8 +160,8 @@ def test_arguments_are_checked(history):
     with pytest.raises(ValueError, match="raw_days"):
         compact(history, raw_days=0, now=NOW)
     with pytest.raises(ValueError, match="timezone"):
-        compact(history, now=datetime(2025, 1, 1))
-    assert not compact(history, now=NOW).changed  # nothing is 90 days old
+        compact(history, raw_days=90, now=datetime(2025, 1, 1))
+    assert not compact(history, raw_days=90, now=NOW).changed  # nothing is 90 days old
 
 
 def git(repo: Path, *args: str) -> None:

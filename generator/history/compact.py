@@ -46,7 +46,7 @@ def due_shards(history_dir: Path, *, raw_days: int, now: datetime) -> dict[date,
 def compact(
     history_dir: Path,
     *,
-    raw_days: int = 90,
+    raw_days: int,
     now: datetime,
     maintenance: Mapping[str, Iterable[tuple[datetime, datetime]]] | None = None,
     problems: list | None = None,
