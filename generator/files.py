@@ -138,9 +138,13 @@ class ContentDigests:
                 unknown.append((name, path, stat))
         digests = fork_map(lambda item: content_digest(Path(item[1]).read_bytes()), unknown, minimum=_PREFETCH_IN_PARALLEL)
         for (name, _, stat), digest in zip(unknown, digests):
-            self.known[name] = (_stamp(stat), digest)
-            self.used.add(name)
-            self.changed = True
+            self.remember(name, stat, digest)
+
+    def remember(self, name: str, stat: os.stat_result, digest: str) -> None:
+        """The digest of the file `name`, whose stat is `stat`, worked out elsewhere (a worker)."""
+        self.used.add(name)
+        self.known[name] = (_stamp(stat), digest)
+        self.changed = True
 
     def lookup(self, name: str, stat: os.stat_result) -> str | None:
         """The digest kept for `name` if its file's stat is still `stat`, else None."""
@@ -151,9 +155,7 @@ class ContentDigests:
     def learn(self, name: str, stat: os.stat_result, data: bytes) -> str:
         """The digest of `data`, just read from the file `name` whose stat is `stat`."""
         digest = content_digest(data)
-        self.used.add(name)
-        self.known[name] = (_stamp(stat), digest)
-        self.changed = True
+        self.remember(name, stat, digest)
         return digest
 
     def record(self, path: Path | str, name: str, digest: str) -> None:

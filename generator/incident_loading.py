@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .files import ContentDigests, read_cache, write_cache
+from .files import ContentDigests, content_digest, read_cache, write_cache
 from .incidents import Incident, IncidentSet, parse_incident
 from .parallel import fork_map
 from .problems import InvalidInput, Problem
@@ -42,6 +42,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     failures: dict[int, list[Problem]] = {}
     work: list[tuple] = []  # what _parse_file needs, for the files the cache cannot answer
     slots: list[int] = []
+    digest_later: dict[int, os.stat_result] = {}  # by slot: files a worker reads and digests
     latest_allowed = now + timedelta(minutes=5)  # as parse_incident allows
     for index, entry in enumerate(entries):
         shown, stem = shown_names[index], entry.name[:-3]
@@ -49,18 +50,23 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         if digests is not None:
             stat = entry.stat()
             digest = digests.lookup(shown, stat)
-            if digest is None:  # read once, for the digest and, on a miss, the parse
+            hit = cached.get(shown)
+            if digest is None and hit is None:
+                # Nothing to compare with (a cold build): the worker parsing it reads and digests it.
+                digest_later[len(work)] = stat
+            elif digest is None:  # read once, for the digest and, on a miss, the parse
                 data = _read(entry.path)
                 digest = digests.learn(shown, stat, data)
-            hit = cached.get(shown)
             if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], latest_allowed):
                 outcomes[index] = hit
                 continue
-        work.append((stem, shown, _read(entry.path) if data is None else data, digest))
+        work.append((stem, shown, entry.path if data is None else data, digest, len(work) in digest_later))
         slots.append(index)
-    for index, (kind, value) in zip(slots, _parse_files(work, ids, now, cached is not None)):
+    for slot, (index, (kind, value)) in enumerate(zip(slots, _parse_files(work, ids, now, cached is not None))):
         if kind == "parsed":
             outcomes[index] = value
+            if slot in digest_later:
+                digests.remember(shown_names[index], digest_later[slot], value[0])
         else:
             failures[index] = value
     incidents: list[Incident] = []
@@ -104,8 +110,12 @@ def _read(path: str) -> bytes:
 
 
 def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: bool) -> tuple:
-    """("parsed", (digest, incident, warnings)) or ("failed", problems) for one file."""
-    stem, shown, data, digest = item
+    """("parsed", (digest, incident, warnings)) or ("failed", problems) for one file: `item` is
+    (stem, shown name, its bytes or its path, its digest, whether to work the digest out here)."""
+    stem, shown, source, digest, to_digest = item
+    data = source if isinstance(source, bytes) else _read(source)
+    if to_digest:
+        digest = content_digest(data)
     try:
         text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text does
     except UnicodeDecodeError as exc:
