@@ -160,11 +160,9 @@ class ContentDigests:
 
     def record(self, path: Path | str, name: str, digest: str) -> None:
         """What a file just written holds, known without reading it back."""
-        entry = (_stamp(os.stat(path)), digest)
-        self.used.add(name)
-        if self.known.get(name) != entry:
-            self.known[name] = entry
-            self.changed = True
+        stat = os.stat(path)
+        if self.lookup(name, stat) != digest:
+            self.remember(name, stat, digest)
 
     def save(self) -> None:
         """Store what is known of the files asked about this run. The others (an incident
