@@ -47,12 +47,13 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     for index, entry in enumerate(entries):
         shown, stem = shown_names[index], entry.name[:-3]
         digest = data = None
+        later = False  # whether the worker parsing it reads and digests it
         if digests is not None:
             stat = entry.stat()
             digest = digests.lookup(shown, stat)
             hit = cached.get(shown)
-            if digest is None and hit is None:
-                # Nothing to compare with (a cold build): the worker parsing it reads and digests it.
+            if digest is None and hit is None:  # nothing to compare with: a cold build
+                later = True
                 digest_later[len(work)] = stat
             elif digest is None:  # read once, for the digest and, on a miss, the parse
                 data = _read(entry.path)
@@ -60,7 +61,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
             if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], latest_allowed):
                 outcomes[index] = hit
                 continue
-        work.append((stem, shown, entry.path if data is None else data, digest, len(work) in digest_later))
+        work.append((stem, shown, entry.path if data is None else data, digest, later))
         slots.append(index)
     for slot, (index, (kind, value)) in enumerate(zip(slots, _parse_files(work, ids, now, cached is not None))):
         if kind == "parsed":
