@@ -4,8 +4,6 @@ for each closed shard's summary)."""
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
@@ -27,6 +25,7 @@ from generator.history.rollup import (
     todays_results,
 )
 from generator.history.store import daily_path, raw_shard_path, read_daily_file, read_raw_columns, read_raw_shard
+from generator.reuse import output_key
 
 def summarize(
     history_dir: Path,
@@ -77,8 +76,7 @@ def summarize(
         else:
             histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs)
             if key:
-                summary, closed = (hashlib.blake2b(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL),
-                                                   digest_size=20).hexdigest() for part in (key, inputs.key))
+                summary, closed = output_key(key), output_key(inputs.key)
                 histories = {component: replace(history, source_key=f"{summary}:{component}",
                                                 closed_key=f"{closed}:{component}")
                              for component, history in histories.items()}
