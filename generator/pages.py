@@ -200,7 +200,7 @@ def _history_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[st
     pages = [incidents[i:i + page_size] for i in range(0, len(incidents), page_size)] or [()]
     theme = _theme_key(env, _HISTORY_TEMPLATES)
     for number, chunk in enumerate(pages, start=1):
-        path = "history/index.html" if number == 1 else f"history/{number}/index.html"
+        path = history_page_link(number)
         key = theme and _listing_key(inputs, theme, path, chunk, number, len(pages), inputs.status.description)
         if outputs.wants(path, key):
             outputs.defer([path], lambda path=path, chunk=chunk, number=number: {
@@ -234,7 +234,3 @@ def _sitemap(base_url: str, page_paths: list[str], updated: dict[str, datetime])
     body = "\n".join(rows)
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{body}\n</urlset>\n').encode()
-
-
-def format_when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
