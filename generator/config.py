@@ -64,7 +64,7 @@ class DisplaySettings:
 # Raw results are what the rolling 24 hours and the 7-day latency chart are drawn from; older
 # days need only their daily figures. Every raw line stays in git history whatever this is.
 RAW_DAYS = 14
-MIN_RAW_DAYS = 7
+MIN_RAW_DAYS = 7  # history.rollup.LATENCY_SERIES_DAYS, not imported here: it would load history
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,10 @@ def test_raw_days_too_few_for_the_latency_chart_is_an_error_saying_why(tmp_path)
     assert [str(p) for p in caught.value.problems] == [
         'site.yaml:2:21: error: "raw_days" must be at least 7: the latency chart is drawn from the last 7 days of '
         "raw results, and compacting them would cut it short; raise it, or leave it out for the default (14)"]
+
+
+def test_the_fewest_raw_days_are_the_latency_charts():
+    from generator.config import MIN_RAW_DAYS
+    from generator.history.rollup import LATENCY_SERIES_DAYS
+
+    assert MIN_RAW_DAYS == LATENCY_SERIES_DAYS
