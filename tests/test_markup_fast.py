@@ -44,6 +44,36 @@ def test_fast_path_matches_python_markdown():
     assert accepted > 500 and lists > 50  # the generator does reach the fast path, lists too
 
 
+URL_PIECES = [
+    "https://", "http://", "HTTPS://", "ftp://", "javascript:", "mailto:", "//", "/", "", "a", "x.example", "status",
+    ".", "..", "-", "xn--", "XN--ab", "999", "1.2.3.4", "256", "0", ":", ":8080", ":99999", ":0", "?", "=", "&", "#",
+    "%", "%zz", "%41", "_", "~", "+", "a_b", "é", "[", "]", "@", "example.com", "localhost", "v1", "/x", "/v1/api",
+]
+
+
+def _links(count: int, seed: int):
+    rng = random.Random(seed)
+    for _ in range(count):
+        url = rng.choice(("https://", "http://", "/", "")) + "".join(rng.choice(URL_PIECES) for _ in range(rng.randint(1, 6)))
+        yield f"See [the status]({url}) and **more**." if rng.random() < 0.8 else f"[a]({url}) [b](https://x.example/{url})"
+
+
+def test_fast_links_are_what_the_sanitizer_makes_of_them():
+    """render_markdown adds rel to the fast path's links itself instead of calling nh3: it must
+    give nh3's bytes exactly, and step aside for any URL nh3 would change or drop."""
+    kept = dropped = 0
+    for text in _links(20000, 3):
+        fast = markup._fast_markdown(text)
+        if fast is None or "<a " not in fast:
+            continue
+        expected = markup.sanitize_html(fast)
+        assert markup.render_markdown(text) == expected, text
+        if markup._sanitized_fast_links(fast) is not None:
+            kept += 1
+        dropped += "<a rel=" in expected
+    assert kept > 1000 and dropped > 1000  # both the shortcut and the sanitizer's own path were taken
+
+
 @pytest.mark.parametrize("text", [
     "We are looking into **elevated 5xx rates** on `/v1/api`; some requests [fail](https://x.example/).",
     "Resolved.\n\nThe fix is deployed.\nError rates are back to normal.",
