@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .markup import render_markdown
 from .problems import InvalidInput, Problem, did_you_mean
-from .yamlsource import YamlSyntaxError, load_with_positions
+from .yamlsource import YamlSyntaxError, load_with_positions, simple_mapping
 
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved")
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
@@ -181,10 +181,19 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
               f"to lowercase letters, digits and dashes, e.g. {_slug(incident_id)}.md", None)
 
     front, body, body_line = _split_front_matter(text, file)
+    meta = simple_mapping(front) if front is not None else {}
+    positions = None  # where each value is: only error messages need it, so only they ask for it
     try:
-        meta, positions = load_with_positions(front, file, line_offset=1) if front is not None else ({}, None)
+        if meta is None:
+            meta, positions = load_with_positions(front, file, line_offset=1)
     except YamlSyntaxError as exc:
         raise InvalidInput([Problem(exc.file, exc.line, exc.column, exc.message)]) from None
+
+    def located():
+        nonlocal positions
+        if positions is None and front is not None:
+            positions = load_with_positions(front, file, line_offset=1)[1]
+        return positions
     if front is None:
         error(1, "missing front matter; start the file with a `---` line, `title: ...`, and another `---` line")
     if meta is None:
@@ -193,11 +202,9 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
         error(2, "the front matter must be YAML keys and values, e.g. `title: API errors`")
         meta = {}
 
-    def at(*path: Any) -> tuple[int | None, int | None]:
-        return positions.of_value(tuple(path)) if positions else (1, 1)
-
     def error_at(path: tuple, message: str, key: bool = False) -> None:
-        line, col = (positions.of_key(path) if key else positions.of_value(path)) if positions else (1, 1)
+        where = located()
+        line, col = (where.of_key(path) if key else where.of_value(path)) if where else (1, 1)
         error(line, message, col)
 
     for key in meta:
