@@ -14,7 +14,7 @@ from .files import write_atomically
 from .incidents import Incident, IncidentSet, load_incidents
 from .problems import InvalidInput, Problem, relative_file
 from .render import make_environment, template_dirs
-from .reuse import KEEP, Ledger, Outputs, load_fragments, output_key, save_fragments
+from .reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, load_fragments, output_key, save_fragments
 from .status import PageStatus, affected_ids, incidents_by_component, page_status
 
 MANIFEST = ".heliograph-manifest"
@@ -110,13 +110,15 @@ def render_site(inputs: BuildInputs) -> dict[str, bytes]:
 
 
 def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
-                   fragments: Mapping[str, str] | None = None, cache_dir: Path | None = None) -> Outputs:
+                   fragments: Mapping[str, str] | None = None, cache_dir: Path | None = None,
+                   writer: NewFileWriter | None = None) -> Outputs:
     """Like render_site, but an output whose key is `reusable`'s (the file build/ holds was
     rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
-    found in `fragments` are used as they are. `cache_dir` keeps compiled templates."""
+    found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
+    writes new pages as they are rendered (they are then `Written`)."""
     from .pages import render_pages  # the HTML pages
     env = make_environment(inputs.site, cache_dir)
-    outputs = Outputs(reusable, fragments=fragments or {})
+    outputs = Outputs(reusable, fragments=fragments or {}, writer=writer)
     render_pages(env, inputs, outputs)
     outputs.add(_static_assets(inputs.site))
     from .outputs import render_outputs  # badges, feeds, APIs, widget: what other sites and tools read
@@ -145,12 +147,15 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
     """
     output.mkdir(parents=True, exist_ok=True)
     manifest_path = output / MANIFEST
-    previous = set(manifest_path.read_text().splitlines()) if manifest_path.is_file() else set()
+    previous = _manifest(output)
     written = unchanged = removed = 0
     folders: set[str] = set()  # made or seen this build
     for relative, content in files.items():
         if content is KEEP:  # the file there is already this output
             unchanged += 1
+            continue
+        if type(content) is Written:  # written as it was rendered (NewFileWriter)
+            written += 1
             continue
         target = output / relative
         try:
@@ -174,6 +179,20 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
             _remove_empty_parents(stale.parent, output)
     manifest_path.write_text("\n".join(sorted(files)) + "\n")
     return written, unchanged, removed
+
+
+def _manifest(output: Path) -> set[str]:
+    """The files an earlier build wrote to `output`: the only ones a build ever removes."""
+    manifest_path = output / MANIFEST
+    return set(manifest_path.read_text().splitlines()) if manifest_path.is_file() else set()
+
+
+def _claim(output: Path, paths: list[str]) -> None:
+    """Add `paths` to the manifest before they are written (see NewFileWriter)."""
+    output.mkdir(parents=True, exist_ok=True)
+    before = _manifest(output)
+    if not before.issuperset(paths):
+        write_atomically(output / MANIFEST, ("\n".join(sorted(before.union(paths))) + "\n").encode())
 
 
 def _remove_empty_parents(directory: Path, stop: Path) -> None:
@@ -204,7 +223,8 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     output = output or root / "build"
     cache_dir = inputs.site.root / CACHE_DIR
     ledger = Ledger.load(cache_dir, output)
-    outputs = render_changed(inputs, ledger.reusable(), load_fragments(cache_dir), cache_dir)
+    writer = NewFileWriter(output, lambda paths: _claim(output, paths))
+    outputs = render_changed(inputs, ledger.reusable(), load_fragments(cache_dir), cache_dir, writer)
     written, unchanged, removed = write_output(output, outputs.files)
     ledger.save(cache_dir, outputs.files, outputs.keys)
     save_fragments(cache_dir, outputs)

@@ -80,3 +80,40 @@ def test_no_colour_without_a_terminal_or_with_no_color(monkeypatch):
     assert cli._colour_enabled(Terminal()) and not cli._colour_enabled(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not cli._colour_enabled(Terminal())
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_build_that_fails_while_rendering_changes_no_file_and_the_next_removes_what_it_added(demo_copy):
+    """New pages are written as they are rendered (NewFileWriter): a failure after some were
+    must still leave every existing file as it was, and a later build must not keep a page that
+    no input makes any more."""
+    from datetime import datetime, timezone
+
+    import jinja2
+
+    from generator.build import build, read_inputs, render_site
+
+    assert invoke("build", *NOW, cwd=demo_copy).code == 0
+    before = _files(demo_copy / "build")
+    new_incident = demo_copy / "incidents/2026-11-22-new.md"
+    new_incident.write_text("---\ntitle: New one\ncomponents: [api]\n---\n\n## 2026-11-22 10:00 UTC · Resolved\nFixed.\n")
+    (demo_copy / "templates").mkdir(exist_ok=True)
+    history = demo_copy / "templates/history.html"  # rendered after the incident pages
+    history.write_text("{{ no_such_thing.at_all() }}")
+    now = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+    with pytest.raises(jinja2.UndefinedError):
+        build(demo_copy, now=now)
+    after = _files(demo_copy / "build")
+    assert (demo_copy / "build/incidents/2026-11-22-new/index.html").is_file()  # it was written, and early
+    assert {path: after[path] for path in before if path != ".heliograph-manifest"} == {
+        path: content for path, content in before.items() if path != ".heliograph-manifest"}
+    history.unlink()
+    new_incident.unlink()
+    assert invoke("build", *NOW, cwd=demo_copy).code == 0
+    assert not (demo_copy / "build/incidents/2026-11-22-new").exists()
+    built = _files(demo_copy / "build")
+    expected = render_site(read_inputs(demo_copy, now=now))
+    assert {path: built[path] for path in expected} == expected
