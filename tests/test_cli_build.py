@@ -117,3 +117,15 @@ def test_a_build_that_fails_while_rendering_changes_no_file_and_the_next_removes
     built = _files(demo_copy / "build")
     expected = render_site(read_inputs(demo_copy, now=now))
     assert {path: built[path] for path in expected} == expected
+
+
+def test_a_mistake_in_the_sites_own_template_is_reported_where_it_is(cli, demo_copy):
+    (demo_copy / "templates").mkdir(exist_ok=True)
+    (demo_copy / "templates/history.html").write_text('{% extends "base.html" %}\n{% block main %}\n'
+                                                      "{{ no_such_thing.at_all() }}\n{% endblock %}\n")
+    ran = cli("build", *NOW, cwd=demo_copy)
+    assert ran.code == 1
+    assert ran.stderr.splitlines()[0] == ("templates/history.html:3: error: template error: UndefinedError: "
+                                          "'no_such_thing' is undefined")
+    assert "build failed: 1 problem(s); fix them and build again (no file build/ held was changed)" in ran.stderr
+    assert "Traceback" not in ran.stderr

@@ -37,16 +37,22 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     Example:
       heliograph build --base-url https://preview.example.com/ --output /tmp/preview
     """
+    import jinja2
+
     from ..build import build as run_build
     started = time.perf_counter()
     root = obj.root()
     try:
         report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict)
-    except InvalidInput as exc:
-        report_problems(exc.problems, root=root)
-        errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
-        raise click.ClickException(f"build failed: {errors} problem(s); fix them and build again "
-                                   "(the last good build/ is untouched)")
+    except (InvalidInput, jinja2.TemplateError) as exc:
+        if isinstance(exc, InvalidInput):
+            problems, kept = exc.problems, "the last good build/ is untouched"
+        else:  # a mistake in the site's own templates: where it is, not a traceback
+            from ..serve import crash_problems
+            problems, kept = crash_problems(exc, root), "no file build/ held was changed"
+        report_problems(problems, root=root)
+        errors = sum(p.severity == "error" for p in problems) or len(problems)
+        raise click.ClickException(f"build failed: {errors} problem(s); fix them and build again ({kept})")
     report_problems(report.problems, root=root)
     elapsed = time.perf_counter() - started
     where = os.path.relpath(report.output) if report.output.is_absolute() else report.output
