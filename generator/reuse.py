@@ -42,7 +42,7 @@ KEEP = _Keep()
 
 @dataclass(frozen=True)
 class Written:
-    """In render_site's result: the output, new in build/, was written there while rendering."""
+    """In render_changed's result, with a writer: the output, new in build/, was written there while rendering."""
 
     digest: str  # files.content_digest of its bytes
 
