@@ -140,6 +140,27 @@ def main(ctx: click.Context, site: Path | None, quiet: bool, verbose: bool) -> N
     ctx.obj = Context(site, quiet, verbose)
 
 
+_IN_OWN_PROCESS = False  # set by `run`, the program's entry point; not when a test invokes `main`
+
+
+def run() -> None:
+    """The `heliograph` program: `main`, in a process of its own."""
+    global _IN_OWN_PROCESS
+    _IN_OWN_PROCESS = True
+    main()
+
+
+def exit_now() -> None:
+    """End the process without tearing the interpreter down: after a build of a large site,
+    freeing its objects and modules one by one took 50 ms of a one-second rebuild, to give the
+    memory back to a process that is ending anyway. Only where nothing is left to do: output
+    flushed, every file closed, no thread or child running."""
+    if _IN_OWN_PROCESS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 def _shown(path: Path) -> str:
     """A path as the person typing should see it: relative to where they are, when that is shorter."""
     relative = os.path.relpath(path)

@@ -12,7 +12,7 @@ import click
 
 from ..gitsync import DEFAULT_MESSAGE
 from ..problems import InvalidInput
-from . import Context, main, report_problems, parse_now, _colour_enabled, _note
+from . import Context, exit_now, main, report_problems, parse_now, _colour_enabled, _note
 
 
 def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -58,6 +58,7 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     where = os.path.relpath(report.output) if report.output.is_absolute() else report.output
     obj.say(f"Built {report.files} files into {where}/ in {elapsed:.2f} s "
             f"({report.written} written, {report.unchanged} unchanged, {report.removed} removed)", fg="green")
+    exit_now()
 
 
 @main.command()
