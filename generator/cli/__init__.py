@@ -150,6 +150,11 @@ def run() -> None:
     main()
 
 
+def ends_process() -> bool:
+    """Whether this command's process ends when it does: `heliograph` itself, not a test's `main`."""
+    return _IN_OWN_PROCESS
+
+
 def exit_now() -> None:
     """End the process without tearing the interpreter down: after a build of a large site,
     freeing its objects and modules one by one took 50 ms of a one-second rebuild, to give the

@@ -12,7 +12,7 @@ import click
 
 from ..gitsync import DEFAULT_MESSAGE
 from ..problems import InvalidInput
-from . import Context, exit_now, main, report_problems, parse_now, _colour_enabled, _note
+from . import Context, ends_process, exit_now, main, report_problems, parse_now, _colour_enabled, _note
 
 
 def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -43,7 +43,8 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     started = time.perf_counter()
     root = obj.root()
     try:
-        report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict)
+        report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict,
+                           process_ends=ends_process())
     except (InvalidInput, jinja2.TemplateError) as exc:
         if isinstance(exc, InvalidInput):
             problems, kept = exc.problems, "the last good build/ is untouched"
