@@ -143,14 +143,14 @@ class ContentDigests:
     def remember(self, name: str, stat: os.stat_result, digest: str) -> None:
         """The digest of the file `name`, whose stat is `stat`, worked out elsewhere (a worker)."""
         self.used.add(name)
-        self.known[name] = (_stamp(stat), digest)
+        self.known[name] = (stamp(stat), digest)
         self.changed = True
 
     def lookup(self, name: str, stat: os.stat_result) -> str | None:
         """The digest kept for `name` if its file's stat is still `stat`, else None."""
         self.used.add(name)
         entry = self.known.get(name)
-        return entry[1] if entry is not None and entry[0] == _stamp(stat) else None
+        return entry[1] if entry is not None and entry[0] == stamp(stat) else None
 
     def learn(self, name: str, stat: os.stat_result, data: bytes) -> str:
         """The digest of `data`, just read from the file `name` whose stat is `stat`."""
@@ -176,5 +176,6 @@ class ContentDigests:
             self.changed = False
 
 
-def _stamp(stat: os.stat_result) -> tuple:
+def stamp(stat: os.stat_result) -> tuple:
+    """What says a file may have changed: its size, times and inode."""
     return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)

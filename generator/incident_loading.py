@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .files import ContentDigests, content_digest, read_cache, write_cache
+from .files import ContentDigests, content_digest, read_cache, stamp, write_cache
 from .incidents import Incident, IncidentSet, parse_incident
 from .parallel import fork_map
 from .problems import InvalidInput, Problem
@@ -29,21 +29,27 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     """
     problems: list[Problem] = []
     ids = tuple(component_ids)
-    cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
-    # A file whose size, times and inode are unchanged is not even read: with 10,000 incidents,
-    # reading and hashing them all was most of a rebuild's incident loading.
-    digests = ContentDigests(cache_dir / "incidents" / "digests.pickle") if cache_dir is not None else None
     prefix = "" if relative_to is None else os.path.relpath(directory, relative_to) + os.sep
     prefix = "" if prefix == "." + os.sep else prefix
     entries = _markdown_files(directory)
     shown_names = [prefix + entry.name if relative_to else entry.path for entry in entries]
+    latest_allowed = now + timedelta(minutes=5)  # as parse_incident allows
+    listing = None
+    if cache_dir is not None:
+        listing = [(shown, stamp(entry.stat())) for shown, entry in zip(shown_names, entries)]
+        unchanged = _as_last_time(cache_dir, ids, listing, latest_allowed)
+        if unchanged is not None:
+            return unchanged
+    cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
+    # A file whose size, times and inode are unchanged is not even read: with 10,000 incidents,
+    # reading and hashing them all was most of a rebuild's incident loading.
+    digests = ContentDigests(cache_dir / "incidents" / "digests.pickle") if cache_dir is not None else None
     # Per file, in name order: (digest, incident, warnings), or None if it failed to parse.
     outcomes: list[tuple | None] = [None] * len(entries)
     failures: dict[int, list[Problem]] = {}
     work: list[tuple] = []  # what _parse_file needs, for the files the cache cannot answer
     slots: list[int] = []
     digest_later: dict[int, os.stat_result] = {}  # by slot: files a worker reads and digests
-    latest_allowed = now + timedelta(minutes=5)  # as parse_incident allows
     for index, entry in enumerate(entries):
         shown, stem = shown_names[index], entry.name[:-3]
         digest = data = None
@@ -79,12 +85,45 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         incidents.append(outcome[1])
         problems.extend(outcome[2])
         fresh[shown_names[index]] = outcome
+    incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
     if digests is not None:
         digests.save()
         if work or fresh.keys() != cached.keys():
             _store_parse_cache(cache_dir, ids, fresh, cached)
-    incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
+        if not failures:
+            _remember_listing(cache_dir, ids, listing, incidents, problems)
     return IncidentSet(tuple(incidents), tuple(problems))
+
+
+# --- the listing: a rebuild whose incident files are all as they were -----------------------
+#
+# Most rebuilds (after a check run, or the hourly one) find every incident file as the last
+# build left it. The listing records each file's stamp (size, times, inode) with the order the
+# incidents sort in and their warnings; when every stamp is the same, the incidents come
+# straight from the parse cache in that order, with no file looked up, compared or sorted
+# (0.07 s of a rebuild at 10,000 incidents).
+
+_LISTING = "listing.pickle"
+
+
+def _as_last_time(cache_dir: Path, ids: tuple[str, ...], listing: list, latest_allowed: datetime) -> IncidentSet | None:
+    """The incidents the last build loaded, if every file is as it was then; else None."""
+    kept = read_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids))
+    if type(kept) is not tuple or kept[0] != listing or (kept[1] is not None and kept[1] > latest_allowed):
+        return None  # a file changed, or an update is later than `now` allows: parse_incident must say so
+    parsed = _load_parse_cache(cache_dir, ids)
+    try:
+        incidents = tuple(parsed[shown][1] for shown in kept[2])
+    except KeyError:  # the parse cache lost an entry: load the usual way
+        return None
+    return IncidentSet(incidents, kept[3])
+
+
+def _remember_listing(cache_dir: Path, ids: tuple[str, ...], listing: list, incidents: list[Incident],
+                      problems: list[Problem]) -> None:
+    latest = max((i.updated_at for i in incidents if not i.is_maintenance), default=None)
+    order = [i.source for i in incidents]
+    write_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids), (listing, latest, order, tuple(problems)))
 
 
 _PARALLEL_MIN_FILES = 400  # below this, starting processes costs more than it saves

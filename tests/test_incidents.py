@@ -234,3 +234,48 @@ def test_incidents_from_the_parse_cache_equal_fresh_ones_and_read_bodies_only_wh
     assert cached == fresh and cached.updates[1].body_html == fresh.updates[1].body_html
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         cached.nonsense  # noqa: B018
+
+
+def test_a_rebuild_with_every_incident_file_as_it_was_takes_them_from_the_listing(tmp_path, monkeypatch):
+    """When no incident file changed, the parse cache is read in the order the last build sorted
+    it, without a file looked up again; any change, a `now` that makes an update future, or a
+    lost cache entry goes the usual way and gives what a fresh load gives."""
+    from generator import incident_loading
+
+    folder = tmp_path / "incidents"
+    folder.mkdir()
+    (folder / "2026-11-20-good.md").write_text(GOOD)
+    (folder / "2026-11-19-older.md").write_text(  # with a warning: text before the first update
+        GOOD.replace("2026-11-20", "2026-11-19").replace("---\n\n## ", "---\nA stray line.\n\n## "))
+    (folder / "2026-11-21-later.md").write_text(GOOD.replace("2026-11-20 14:40", "2026-11-21 11:59"))
+    cache = tmp_path / "cache"
+
+    def load(now=NOW):
+        return load_incidents(folder, COMPONENTS, now=now, relative_to=tmp_path, cache_dir=cache)
+
+    first = load()
+    assert [i.id for i in first.incidents] == ["2026-11-21-later", "2026-11-20-good", "2026-11-19-older"]
+
+    class Untouchable:
+        def __init__(self, *args):
+            raise AssertionError("a file was looked up again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(incident_loading, "ContentDigests", Untouchable)
+        again = load()
+    assert again.incidents == first.incidents and again.problems == first.problems
+    assert [p.message for p in again.problems] == [p.message for p in first.problems] and again.problems
+
+    (folder / "2026-11-20-good.md").write_text(GOOD.replace("The fix is deployed.", "The fix is out."))
+    edited = load()
+    assert [u.body_html for i in edited.incidents if i.id == "2026-11-20-good" for u in i.updates][0] == "<p>The fix is out.</p>"
+
+    with pytest.raises(AssertionError, match="looked up again"), monkeypatch.context() as patched:
+        patched.setattr(incident_loading, "ContentDigests", Untouchable)
+        load(now=NOW - timedelta(hours=1))  # the later incident's last update would be in the future
+    earlier = load(now=NOW - timedelta(hours=1))
+    assert any("in the future" in p.message for p in earlier.problems)
+
+    for bucket in (cache / "incidents").glob("[0-9]*.pickle"):
+        bucket.unlink()
+    assert load().incidents == edited.incidents
