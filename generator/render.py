@@ -13,6 +13,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .config import Site
+from .problems import Problem, relative_file
 from .urls import iso_seconds
 from .status import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
 
@@ -179,3 +180,18 @@ def render_page(env: jinja2.Environment, template: str, output_path: str, **cont
     context.setdefault("root", relative_root(output_path))
     context.setdefault("page_path", output_path)
     return env.get_template(template).render(**context).encode("utf-8")
+
+
+def crash_problems(exc: BaseException, root: Path) -> tuple[Problem, ...]:
+    """A template mistake (or any other crash) as a located problem where possible."""
+    import traceback
+
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return (Problem(relative_file(exc.filename or exc.name or "templates", root), exc.lineno, None,
+                        f"template syntax error: {exc.message}"),)
+    # Jinja rewrites tracebacks so a runtime error in a template points at the template's line.
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".xml", ".txt", ".svg")):
+            return (Problem(relative_file(frame.filename, root), frame.lineno, None,
+                            f"template error: {type(exc).__name__}: {exc}"),)
+    return (Problem("(build)", None, None, f"{type(exc).__name__}: {exc}"),)

@@ -27,6 +27,7 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from .problems import InvalidInput, Problem
+from .render import crash_problems
 
 CONTROL_PREFIX = "/__heliograph/"
 VERSION_PATH = CONTROL_PREFIX + "version"
@@ -127,28 +128,6 @@ def _where(problem: Problem) -> str:
         if problem.column is not None:
             where += f":{problem.column}"
     return where
-
-
-def crash_problems(exc: BaseException, root: Path) -> tuple[Problem, ...]:
-    """A template mistake (or any other crash) as a located problem where possible."""
-    import jinja2
-
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return (Problem(_relative(exc.filename or exc.name or "templates", root), exc.lineno, None,
-                        f"template syntax error: {exc.message}"),)
-    # Jinja rewrites tracebacks so a runtime error in a template points at the template's line.
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith((".html", ".xml", ".txt", ".svg")):
-            return (Problem(_relative(frame.filename, root), frame.lineno, None,
-                            f"template error: {type(exc).__name__}: {exc}"),)
-    return (Problem("(build)", None, None, f"{type(exc).__name__}: {exc}"),)
-
-
-def _relative(filename: str, root: Path) -> str:
-    try:
-        return Path(filename).resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return filename
 
 
 # --- building -----------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
         if isinstance(exc, InvalidInput):
             problems, kept = exc.problems, "the last good build/ is untouched"
         else:  # a mistake in the site's own templates: where it is, not a traceback
-            from ..serve import crash_problems
+            from ..render import crash_problems
             problems, kept = crash_problems(exc, root), "no file build/ held was changed"
         report_problems(problems, root=root)
         errors = sum(p.severity == "error" for p in problems) or len(problems)
