@@ -16,7 +16,8 @@ With --repeat N each warm case runs N times (each check appends another run, eac
 again) and the median is printed with the range: this machine's speed varies from minute to
 minute. The first check after the cold build also re-renders every badge; later ones do not.
 
-It prints wall time, peak RSS (the largest single process, from RUSAGE_CHILDREN), files written,
+It prints the machine's speed (a fixed loop's time) before each site, then wall time, peak RSS
+(the largest single process, from RUSAGE_CHILDREN), files written,
 the output's size, index.html gzipped and the requests each kind of page makes. --code runs the
 build with another checkout's `generator` package (e.g. an export of an older commit), to
 compare before and after. Sites live under benchmarks/.data/ (git-ignored) unless --work says.
@@ -180,6 +181,18 @@ def bench(count: int, *, all_raw: bool, code: Path, work: Path, repeat: int = 1,
     return rows
 
 
+def fixed_loop() -> float:
+    """Seconds for the same ten million additions: this machine's speed drifts by a third from
+    minute to minute, and figures from a slow minute must be read as such."""
+    import time
+
+    began = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    return time.perf_counter() - began
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, nargs="+", default=[1000, 10000])
@@ -192,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = []
     for count in args.incidents:
+        print(f"machine speed before {count} incidents: a fixed loop takes {fixed_loop():.2f} s", flush=True)
         rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work, repeat=args.repeat,
                       raw_days=args.raw_days)
         for row in rows[-5:]:
