@@ -23,7 +23,7 @@ def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minim
     workers = min(os.cpu_count() or 1, 8, len(items))
     if workers < 2 or len(items) < minimum or threading.active_count() != 1:
         return [function(item) for item in items]
-    # Imported only to fork: 20 ms of every rebuild's start-up, which never forks
+    # Imported only to fork: 7.5 ms of every rebuild's start-up, and a rebuild never forks
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -38,7 +38,7 @@ def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minim
         count = min(workers * 4, len(items))
         results: list = [None] * len(items)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for first, part in zip(range(count), pool.map(_run_chunk, [(first, count) for first in range(count)])):
+            for first, part in enumerate(pool.map(_run_chunk, [(first, count) for first in range(count)])):
                 results[first::count] = part
         return results
     finally:

@@ -110,8 +110,8 @@ def simple_mapping(text: str) -> dict | None:
         index += 1
         if match is None or match[1] in result or _resolved(match[1]) is None:
             return None
-        value = match[2]
-        if value is None or not _without_comment(value):  # a block below, or nothing (None)
+        text = _without_comment(match[2] or "")
+        if not text:  # a block below, or nothing (None)
             block = []
             while index < len(lines) and lines[index].startswith(" "):
                 block.append(lines[index])
@@ -120,18 +120,14 @@ def simple_mapping(text: str) -> dict | None:
             if block and value is None:
                 return None
         else:
-            value = _value(_without_comment(value))
+            value = _value(text)
             if value is _UNSURE:
                 return None
         result[match[1]] = value
     return result or None  # an empty document is None to YAML
 
 
-class _Unsure:
-    pass
-
-
-_UNSURE = _Unsure()
+_UNSURE = object()  # what a scalar the fast path cannot vouch for reads as
 
 
 def _without_comment(value: str) -> str:
