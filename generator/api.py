@@ -31,10 +31,10 @@ def render_api(inputs: BuildInputs, outputs: Outputs) -> None:
     histories = [history for history in map(inputs.histories.get, ids) if history is not None]
     known = [history.source_key for history in histories]
     csv_key = all(known) and output_key(inputs.fingerprint, "history.csv", ids, known)
-    if outputs.wants("api/history.csv", csv_key or None):
-        closed = [history.closed_key for history in histories]
-        # Days before today come first and stay as they are all day: a check run adds only today's rows.
-        earlier = all(closed) and output_key(inputs.fingerprint, "history.csv before today", ids, closed)
+    closed = [history.closed_key for history in histories]
+    # Days before today come first and stay as they are all day: a check run adds only today's rows.
+    earlier = all(closed) and output_key(inputs.fingerprint, "history.csv before today", ids, closed)
+    if outputs.wants("api/history.csv", csv_key or None, fragments=(earlier or None,)):
         files["api/history.csv"] = (_csv_text([CSV_COLUMNS])
                                     + outputs.fragment(earlier or None, lambda: _csv_text(history_rows(inputs, today=False)))
                                     + _csv_text(history_rows(inputs, today=True))).encode("utf-8")

@@ -74,7 +74,7 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
         list_key = list_theme and _listing_key(inputs, list_theme, path, related)
         key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state,
                                                 history_key(history), common["day_notes"].get(component.id))
-        if outputs.wants(path, key):
+        if outputs.wants(path, key, fragments=(list_key,)):
             context = dict(common, state=component_state, history=history, incidents=related, component=component,
                            root=relative_root(path), page_path=path)
 

@@ -125,17 +125,26 @@ class Outputs:
     files: dict[str, Any] = field(default_factory=dict)  # path -> bytes or KEEP
     keys: dict[str, str] = field(default_factory=dict)
     fragments: Mapping[str, str] = field(default_factory=dict)  # key -> a part of a page, from earlier builds
-    fragments_used: dict[str, str] = field(default_factory=dict)
+    fragments_used: dict[str, str] = field(default_factory=dict)  # key -> part: used or kept by this build
     deferred: list[Callable[[], Mapping[str, bytes]]] = field(default_factory=list)
     writer: NewFileWriter | None = None  # writes new files as they are rendered; else all are returned
 
-    def wants(self, path: str, key: str | None) -> bool:
-        """Whether `path` must be rendered; if not, it is KEEP. The caller fills in what it renders."""
+    def wants(self, path: str, key: str | None, *, fragments: Sequence[str | None] = ()) -> bool:
+        """Whether `path` must be rendered; if not, it is KEEP. The caller fills in what it renders.
+
+        `fragments`: the keys of the parts the output is made of. A kept output's parts are kept
+        for the build that next renders it: a page left as it was by one rebuild (an incident
+        edit) is often rendered by the next (a check run), and without them it would render
+        all its parts again (a second at 10,000 incidents)."""
         if key is None:
             return True
         self.keys[path] = key
         if self.reusable.get(path) == key:
             self.files[path] = KEEP
+            for fragment in fragments:
+                html = self.fragments.get(fragment) if fragment else None
+                if html is not None:
+                    self.fragments_used[fragment] = html
             return False
         return True
 

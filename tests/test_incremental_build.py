@@ -231,6 +231,33 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
                                "feed.atom", "feed.rss", "feed.json", "history.atom", "history.rss"])
 
 
+def test_parts_of_pages_outlive_a_rebuild_that_kept_their_pages(tmp_path, monkeypatch):
+    """A rebuild that keeps a page (nothing changed, or an incident edit) must keep the parts it
+    was made of: the next check run renders every component page again, and without them it
+    rendered each one's incident list anew (a second at 10,000 incidents)."""
+    import jinja2
+    from generator.reuse import load_fragments
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    first = load_fragments(site / CACHE_DIR)
+    assert len(first) > len(IDS)  # each component's incident list, the front page's parts, history.csv's days
+    build(site, now=NOW)
+    assert load_fragments(site / CACHE_DIR) == first
+
+    rendered = []
+    real = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *a, **k: rendered.append(self.name) or real(self, *a, **k))
+    later = NOW + timedelta(minutes=5)
+    append_results(site / "history", [CheckResult(component=cid, time=later - timedelta(seconds=30), status="up",
+                                                  reason="ok", location="ci", message="HTTP 200", latency_ms=80.0)
+                                      for cid in IDS])
+    build(site, now=later)
+    assert rendered.count("component.html") == len(IDS)  # every checked component's page again
+    assert "_incident_list.html" not in rendered  # from the parts kept
+    _assert_same_as_clean(site, later, tmp_path)
+
+
 def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     from generator import pages
     from generator.build import read_inputs, render_site
