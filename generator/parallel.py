@@ -12,16 +12,21 @@ Result = TypeVar("Result")
 _work: tuple | None = None  # (function, items): forked workers inherit it, so neither is pickled
 
 
+def can_fork() -> bool:
+    """Forking is safe only from a single-threaded process: `heliograph serve` builds on a watcher thread."""
+    return threading.active_count() == 1 and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
 def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minimum: int) -> list[Result]:
     """[function(item) for item in items], spread over forked workers when there are `minimum` or more.
 
     Workers are forked, so `function` may be a closure over anything (a Jinja environment, the
-    site); only results travel back. Forking is only safe from a single-threaded process:
-    `heliograph serve` builds on a watcher thread, and then everything runs here, in order.
+    site); only results travel back. Where forking is not safe (see can_fork), everything runs
+    here, in order.
     """
     items = list(items)
     workers = min(os.cpu_count() or 1, 8, len(items))
-    if workers < 2 or len(items) < minimum or threading.active_count() != 1:
+    if workers < 2 or len(items) < minimum or not can_fork():
         return [function(item) for item in items]
     # Imported only to fork: 7.5 ms of every rebuild's start-up, and a rebuild never forks
     import multiprocessing
@@ -47,4 +52,91 @@ def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minim
 
 def _run_chunk(stripe: tuple[int, int]) -> list:
     function, items = _work
-    return [function(item) for item in items[stripe[0]::stripe[1]]]
+    try:
+        return [function(item) for item in items[stripe[0]::stripe[1]]]
+    except BaseException as exc:
+        _note_frames(exc)
+        raise
+
+
+class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as rendering:`)
+    """function() started in a forked child while the caller goes on; `result()` waits for what
+    it returned, or raises what it raised. Where forking is not safe (see can_fork), function()
+    runs when its result is asked for. As with fork_map, `function` may close over anything.
+
+    Used as a context manager, leaving the block before asking for the result (the caller
+    failed) kills the child: it must not be doing anything that may not be cut short, such as
+    writing files."""
+
+    def __init__(self, function: Callable[[], Result], *, fork: bool = True):
+        self.function = function
+        self.child: int | None = None
+        if fork and can_fork():
+            self._start()
+
+    def _start(self) -> None:
+        import pickle
+
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:  # run, send the outcome, and leave without running anything of the parent's
+            status = 1
+            try:
+                os.close(read_end)
+                try:
+                    outcome: tuple = ("done", self.function())
+                except BaseException as exc:
+                    _note_frames(exc)
+                    outcome = ("raised", exc)
+                try:
+                    data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # an exception that cannot travel: its text still does
+                    data = pickle.dumps(("raised", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}")
+                                         if outcome[0] == "raised" else exc))
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self.child, self.pipe = child, os.fdopen(read_end, "rb")
+
+    def result(self) -> Result:
+        if self.child is None:
+            return self.function()
+        import pickle
+
+        with self.pipe:
+            data = self.pipe.read()
+        os.waitpid(self.child, 0)
+        self.child = None
+        if not data:
+            raise RuntimeError("a forked worker died before it was done")
+        kind, value = pickle.loads(data)
+        if kind == "raised":
+            raise value
+        return value
+
+    def __enter__(self) -> fork_call:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.child is not None:  # the result was never asked for
+            import signal
+
+            self.pipe.close()
+            os.kill(self.child, signal.SIGKILL)
+            os.waitpid(self.child, 0)
+            self.child = None
+
+
+def _note_frames(exc: BaseException) -> None:
+    """Keep where `exc` was raised (file, line) with it: its traceback stays behind in the
+    worker, and a mistake in a site's template is reported by its line (render.crash_problems)."""
+    import traceback
+
+    if getattr(exc, "forked_frames", None) is None:
+        try:
+            exc.forked_frames = [(frame.filename, frame.lineno) for frame in traceback.extract_tb(exc.__traceback__)]
+        except AttributeError:  # an exception type that takes no attributes
+            pass

@@ -190,8 +190,11 @@ def crash_problems(exc: BaseException, root: Path) -> tuple[Problem, ...]:
         return (Problem(relative_file(exc.filename or exc.name or "templates", root), exc.lineno, None,
                         f"template syntax error: {exc.message}"),)
     # Jinja rewrites tracebacks so a runtime error in a template points at the template's line.
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith((".html", ".xml", ".txt", ".svg")):
-            return (Problem(relative_file(frame.filename, root), frame.lineno, None,
+    # An exception from a forked worker brings its frames along (parallel._note_frames).
+    frames = getattr(exc, "forked_frames", None) or [(frame.filename, frame.lineno)
+                                                      for frame in traceback.extract_tb(exc.__traceback__)]
+    for filename, line in reversed(frames):
+        if filename.endswith((".html", ".xml", ".txt", ".svg")):
+            return (Problem(relative_file(filename, root), line, None,
                             f"template error: {type(exc).__name__}: {exc}"),)
     return (Problem("(build)", None, None, f"{type(exc).__name__}: {exc}"),)

@@ -188,6 +188,18 @@ class Outputs:
             used.update(fragments)
         self.fragments_used = used
 
+    def rendered(self) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+        """What this rendered, in a form that can travel from a forked child (KEEP as None)."""
+        return {path: None if content is KEEP else content for path, content in self.files.items()}, \
+            self.keys, self.fragments_used
+
+    def merge(self, rendered: tuple[dict[str, Any], dict[str, str], dict[str, str]]) -> None:
+        """Take in another Outputs' `rendered()`."""
+        files, keys, fragments_used = rendered
+        self.files.update({path: KEEP if content is None else content for path, content in files.items()})
+        self.keys.update(keys)
+        self.fragments_used.update(fragments_used)
+
     def add(self, files: Mapping[str, bytes]) -> None:
         """Outputs without keys: rendered on every build, and written only if their bytes changed."""
         self.files.update(files)

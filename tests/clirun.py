@@ -45,3 +45,8 @@ def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, 
 
 
 RUNNERS = {"runner": invoke, "process": run}
+
+
+def child_processes() -> set[str]:
+    """The ids of this process's children (Linux): a test that forks must leave none behind."""
+    return {pid for task in Path("/proc/self/task").iterdir() for pid in (task / "children").read_text().split()}

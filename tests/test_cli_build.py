@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clirun import RUNNERS, invoke
+from clirun import RUNNERS, child_processes, invoke
 from pagetools import page, texts
 
 NOW = ["--now", "2026-11-23T12:00:00Z"]
@@ -128,4 +128,34 @@ def test_a_mistake_in_the_sites_own_template_is_reported_where_it_is(cli, demo_c
     assert ran.stderr.splitlines()[0] == ("templates/history.html:3: error: template error: UndefinedError: "
                                           "'no_such_thing' is undefined")
     assert "build failed: 1 problem(s); fix them and build again (no file build/ held was changed)" in ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """Build as a large site does, on several cores, whatever the size of the site."""
+    from generator import build, reuse
+    monkeypatch.setattr(build, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+
+
+@pytest.mark.parametrize("template, line", [("history.html", 3), ("embed.html", 2)])
+def test_a_template_mistake_rendered_in_a_forked_worker_is_reported_where_it_is(forking, demo_copy, template, line):
+    """Pages (history.html) are rendered by forked workers and the files other sites read
+    (embed.html) by a forked child: the traceback stays there, but the line must not."""
+    import os
+
+    (demo_copy / "templates").mkdir(exist_ok=True)
+    (demo_copy / "templates" / template).write_text('{% extends "base.html" %}\n{% block main %}\n' * (line == 3)
+                                                    + "<p>\n{{ no_such_thing.at_all() }}\n" * (line == 2)
+                                                    + "{{ no_such_thing.at_all() }}\n{% endblock %}\n" * (line == 3))
+    here, children = os.getpid(), child_processes()
+    ran = invoke("build", *NOW, cwd=demo_copy)
+    assert os.getpid() == here  # no forked child got past its end
+    assert child_processes() == children  # nor was left behind: the child rendering the widget is stopped
+    assert ran.code == 1
+    assert ran.stderr.splitlines()[0] == (f"templates/{template}:{line}: error: template error: UndefinedError: "
+                                          "'no_such_thing' is undefined")
     assert "Traceback" not in ran.stderr

@@ -265,8 +265,9 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     site = _site(tmp_path / "site")
     inputs = read_inputs(site, now=NOW)
     serial = render_site(inputs)
-    from generator import reuse
+    from generator import build as build_module, reuse
     monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     rendered = []
@@ -277,6 +278,8 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
         return real(env, template, path, **context)
 
     monkeypatch.setattr(pages, "render_page", counting)
+    from generator import embed
+    monkeypatch.setattr(embed, "render_page", counting)
     shutil.rmtree(site / CACHE_DIR, ignore_errors=True)
     assert render_site(inputs) == serial
     # incident files parsed by forked workers too
@@ -286,8 +289,8 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     parallel = read_inputs(site, now=NOW)
     assert parallel.incidents == inputs.incidents
     assert [i.source_key for i in parallel.incidents.incidents] == [i.source_key for i in inputs.incidents.incidents]
-    # incident, component and history pages were rendered by forked workers
-    assert not {"incident.html", "component.html", "history.html"} & set(rendered)
+    # incident, component and history pages were rendered by forked workers, the widget by a forked child
+    assert not {"incident.html", "component.html", "history.html", "embed.html"} & set(rendered)
     assert "index.html" in rendered
     # and the parts of pages they made came back, to be kept for the next build
     from generator.build import render_changed

@@ -1,4 +1,4 @@
-"""fork_map: the same results as a loop, in the same order, whichever worker made them."""
+"""fork_map and fork_call: the same results as running here, whichever process made them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from clirun import child_processes
 from generator.parallel import fork_map
 
 # In a fresh process: fork_map runs everything in its caller when other threads are alive, as
@@ -33,3 +36,26 @@ def test_results_come_back_in_item_order_from_more_than_one_worker():
 def test_few_items_run_here_in_order():
     here = os.getpid()
     assert fork_map(lambda item: (item, os.getpid()), [3, 1, 2], minimum=10) == [(3, here), (1, here), (2, here)]
+
+
+def test_fork_call_brings_back_the_childs_result_or_what_it_raised(monkeypatch):
+    from generator.parallel import fork_call
+
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    here = os.getpid()
+    assert fork_call(lambda: ("done", os.getpid())).result()[1] != here
+
+    def fails() -> None:
+        raise ValueError("no such component")
+
+    with pytest.raises(ValueError, match="no such component") as raised:
+        fork_call(fails).result()
+    assert any(line for _, line in raised.value.forked_frames)  # where it was raised, for crash_problems
+    with pytest.raises(RuntimeError, match="died"):
+        fork_call(lambda: os._exit(3)).result()
+    assert os.getpid() == here
+    children = child_processes()
+    with fork_call(lambda: ("done", os.getpid())) as running:
+        assert child_processes() == children | {str(running.child)}
+    assert child_processes() == children  # left without asking for it: the child was stopped and collected
