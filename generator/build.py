@@ -119,33 +119,37 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
     rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
     found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
     writes new pages as they are rendered (they are then `Written`)."""
-    from .pages import render_pages  # the HTML pages
+    from .pages import page_context, render_pages  # the HTML pages
     env = make_environment(inputs.site, cache_dir)
     fragments = fragments or {}
-    with _render_outputs_meanwhile(env, inputs, reusable, fragments) as others:
+    common = page_context(inputs)
+    with _render_outputs_meanwhile(env, inputs, common, reusable, fragments) as others:
         outputs = Outputs(reusable, fragments=fragments, writer=writer)
-        render_pages(env, inputs, outputs)
+        render_pages(env, inputs, common, outputs)
         outputs.add(_static_assets(inputs.site))
         outputs.render_deferred()
         outputs.merge(others.result())
     return outputs
 
 
-# From this many incidents, the files other sites and tools read are rendered in a forked child
-# while the pages are rendered here: at 10,000 they take 0.2 s of every rebuild, and the child
-# costs about 10 ms.
+# From this many incidents, the front page and the files other sites and tools read are
+# rendered in a forked child while the other pages are rendered here: at 10,000 they take
+# 0.2-0.3 s of every rebuild, and the child costs about 10 ms.
 PARALLEL_MIN_INCIDENTS = 1000
 
 
-def _render_outputs_meanwhile(env: jinja2.Environment, inputs: BuildInputs, reusable: Mapping[str, str],
-                              fragments: Mapping[str, str]) -> fork_call:
-    """Badges, feeds, APIs, widget (what other sites and tools read), rendered apart from the
-    pages: the result is their Outputs.rendered(). None is written: build/ may hold them
-    already, and such files are replaced only once everything has rendered."""
+def _render_outputs_meanwhile(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any],
+                              reusable: Mapping[str, str], fragments: Mapping[str, str]) -> fork_call:
+    """The front page, and the badges, feeds, APIs and widget (what other sites and tools read),
+    rendered apart from the other pages: the result is their Outputs.rendered(). None is
+    written: build/ holds them already, and such files are replaced only once everything has
+    rendered."""
     from .outputs import render_outputs
+    from .pages import render_front_page
 
     def render() -> tuple:
         outputs = Outputs(reusable, fragments=fragments)
+        render_front_page(env, inputs, common, outputs)
         render_outputs(env, inputs, outputs)
         outputs.render_deferred()
         return outputs.rendered()

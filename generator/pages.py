@@ -27,18 +27,22 @@ class MonthOfIncidents:
     incidents: tuple[Incident, ...]
 
 
-def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:
-    site, now, status = inputs.site, inputs.now, inputs.status
-    incidents = inputs.incidents.incidents
-    names = {c.id: c.name for c in site.components}
-    common: dict[str, Any] = dict(
-        now=now, status=status, component_names=names, histories=inputs.histories,
-        display=site.display, all_component_ids=site.component_ids, affected_ids=affected_ids,
-        day_notes=incidents_by_day(incidents, site.component_ids, now, site.display.uptime_days,
+def page_context(inputs: BuildInputs) -> dict[str, Any]:
+    """What every page's template is given."""
+    site, now = inputs.site, inputs.now
+    return dict(
+        now=now, status=inputs.status, component_names={c.id: c.name for c in site.components},
+        histories=inputs.histories, display=site.display, all_component_ids=site.component_ids,
+        affected_ids=affected_ids,
+        day_notes=incidents_by_day(inputs.incidents.incidents, site.component_ids, now, site.display.uptime_days,
                                    with_history=inputs.histories.keys()),
     )
-    files: dict[str, bytes] = {}
 
+
+def render_front_page(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    """index.html: rendered on every build, from two parts that change less often."""
+    site, now, status = inputs.site, inputs.now, inputs.status
+    incidents = inputs.incidents.incidents
     recent_since = now - timedelta(days=site.display.recent_incident_days)
     recent = tuple(i for i in incidents if not i.is_maintenance and not i.is_open(now)
                    and (i.ended_at(now) or i.started_at) >= recent_since)
@@ -56,10 +60,14 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
             inputs.fingerprint, components_theme, "index.html", status.layout,
             [(history_key(inputs.histories.get(c.id)), common["day_notes"].get(c.id)) for c in site.components]),
         lambda: env.get_template("_components.html").render(front))
-    files["index.html"] = render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html),
-                                      component_list=Markup(components_html), **front)
-    outputs.add(files)
+    outputs.add({"index.html": render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html),
+                                           component_list=Markup(components_html), **front)})
 
+
+def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    """Every page but the front page (render_front_page), and the files that list them."""
+    site, status = inputs.site, inputs.status
+    incidents = inputs.incidents.incidents
     _incident_pages(env, inputs, common, outputs)
 
     theme = _theme_key(env, _COMPONENT_TEMPLATES)
@@ -87,7 +95,7 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs)
     _history_pages(env, inputs, common, outputs)
     files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
     files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
-    page_paths = sorted(p for p in outputs.files if p.endswith("index.html"))
+    page_paths = sorted({"index.html"}.union(p for p in outputs.files if p.endswith("index.html")))
     updated = {f"incidents/{i.id}/index.html": i.updated_at for i in incidents}  # their lastmod dates
     if outputs.wants("sitemap.xml", output_key(inputs.fingerprint, page_paths, updated)):
         files["sitemap.xml"] = _sitemap(site.info.base_url, page_paths, updated)

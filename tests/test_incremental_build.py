@@ -289,9 +289,10 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     parallel = read_inputs(site, now=NOW)
     assert parallel.incidents == inputs.incidents
     assert [i.source_key for i in parallel.incidents.incidents] == [i.source_key for i in inputs.incidents.incidents]
-    # incident, component and history pages were rendered by forked workers, the widget by a forked child
-    assert not {"incident.html", "component.html", "history.html", "embed.html"} & set(rendered)
-    assert "index.html" in rendered
+    # incident, component and history pages were rendered by forked workers, the front page and
+    # the widget by a forked child
+    assert not {"incident.html", "component.html", "history.html", "index.html", "embed.html"} & set(rendered)
+    assert "404.html" in rendered
     # and the parts of pages they made came back, to be kept for the next build
     from generator.build import render_changed
     forked = render_changed(inputs, {})
