@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .files import ContentDigests, content_digest, read_cache, stamp, write_cache
 from .incidents import Incident, IncidentSet, parse_incident
@@ -21,11 +21,15 @@ from .problems import InvalidInput, Problem
 
 
 def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
-                   relative_to: Path | None = None, cache_dir: Path | None = None) -> IncidentSet:
+                   relative_to: Path | None = None, cache_dir: Path | None = None,
+                   maintenance_known: Callable[[tuple[Incident, ...], int], None] | None = None) -> IncidentSet:
     """Parse every incidents/*.md; a bad file is reported and left out, the others still load.
 
     With `cache_dir`, each file's parse (Markdown rendering is most of it) is kept there and reused
     while the file's bytes, its path, the site's component ids and the parsing code are the same.
+    When every file is as the last build found it, `maintenance_known` is first given the
+    maintenance notices among them and how many incidents there are, before the others are
+    loaded: the history, which needs only those, can be summarised meanwhile.
     """
     problems: list[Problem] = []
     ids = tuple(component_ids)
@@ -37,7 +41,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     listing = None
     if cache_dir is not None:
         listing = [(shown, stamp(entry.stat())) for shown, entry in zip(shown_names, entries)]
-        unchanged = _as_last_time(cache_dir, ids, listing, latest_allowed)
+        unchanged = _as_last_time(cache_dir, ids, listing, latest_allowed, maintenance_known)
         if unchanged is not None:
             return unchanged
     cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
@@ -106,11 +110,14 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
 _LISTING = "listing.pickle"
 
 
-def _as_last_time(cache_dir: Path, ids: tuple[str, ...], listing: list, latest_allowed: datetime) -> IncidentSet | None:
+def _as_last_time(cache_dir: Path, ids: tuple[str, ...], listing: list, latest_allowed: datetime,
+                  maintenance_known: Callable[[tuple[Incident, ...], int], None] | None) -> IncidentSet | None:
     """The incidents the last build loaded, if every file is as it was then; else None."""
     kept = read_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids))
     if type(kept) is not tuple or kept[0] != listing or (kept[1] is not None and kept[1] > latest_allowed):
         return None  # a file changed, or an update is later than `now` allows: parse_incident must say so
+    if maintenance_known is not None:
+        maintenance_known(kept[4], len(kept[2]))
     parsed = _load_parse_cache(cache_dir, ids)
     try:
         incidents = tuple(parsed[shown][1] for shown in kept[2])
@@ -123,7 +130,9 @@ def _remember_listing(cache_dir: Path, ids: tuple[str, ...], listing: list, inci
                       problems: list[Problem]) -> None:
     latest = max((i.updated_at for i in incidents if not i.is_maintenance), default=None)
     order = [i.source for i in incidents]
-    write_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids), (listing, latest, order, tuple(problems)))
+    maintenance = tuple(i for i in incidents if i.is_maintenance)
+    write_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids),
+                (listing, latest, order, tuple(problems), maintenance))
 
 
 _PARALLEL_MIN_FILES = 400  # below this, starting processes costs more than it saves

@@ -64,9 +64,9 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
     it returned, or raises what it raised. Where forking is not safe (see can_fork), function()
     runs when its result is asked for. As with fork_map, `function` may close over anything.
 
-    Used as a context manager, leaving the block before asking for the result (the caller
-    failed) kills the child: it must not be doing anything that may not be cut short, such as
-    writing files."""
+    Used as a context manager, leaving the block without asking for the result (the caller
+    failed) still waits for the child to end, its result unused. It is not cut short: it may be
+    writing a file, or have forked workers of its own, which would be left behind."""
 
     def __init__(self, function: Callable[[], Result], *, fork: bool = True):
         self.function = function
@@ -122,10 +122,8 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
 
     def __exit__(self, *exc_info: object) -> None:
         if self.child is not None:  # the result was never asked for
-            import signal
-
-            self.pipe.close()
-            os.kill(self.child, signal.SIGKILL)
+            with self.pipe:
+                self.pipe.read()  # else a child with more to send than a pipe holds would wait for ever
             os.waitpid(self.child, 0)
             self.child = None
 

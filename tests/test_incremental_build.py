@@ -300,6 +300,34 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     assert forked.fragments_used and forked.fragments_used == render_changed(inputs, {}).fragments_used
 
 
+def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, monkeypatch):
+    """A rebuild that finds every incident file as it was summarises the history in a forked child
+    from the maintenance notices kept with the listing: it must find the same history, and the
+    same problems in it, as the usual way."""
+    from generator import build as build_module
+    from generator.build import read_inputs
+
+    site = _site(tmp_path / "site")
+    with raw_shard_path(site / "history", NOW.date()).open("ab") as shard:
+        shard.write(b"<<<<<<< HEAD\n")  # a corrupt line: a problem to report, from the child too
+    build(site, now=NOW)
+    serial = read_inputs(site, now=NOW + timedelta(minutes=5))
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+    here = []
+    real = build_module._load_histories
+    monkeypatch.setattr(build_module, "_load_histories", lambda *a: here.append(a) or real(*a))
+    forked = read_inputs(site, now=NOW + timedelta(minutes=5))
+    assert here == []  # summarised in a child
+    assert forked.histories == serial.histories and forked.status == serial.status
+    assert forked.incidents.problems == serial.incidents.problems
+    assert any("history" in (problem.file or "") for problem in forked.incidents.problems)
+    (site / "incidents" / "2026-11-20-maintenance.md").touch()  # not as it was: the usual way
+    read_inputs(site, now=NOW + timedelta(minutes=5))
+    assert len(here) == 1
+
+
 def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_again(tmp_path, monkeypatch):
     """A fresh clone with .heliograph-cache/ and build/ restored (as a CI cache would) has every
     file under new times and inodes but with the same bytes: the caches must still hit."""

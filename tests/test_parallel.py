@@ -55,7 +55,28 @@ def test_fork_call_brings_back_the_childs_result_or_what_it_raised(monkeypatch):
     with pytest.raises(RuntimeError, match="died"):
         fork_call(lambda: os._exit(3)).result()
     assert os.getpid() == here
+
+
+def test_a_fork_call_left_without_its_result_lets_the_child_end_its_work(monkeypatch, tmp_path):
+    import time
+
+    from generator.parallel import fork_call
+
+    monkeypatch.setattr("threading.active_count", lambda: 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
     children = child_processes()
-    with fork_call(lambda: ("done", os.getpid())) as running:
+
+    def slow_write() -> None:
+        time.sleep(0.3)
+        (tmp_path / "written").write_text("all of it")
+
+    with pytest.raises(KeyError), fork_call(slow_write) as running:
         assert child_processes() == children | {str(running.child)}
-    assert child_processes() == children  # left without asking for it: the child was stopped and collected
+        raise KeyError("the caller failed")
+    assert (tmp_path / "written").read_text() == "all of it"  # not cut short
+    assert child_processes() == children  # and collected
+    with fork_call(lambda: os.getpid()):  # more than a pipe holds, never read by the caller
+        pass
+    with fork_call(lambda: b"x" * 1_000_000):
+        pass
+    assert child_processes() == children
