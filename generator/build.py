@@ -159,10 +159,11 @@ def _render_outputs_meanwhile(env: jinja2.Environment, inputs: BuildInputs, comm
     rendered apart from the other pages: the result is their Outputs.rendered(). None is
     written: build/ holds them already, and such files are replaced only once everything has
     rendered."""
-    from .outputs import render_outputs
     from .pages import render_front_page
 
     def render() -> tuple:
+        from .outputs import render_outputs  # imported where it runs: 7 ms less for the parent
+
         outputs = Outputs(reusable, fragments=fragments)
         render_front_page(env, inputs, common, outputs)
         render_outputs(env, inputs, outputs)
