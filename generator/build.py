@@ -25,9 +25,11 @@ MANIFEST = ".heliograph-manifest"
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
 # From this many incidents, a build forks (parallel.fork_call) to summarise the history while
 # the incidents load, and to render the front page and the files other sites and tools read
-# while the other pages render: at 10,000 each saves 0.1-0.2 s of a rebuild, and a child costs
-# about 10 ms.
-PARALLEL_MIN_INCIDENTS = 1000
+# while the other pages render. A child costs more than its fork: each side copies the memory
+# pages it then touches. Measured against the serial way, in process: at 10,000 incidents a
+# check run's rebuild took 0.74-0.89 s against 0.84-1.0 s, an edit's 0.72-0.77 s against
+# 0.78-0.84 s; at 4,000 it was even, and at 1,000 a loss (0.40-0.45 s against 0.37-0.40 s).
+PARALLEL_MIN_INCIDENTS = 5000
 
 
 @dataclass(frozen=True)
