@@ -13,8 +13,8 @@ leaves the whole year raw, the worst case) and times, each build in a fresh proc
 - incident+5m: edited again and built 5 minutes later, as an edit pushed after a check run is
 
 With --repeat N each warm case runs N times (each check appends another run, each edit edits
-again) and the median is printed with the range: this machine's speed varies from minute to
-minute. The first check after the cold build also re-renders every badge; later ones do not.
+again) and the median is printed with the range, then each run's time and files written in
+order: this machine's speed varies from minute to minute. The first check after the cold build also re-renders every badge; later ones do not.
 
 It prints the machine's speed (a fixed loop's time) before each site, then wall time, peak RSS
 (the largest single process, from RUSAGE_CHILDREN), files written,
@@ -137,6 +137,7 @@ def _repeated(case: str, builds: list) -> dict:
     runs = [build() for build in builds]
     walls = sorted(run["wall"] for run in runs)
     return {**runs[-1], "case": case, "wall": walls[len(walls) // 2], "walls": walls,
+            "in_order": [(run["wall"], run["written"]) for run in runs],
             "rss_mb": max(run["rss_mb"] for run in runs)}
 
 
@@ -224,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                          f" ({row['index_gz_kb']:.1f} KB gzipped), requests {row['requests']}")
             if len(row.get("walls", ())) > 1:
                 extra += f"  (median of {len(row['walls'])}: {row['walls'][0]:.2f}–{row['walls'][-1]:.2f} s)"
+                extra += "\n    each, in order: " + ", ".join(f"{wall:.2f} s ({written} written)"
+                                                        for wall, written in row["in_order"])
             print(f"{row['site']:<32} {row['case']:<11} {row['wall']:7.2f} s  peak RSS {row['rss_mb']:6.0f} MB"
                   f"  written {row['written']}{extra}", flush=True)
     if args.json:
