@@ -172,9 +172,9 @@ def _render_outputs_meanwhile(env: jinja2.Environment, inputs: BuildInputs, comm
         outputs.render_deferred()
         return outputs.rendered()
 
-    if len(inputs.incidents.incidents) < PARALLEL_MIN_INCIDENTS:
-        return fork_call(render, fork=False)
-    return fork_call(render)
+    # A build with nothing to keep (a cold one) renders every page on every core already: a
+    # child would only compete with those workers.
+    return fork_call(render, fork=bool(reusable) and len(inputs.incidents.incidents) >= PARALLEL_MIN_INCIDENTS)
 
 
 def _static_assets(site: Site) -> dict[str, bytes]:
