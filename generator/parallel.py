@@ -90,9 +90,9 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
                     outcome = ("raised", exc)
                 try:
                     data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # an exception that cannot travel: its text still does
-                    data = pickle.dumps(("raised", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]}")
-                                         if outcome[0] == "raised" else exc))
+                except Exception as exc:  # what cannot travel (an exception, or a result) is told in words
+                    untold = outcome[1] if outcome[0] == "raised" else exc
+                    data = pickle.dumps(("raised", RuntimeError(f"in a forked worker: {type(untold).__name__}: {untold}")))
                 with os.fdopen(write_end, "wb") as pipe:
                     pipe.write(data)
                 status = 0

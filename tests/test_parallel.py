@@ -54,6 +54,18 @@ def test_fork_call_brings_back_the_childs_result_or_what_it_raised(monkeypatch):
     assert any(line for _, line in raised.value.forked_frames)  # where it was raised, for crash_problems
     with pytest.raises(RuntimeError, match="died"):
         fork_call(lambda: os._exit(3)).result()
+    with pytest.raises(RuntimeError, match="in a forked worker: .*pickle"):
+        fork_call(lambda: (lambda: "a result that cannot travel")).result()
+
+    class Untravelling(Exception):
+        def __reduce__(self):
+            raise TypeError("no")
+
+    def fails_oddly() -> None:
+        raise Untravelling("the disk is full")
+
+    with pytest.raises(RuntimeError, match="in a forked worker: Untravelling: the disk is full"):
+        fork_call(fails_oddly).result()
     assert os.getpid() == here
 
 
