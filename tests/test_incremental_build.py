@@ -312,9 +312,9 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
 
 
 def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, monkeypatch):
-    """A rebuild that finds every incident file as it was summarises the history in a forked child
-    from the maintenance notices kept with the listing: it must find the same history, and the
-    same problems in it, as the usual way."""
+    """A rebuild that finds every incident file as it was, or a few changed, summarises the
+    history in a forked child from the maintenance notices kept with the listing (and those
+    changed): it must find the same history, and the same problems in it, as the usual way."""
     from generator import build as build_module
     from generator.build import read_inputs
 
@@ -334,9 +334,26 @@ def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, m
     assert forked.histories == serial.histories and forked.status == serial.status
     assert forked.incidents.problems == serial.incidents.problems
     assert any("history" in (problem.file or "") for problem in forked.incidents.problems)
-    (site / "incidents" / "2026-11-20-maintenance.md").touch()  # not as it was: the usual way
-    read_inputs(site, now=NOW + timedelta(minutes=5))
+    # A few files changed (here the maintenance notice, its window moved): they are parsed
+    # first, and the history is still summarised meanwhile, from the new window.
+    notice = site / "incidents" / "2026-11-20-maintenance.md"
+    notice.write_text(notice.read_text(encoding="utf-8").replace("2026-11-20 03:00", "2026-11-21 03:00")
+                      .replace("2026-11-20 05:00", "2026-11-21 08:00"), encoding="utf-8")
+    later = NOW + timedelta(minutes=10)
+    forked = read_inputs(site, now=later)
+    assert here == []
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 10**9)
+    serial = read_inputs(site, now=later)
     assert len(here) == 1
+    assert forked.histories == serial.histories and forked.incidents == serial.incidents
+    assert forked.histories != read_inputs(site, now=NOW + timedelta(minutes=5)).histories  # the window counts
+    # More changed files than are worth parsing first: the usual way.
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
+    from generator import incident_loading
+    monkeypatch.setattr(incident_loading, "_FEW_CHANGED", 0)
+    notice.touch()
+    assert read_inputs(site, now=later).histories == serial.histories
+    assert len(here) == 3
 
 
 def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_again(tmp_path, monkeypatch):
