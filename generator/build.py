@@ -8,9 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config import Site, load_site
 from .files import write_atomically
@@ -20,6 +18,9 @@ from .problems import InvalidInput, Problem, relative_file
 from .render import make_environment, template_dirs
 from .reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, load_fragments, output_key, save_fragments
 from .status import PageStatus, affected_ids, incidents_by_component, page_status
+
+if TYPE_CHECKING:
+    import jinja2
 
 MANIFEST = ".heliograph-manifest"
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
@@ -282,8 +283,9 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
            strict: bool, kept: list | None = None) -> BuildReport:
     output = output or root / "build"
     cache_dir = root / CACHE_DIR
-    found: list = []  # the ledger and what it says build/ still holds: 12,000 stats at 10,000 incidents,
-    # looked up while the history may still be summarised (read_inputs' `meanwhile`)
+    # The ledger, and what it says build/ still holds: 12,000 stats at 10,000 incidents, looked
+    # up while the history may still be summarised (read_inputs' `meanwhile`).
+    found: list = []
 
     def check_outputs() -> None:
         ledger = Ledger.load(cache_dir, output)
