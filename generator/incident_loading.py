@@ -104,7 +104,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         incidents.append(outcome[1])
         problems.extend(outcome[2])
         fresh[shown_names[index]] = outcome
-    incidents.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
+    incidents.sort(key=_listed_order, reverse=True)
     if digests is not None:
         digests.save()
         if work or parsed_first or fresh.keys() != cached.keys():
@@ -112,6 +112,11 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         if not failures:
             _remember_listing(cache_dir, ids, listing, incidents, problems)
     return IncidentSet(tuple(incidents), tuple(problems))
+
+
+def _listed_order(incident: Incident) -> tuple:
+    """What incidents are sorted by, newest first (reversed): when each began, then its id."""
+    return (incident.scheduled_for or incident.started_at, incident.id)
 
 
 # --- the listing: a rebuild whose incident files are all as they were -----------------------
@@ -169,7 +174,7 @@ def _few_changed(kept: tuple | None, listing: list, entries: list[os.DirEntry], 
     replaced = gone.union(listing[index][0] for index in changed)
     maintenance = [incident for incident in kept[4] if incident.source not in replaced]
     maintenance.extend(outcome[1] for outcome in outcomes.values() if outcome[1].is_maintenance)
-    maintenance.sort(key=lambda i: (i.scheduled_for or i.started_at, i.id), reverse=True)
+    maintenance.sort(key=_listed_order, reverse=True)
     return tuple(maintenance), outcomes
 
 

@@ -106,10 +106,7 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
             return self.function()
         import pickle
 
-        with self.pipe:
-            data = self.pipe.read()
-        os.waitpid(self.child, 0)
-        self.child = None
+        data = self._collect()
         if not data:
             raise RuntimeError("a forked worker died before it was done")
         kind, value = pickle.loads(data)
@@ -122,10 +119,16 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
 
     def __exit__(self, *exc_info: object) -> None:
         if self.child is not None:  # the result was never asked for
-            with self.pipe:
-                self.pipe.read()  # else a child with more to send than a pipe holds would wait for ever
-            os.waitpid(self.child, 0)
-            self.child = None
+            self._collect()
+
+    def _collect(self) -> bytes:
+        """All the child sent, read before waiting for it to end: a child with more to send than
+        a pipe holds would otherwise wait for ever."""
+        with self.pipe:
+            data = self.pipe.read()
+        os.waitpid(self.child, 0)
+        self.child = None
+        return data
 
 
 def _note_frames(exc: BaseException) -> None:
