@@ -54,6 +54,9 @@ class AffectedComponent:
     effect: str | None  # a component status such as "partial_outage"; None for no visible effect
 
 
+_DETAILS = ("updates", "affected")  # what Incident pickles apart, to be unpickled when asked for
+
+
 @dataclass(frozen=True)
 class Incident:
     id: str
@@ -121,23 +124,26 @@ class Incident:
         self.latest_status, self.created_at, self.updated_at  # noqa: B018
         return self
 
-    # A large site's build reads 10,000 incidents from the parse cache but shows the updates of
-    # few: each incident is pickled with its updates as one bytes object, unpickled on first use.
+    # A large site's build reads 10,000 incidents from the parse cache but shows the details of
+    # few: each incident is pickled with its updates and affected components as one bytes object,
+    # unpickled on first use, and without its timeline, which the updates give again. Unpickling
+    # the timelines and affected components of 10,000 incidents took 35 of 80 ms.
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        if "updates" in state:
-            state["_updates_pickle"] = pickle.dumps(state.pop("updates"), protocol=pickle.HIGHEST_PROTOCOL)
+        state.pop("timeline", None)
+        details = {name: state.pop(name) for name in _DETAILS if name in state}
+        if details:
+            state["_details_pickle"] = pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
 
     def __getattr__(self, name: str) -> Any:
-        # Only for attributes not found the usual way: the updates of an unpickled incident.
-        if name == "updates" and "_updates_pickle" in self.__dict__:
-            updates = pickle.loads(self.__dict__.pop("_updates_pickle"))
-            self.__dict__["updates"] = updates
-            return updates
+        # Only for attributes not found the usual way: the details of an unpickled incident.
+        if name in _DETAILS and "_details_pickle" in self.__dict__:
+            self.__dict__.update(pickle.loads(self.__dict__.pop("_details_pickle")))
+            return self.__dict__[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def status_at(self, now: datetime) -> str:
