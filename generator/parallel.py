@@ -106,10 +106,13 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
             return self.function()
         import pickle
 
+        from .files import gc_paused
+
         data = self._collect()
         if not data:
             raise RuntimeError("a forked worker died before it was done")
-        kind, value = pickle.loads(data)
+        with gc_paused(freeze=True):  # as a cache read: what a child made lasts the whole build
+            kind, value = pickle.loads(data)
         if kind == "raised":
             raise value
         return value

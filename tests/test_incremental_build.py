@@ -356,6 +356,38 @@ def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, m
     assert len(here) == 3
 
 
+def test_build_folder_checked_in_the_history_child_after_an_edit(tmp_path, monkeypatch):
+    """After an incident edit, a large site's history child also checks what build/ still holds
+    (the parent has most of the incidents' load ahead). Files deleted or changed by hand there
+    must still be found and written again, and the ledger it read must be saved complete."""
+    from generator import build as build_module
+    from generator.reuse import Ledger
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+    checked_here = []
+    real = Ledger.reusable
+    monkeypatch.setattr(Ledger, "reusable", lambda self: checked_here.append(1) or real(self))
+    edited = site / "incidents" / f"{(NOW - timedelta(days=1)):%Y-%m-%d}-trouble-0.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed: a full disk."),
+                      encoding="utf-8")
+    gone = site / "build" / "incidents" / "2026-11-12-trouble-5" / "index.html"
+    gone.unlink()
+    tampered = site / "build" / "components" / "svc-3" / "index.html"
+    tampered.write_bytes(tampered.read_bytes().replace(b"Service svc-3", b"Service svc-X"))
+    report = build(site, now=NOW)
+    assert checked_here == []  # in the child
+    assert gone.is_file() and b"Service svc-X" not in tampered.read_bytes()
+    assert b"a full disk" in (site / "build" / "incidents" / edited.stem / "index.html").read_bytes()
+    assert report.written >= 3
+    again = build(site, now=NOW)  # no incident changed: the parent checks build/ itself
+    assert again.written == 0 and checked_here == [1]
+    _assert_same_as_clean(site, NOW, tmp_path)
+
+
 def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_again(tmp_path, monkeypatch):
     """A fresh clone with .heliograph-cache/ and build/ restored (as a CI cache would) has every
     file under new times and inodes but with the same bytes: the caches must still hit."""
