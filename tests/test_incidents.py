@@ -1,3 +1,4 @@
+import os
 import textwrap
 from datetime import datetime, timedelta, timezone
 
@@ -279,3 +280,68 @@ def test_a_rebuild_with_every_incident_file_as_it_was_takes_them_from_the_listin
     for bucket in (cache / "incidents").glob("[0-9]*.pickle"):
         bucket.unlink()
     assert load().incidents == edited.incidents
+
+
+def test_a_rebuild_with_a_few_incident_files_changed_parses_only_those(tmp_path, monkeypatch):
+    """An edit, a new file or a deleted one: the changed files are parsed and put in place among
+    the last build's incidents, with no other file looked up again. Whatever changed, the
+    result is what a load without any cache gives, and the listing it leaves is right for the
+    next build."""
+    from generator import incident_loading
+
+    folder = tmp_path / "incidents"
+    folder.mkdir()
+    (folder / "2026-11-20-good.md").write_text(GOOD)
+    (folder / "2026-11-19-older.md").write_text(  # with a warning: text before the first update
+        GOOD.replace("2026-11-20", "2026-11-19").replace("---\n\n## ", "---\nA stray line.\n\n## "))
+    (folder / "2026-11-21-later.md").write_text(GOOD.replace("2026-11-20 14:40", "2026-11-21 11:59"))
+    (folder / "2026-11-18-oldest.md").write_text(GOOD.replace("2026-11-20", "2026-11-18"))
+    cache = tmp_path / "cache"
+
+    def load(now=NOW, cache_dir=cache):
+        return load_incidents(folder, COMPONENTS, now=now, relative_to=tmp_path, cache_dir=cache_dir)
+
+    class Untouchable:
+        def __init__(self, *args):
+            raise AssertionError("every file was looked up again")
+
+    def few_changed(now=NOW):
+        with monkeypatch.context() as patched:
+            patched.setattr(incident_loading, "ContentDigests", Untouchable)
+            loaded = load(now)
+        fresh = load(now, cache_dir=None)
+        assert loaded.incidents == fresh.incidents and loaded.problems == fresh.problems
+        assert [i.id for i in loaded.incidents] == [i.id for i in fresh.incidents]
+        return loaded
+
+    load()
+    (folder / "2026-11-20-good.md").write_text(GOOD.replace("The fix is deployed.", "The fix is out."))
+    assert "<p>The fix is out.</p>" in [u.body_html for i in few_changed().incidents for u in i.updates]
+    # moved to the top of the order: its start is now the newest
+    (folder / "2026-11-18-oldest.md").write_text(GOOD.replace("2026-11-20 14:02", "2026-11-21 10:00")
+                                                 .replace("2026-11-20 14:40", "2026-11-21 10:30"))
+    assert [i.id for i in few_changed().incidents][:2] == ["2026-11-18-oldest", "2026-11-21-later"]
+    (folder / "2026-11-17-new.md").write_text(GOOD.replace("2026-11-20", "2026-11-17"))
+    assert "2026-11-17-new" in [i.id for i in few_changed().incidents]
+    (folder / "2026-11-19-older.md").unlink()
+    assert not few_changed().problems  # its warning went with it
+    # The newest update of all is edited out: an hour earlier, no update is in the future any
+    # more, and the listing must know it (else the next build would look up every file again).
+    (folder / "2026-11-21-later.md").write_text(GOOD.replace("2026-11-20 14:40 UTC · Resolved", "2026-11-20 14:30 UTC · Monitoring"))
+    few_changed()
+    with monkeypatch.context() as patched:
+        patched.setattr(incident_loading, "ContentDigests", Untouchable)
+        assert load(NOW - timedelta(hours=1)).incidents == load(NOW - timedelta(hours=1), cache_dir=None).incidents
+    # Touched, or checked out again: new times, same bytes, not parsed again.
+    good = folder / "2026-11-20-good.md"
+    os.utime(good, ns=(good.stat().st_atime_ns, good.stat().st_mtime_ns + 10**9))
+    with monkeypatch.context() as patched:
+        patched.setattr(incident_loading, "parse_incident", Untouchable)
+        patched.setattr(incident_loading, "ContentDigests", Untouchable)
+        touched = load()
+    assert touched.incidents == load(cache_dir=None).incidents
+    # A changed file that no longer parses: the usual way, which reports it.
+    (folder / "2026-11-20-good.md").write_text(GOOD.replace("impact: major", "impact: huge"))
+    broken = load()
+    assert any("huge" in p.message for p in broken.problems) and broken.problems == load(cache_dir=None).problems
+
