@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config import Site, load_site
 from .files import write_atomically
@@ -31,8 +31,9 @@ CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete
 # check run's rebuild took 0.74-0.89 s against 0.84-1.0 s, an edit's 0.72-0.77 s against
 # 0.78-0.84 s; at 4,000 it was even, and at 1,000 a loss (0.40-0.45 s against 0.37-0.40 s).
 PARALLEL_MIN_INCIDENTS = 5000
-
-Result = TypeVar("Result")
+# The ledger's size from which a build checks build/ in a child from its start: about 4,500
+# outputs, a site of about 4,000 incidents. It is known before anything is loaded.
+PARALLEL_MIN_LEDGER_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,6 @@ class BuildReport:
 
 def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None) -> BuildInputs:
     """The I/O edge: everything the pure rendering step needs."""
-    return _read_inputs(root, now=now, base_url=base_url)[0]
-
-
-def _read_inputs(root: Path, *, now: datetime | None, base_url: str | None,
-                 alongside: Callable[[], Result] = lambda: None) -> tuple[BuildInputs, Result]:
-    """read_inputs, and what `alongside()` returned: it is called once, with the history's
-    summary, in a forked child where a large site summarises it in one."""
     now = now or datetime.now(timezone.utc)
     site = load_site(root)
     if base_url:
@@ -88,44 +82,30 @@ def _read_inputs(root: Path, *, now: datetime | None, base_url: str | None,
         if not _is_absolute_url(base_url):
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL")])
         site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
-    incidents, (histories, history_problems), beside = _incidents_and_histories(site, root, now, alongside)
+    incidents, histories, history_problems = _incidents_and_histories(site, root, now)
     latest = {cid: h.latest for cid, h in histories.items() if h.latest is not None}
     status = page_status(site.components, incidents.incidents, now, latest)
     if history_problems:
         incidents = IncidentSet(incidents.incidents, incidents.problems + tuple(history_problems))
-    return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories), beside
+    return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories)
 
 
-def _incidents_and_histories(site: Site, root: Path, now: datetime,
-                             alongside: Callable[[], Result]) -> tuple[IncidentSet, tuple[dict, list[Problem]], Result]:
-    """The incidents; the history with the problems found in it; and what `alongside()` gave.
-    The history needs only the maintenance notices: when every incident file is as the last
-    build found it, or a few changed, load_incidents gives them first, and on a large site a
-    forked child summarises the history (0.15-0.17 s at 10,000 incidents) while the other
-    incidents load. `alongside` is then called by whichever of the two has less to do."""
+def _incidents_and_histories(site: Site, root: Path, now: datetime) -> tuple[IncidentSet, dict, list[Problem]]:
+    """The incidents, and the history with the problems found in it. The history needs only the
+    maintenance notices: when every incident file is as the last build found it, or a few
+    changed, load_incidents gives them first, and on a large site a forked child summarises
+    the history (0.15-0.17 s at 10,000 incidents) while the other incidents load."""
     with ExitStack() as stack:
         summarizing: list[fork_call] = []
-        child_calls_alongside = False
 
-        def summarize_meanwhile(maintenance: tuple[Incident, ...], files_changed: bool) -> None:
-            nonlocal child_calls_alongside
-            # With incident files changed, the parent has most of their load ahead, and the
-            # history has seldom changed (an edit); with none, the parent's load is short, and
-            # the history is usually what changed (a check run).
-            child_calls_alongside = files_changed
-            summarizing.append(stack.enter_context(fork_call(
-                lambda: (_load_histories(site, maintenance, now), alongside() if files_changed else None))))
+        def summarize_meanwhile(maintenance: tuple[Incident, ...]) -> None:
+            summarizing.append(stack.enter_context(fork_call(lambda: _load_histories(site, maintenance, now))))
 
         incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
                                    cache_dir=site.root / CACHE_DIR, maintenance_known=summarize_meanwhile,
                                    maintenance_from=PARALLEL_MIN_INCIDENTS)
-        beside = None if child_calls_alongside else alongside()
-        if summarizing:
-            histories, from_child = summarizing[0].result()
-            beside = from_child if child_calls_alongside else beside
-        else:
-            histories = _load_histories(site, incidents.incidents, now)
-    return incidents, histories, beside
+        histories, problems = summarizing[0].result() if summarizing else _load_histories(site, incidents.incidents, now)
+    return incidents, histories, problems
 
 
 def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) -> tuple[dict, list[Problem]]:
@@ -302,12 +282,14 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     cache_dir = root / CACHE_DIR
 
     def check_outputs() -> tuple[Ledger, dict[str, str]]:
-        # The ledger, and what it says build/ still holds: 12,000 stats at 10,000 incidents,
-        # looked up while the incidents load when a child summarises the history.
         ledger = Ledger.load(cache_dir, output)
         return ledger, ledger.reusable()
 
-    inputs, (ledger, reusable) = _read_inputs(root, now=now, base_url=base_url, alongside=check_outputs)
+    # What build/ still holds (12,000 stats at 10,000 incidents) is looked up by a forked child
+    # while the parent loads the inputs, on a large site: one whose ledger is large.
+    with fork_call(check_outputs, fork=Ledger.size(cache_dir) >= PARALLEL_MIN_LEDGER_BYTES) as checking:
+        inputs = read_inputs(root, now=now, base_url=base_url)
+        ledger, reusable = checking.result()
     if kept is not None:
         kept.append(inputs)
     problems = inputs.incidents.problems

@@ -22,7 +22,7 @@ from .problems import InvalidInput, Problem
 
 def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
                    relative_to: Path | None = None, cache_dir: Path | None = None,
-                   maintenance_known: Callable[[tuple[Incident, ...], bool], None] | None = None,
+                   maintenance_known: Callable[[tuple[Incident, ...]], None] | None = None,
                    maintenance_from: int = 0) -> IncidentSet:
     """Parse every incidents/*.md; a bad file is reported and left out, the others still load.
 
@@ -31,8 +31,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     With `maintenance_known`, and at least `maintenance_from` files: when every file is as the
     last build found it, or only a few changed (they are then parsed first), it is given the
     maintenance notices among them before the others are loaded, so that the history, which
-    needs only those, can be summarised meanwhile; and whether files changed, which makes the
-    rest of the load several times longer (0.25 s against 0.08 s at 10,000 incidents).
+    needs only those, can be summarised meanwhile.
     """
     problems: list[Problem] = []
     ids = tuple(component_ids)
@@ -55,7 +54,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         if few is not None:
             parsed_first = few.outcomes
             if maintenance_known is not None:
-                maintenance_known(few.maintenance, True)
+                maintenance_known(few.maintenance)
             patched = _with_few_changed(kept, few, cache_dir, ids, listing, latest_allowed)
             if patched is not None:
                 return patched
@@ -137,13 +136,13 @@ _LISTING = "listing.pickle"
 
 def _as_last_time(kept: tuple | None, cache_dir: Path, ids: tuple[str, ...], listing: list,
                   latest_allowed: datetime,
-                  maintenance_known: Callable[[tuple[Incident, ...], bool], None] | None) -> IncidentSet | None:
+                  maintenance_known: Callable[[tuple[Incident, ...]], None] | None) -> IncidentSet | None:
     """The incidents the last build loaded (`kept`: its listing), if every file is as it was
     then; else None."""
     if type(kept) is not tuple or kept[0] != listing or (kept[1] is not None and kept[1] > latest_allowed):
         return None  # a file changed, or an update is later than `now` allows: parse_incident must say so
     if maintenance_known is not None:
-        maintenance_known(kept[4], False)
+        maintenance_known(kept[4])
     parsed = _load_parse_cache(cache_dir, ids)
     try:
         incidents = tuple(parsed[shown][1] for shown in kept[2])

@@ -223,6 +223,14 @@ class Ledger:
         entries = read_cache(cache_dir / LEDGER, _LEDGER_FORMAT)
         return cls(output, entries if type(entries) is dict else {}, ContentDigests(cache_dir / "outputs-digests.pickle"))
 
+    @staticmethod
+    def size(cache_dir: Path) -> int:
+        """The stored ledger's size in bytes (0 if there is none): how large the last build was."""
+        try:
+            return os.stat(cache_dir / LEDGER).st_size
+        except OSError:
+            return 0
+
     def reusable(self) -> dict[str, str]:
         """The outputs still exactly as the last build left them, with their keys."""
         reusable = {}

@@ -356,16 +356,16 @@ def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, m
     assert len(here) == 3
 
 
-def test_build_folder_checked_in_the_history_child_after_an_edit(tmp_path, monkeypatch):
-    """After an incident edit, a large site's history child also checks what build/ still holds
-    (the parent has most of the incidents' load ahead). Files deleted or changed by hand there
-    must still be found and written again, and the ledger it read must be saved complete."""
+def test_build_folder_checked_in_a_child_while_the_inputs_load(tmp_path, monkeypatch):
+    """A large site's build looks up what build/ still holds in a forked child, from its start.
+    Files deleted or changed by hand there must still be found and written again, and the
+    ledger the child read must come back whole, to be saved complete."""
     from generator import build as build_module
     from generator.reuse import Ledger
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_LEDGER_BYTES", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     checked_here = []
@@ -383,8 +383,10 @@ def test_build_folder_checked_in_the_history_child_after_an_edit(tmp_path, monke
     assert gone.is_file() and b"Service svc-X" not in tampered.read_bytes()
     assert b"a full disk" in (site / "build" / "incidents" / edited.stem / "index.html").read_bytes()
     assert report.written >= 3
-    again = build(site, now=NOW)  # no incident changed: the parent checks build/ itself
-    assert again.written == 0 and checked_here == [1]
+    assert build(site, now=NOW).written == 0
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_LEDGER_BYTES", 10**9)  # a small site: looked up here
+    gone.unlink()
+    assert build(site, now=NOW).written == 1 and checked_here == [1] and gone.is_file()
     _assert_same_as_clean(site, NOW, tmp_path)
 
 
