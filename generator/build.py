@@ -10,17 +10,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .config import Site, load_site
 from .files import write_atomically
 from .parallel import fork_call
-from .incidents import Incident, IncidentSet, load_incidents
 from .problems import InvalidInput, Problem, relative_file
-from .render import make_environment, template_dirs
 from .reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, load_fragments, output_key, save_fragments
-from .status import PageStatus, affected_ids, incidents_by_component, page_status
 
+# Imported where they are used: a large site's build forks a child to check build/ first, and
+# the parent imports these (Jinja, YAML: 60 ms) while it runs (see _build).
 if TYPE_CHECKING:
     import jinja2
+
+    from .config import Site
+    from .incidents import Incident, IncidentSet
+    from .status import PageStatus
 
 MANIFEST = ".heliograph-manifest"
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
@@ -47,6 +49,7 @@ class BuildInputs:
     @cached_property
     def incidents_by_component(self) -> dict[str, list[Incident]]:
         """Each component's incidents, newest first; worked out once for all the outputs that list them."""
+        from .status import incidents_by_component
         return incidents_by_component(self.incidents.incidents, self.site.component_ids)
 
     @cached_property
@@ -75,6 +78,10 @@ class BuildReport:
 
 def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None) -> BuildInputs:
     """The I/O edge: everything the pure rendering step needs."""
+    from .config import load_site
+    from .incidents import IncidentSet
+    from .status import page_status
+
     now = now or datetime.now(timezone.utc)
     site = load_site(root)
     if base_url:
@@ -95,6 +102,8 @@ def _incidents_and_histories(site: Site, root: Path, now: datetime) -> tuple[Inc
     maintenance notices: when every incident file is as the last build found it, or a few
     changed, load_incidents gives them first, and on a large site a forked child summarises
     the history (0.15-0.17 s at 10,000 incidents) while the other incidents load."""
+    from .incidents import load_incidents
+
     with ExitStack() as stack:
         summarizing: list[fork_call] = []
 
@@ -126,6 +135,8 @@ def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) 
 
 def maintenance_windows(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime) -> dict[str, list]:
     """Per component, the (start, end) spans of maintenance: expected downtime, not counted against uptime."""
+    from .status import affected_ids
+
     windows: dict[str, list] = {}
     for incident in incidents:
         if not incident.is_maintenance or not incident.scheduled_for:
@@ -149,6 +160,7 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
     found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
     writes new pages as they are rendered (they are then `Written`)."""
     from .pages import page_context, render_front_page, render_pages  # the HTML pages
+    from .render import make_environment
     env = make_environment(inputs.site, cache_dir)
     fragments = fragments or {}
     common = page_context(inputs)
@@ -184,6 +196,8 @@ def _render_outputs_meanwhile(env: jinja2.Environment, inputs: BuildInputs, reus
 
 def _static_assets(site: Site) -> dict[str, bytes]:
     """templates/assets/* is copied as it is; a site's own file wins over the built-in one."""
+    from .render import template_dirs
+
     files: dict[str, bytes] = {}
     for theme in reversed(template_dirs(site)):
         assets = theme / "assets"

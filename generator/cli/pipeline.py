@@ -37,15 +37,17 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     Example:
       heliograph build --base-url https://preview.example.com/ --output /tmp/preview
     """
-    import jinja2
-
-    from ..build import build as run_build
+    from ..build import build as run_build  # light: Jinja is imported once the build has begun (see there)
     started = time.perf_counter()
     root = obj.root()
     try:
         report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict,
                            process_ends=ends_process())
-    except (InvalidInput, jinja2.TemplateError) as exc:
+    except Exception as exc:
+        import jinja2
+
+        if not isinstance(exc, (InvalidInput, jinja2.TemplateError)):
+            raise
         if isinstance(exc, InvalidInput):
             problems, kept = exc.problems, "the last good build/ is untouched"
         else:  # a mistake in the site's own templates: where it is, not a traceback
