@@ -33,9 +33,7 @@ def page_context(inputs: BuildInputs) -> dict[str, Any]:
     return dict(
         now=now, status=inputs.status, component_names={c.id: c.name for c in site.components},
         histories=inputs.histories, display=site.display, all_component_ids=site.component_ids,
-        affected_ids=affected_ids,
-        day_notes=incidents_by_day(inputs.incidents.incidents, site.component_ids, now, site.display.uptime_days,
-                                   with_history=inputs.histories.keys()),
+        affected_ids=affected_ids, day_notes=inputs.day_notes,
     )
 
 
