@@ -40,18 +40,22 @@ def page_context(inputs: BuildInputs) -> dict[str, Any]:
 def render_front_page(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
     """index.html: rendered on every build, from two parts that change less often."""
     site, now, status = inputs.site, inputs.now, inputs.status
-    incidents = inputs.incidents.incidents
-    recent_since = now - timedelta(days=site.display.recent_incident_days)
-    recent = tuple(i for i in incidents if not i.is_maintenance and not i.is_open(now)
-                   and (i.ended_at(now) or i.started_at) >= recent_since)
-    recent_maintenance = tuple(i for i in incidents if i.is_maintenance and i.status_at(now) == "completed"
-                               and (i.ended_at(now) or i.started_at) >= recent_since)
+    recent, recent_maintenance = _recently_ended(inputs.incidents.incidents, now,
+                                                 now - timedelta(days=site.display.recent_incident_days))
     front = dict(common, recent=recent, recent_maintenance=recent_maintenance, root="", page_path="index.html")
     listed = sorted(recent + recent_maintenance, key=lambda i: i.updated_at, reverse=True)
     recent_theme = _theme_key(env, _RECENT_TEMPLATES)
+    cards: list[str | None] = []
+    if recent_theme:
+        # Each incident's card is kept too: an edit changes one card of the hundreds listed.
+        card_of = env.get_template("_macros.html").module.incident_card
+        card_keys = _card_keys(inputs, recent_theme, listed)
+        front["card"] = lambda incident: Markup(outputs.fragment(card_keys[incident.id], lambda: str(card_of(
+            incident, now, "", common["component_names"], common["all_component_ids"], affected_ids))))
+        cards = list(card_keys.values())
     recent_html = outputs.fragment(
         recent_theme and _listing_key(inputs, recent_theme, "index.html", tuple(listed), site.display.recent_incident_days),
-        lambda: env.get_template("_recent_incidents.html").render(front))
+        lambda: env.get_template("_recent_incidents.html").render(front), parts=cards)
     components_theme = _theme_key(env, _COMPONENTS_TEMPLATES)
     components_html = outputs.fragment(
         components_theme and output_key(
@@ -60,6 +64,28 @@ def render_front_page(env: jinja2.Environment, inputs: BuildInputs, common: dict
         lambda: env.get_template("_components.html").render(front))
     outputs.add({"index.html": render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html),
                                            component_list=Markup(components_html), **front)})
+
+
+def _recently_ended(incidents: tuple[Incident, ...], now: datetime, since: datetime
+                    ) -> tuple[tuple[Incident, ...], tuple[Incident, ...]]:
+    """The incidents resolved since `since`, and the maintenance completed since then (or
+    started then, if it completed with no end written down)."""
+    recent, maintenance = [], []
+    for incident in incidents:  # all 10,000 of a large site: the common case first
+        if not incident.is_maintenance:
+            # An incident is over exactly when an update resolved it, and then it ended there.
+            if incident.resolved_at is not None and incident.resolved_at >= since:
+                recent.append(incident)
+        elif incident.status_at(now) == "completed" and (incident.ended_at(now) or incident.started_at) >= since:
+            maintenance.append(incident)
+    return tuple(recent), tuple(maintenance)
+
+
+def _card_keys(inputs: BuildInputs, theme: str, incidents: list[Incident]) -> dict[str, str | None]:
+    """Each incident's key for its card on the front page (None: rendered every time)."""
+    shared = output_key(inputs.fingerprint, theme, "card")
+    known = inputs.incident_facts
+    return {incident.id: known[incident.id] and f"{shared}|{known[incident.id]}" for incident in incidents}
 
 
 def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:

@@ -141,22 +141,28 @@ class Outputs:
         self.keys[path] = key
         if self.reusable.get(path) == key:
             self.files[path] = KEEP
-            for fragment in fragments:
-                html = self.fragments.get(fragment) if fragment else None
-                if html is not None:
-                    self.fragments_used[fragment] = html
+            self._keep(fragments)
             return False
         return True
 
-    def fragment(self, key: str | None, render: Callable[[], str]) -> str:
-        """A part of a page that changes less often than the page: kept by key, like an output."""
+    def fragment(self, key: str | None, render: Callable[[], str], *, parts: Sequence[str | None] = ()) -> str:
+        """A part of a page that changes less often than the page: kept by key, like an output.
+        `parts`: the keys of the fragments it is made of, kept with it when it is kept."""
         if key is None:
             return render()
         html = self.fragments.get(key)
         if html is None:
             html = render()
+        else:
+            self._keep(parts)
         self.fragments_used[key] = html
         return html
+
+    def _keep(self, fragments: Sequence[str | None]) -> None:
+        for fragment in fragments:
+            html = self.fragments.get(fragment) if fragment else None
+            if html is not None:
+                self.fragments_used[fragment] = html
 
     def defer(self, paths: Sequence[str], render: Callable[[], Mapping[str, bytes]]) -> None:
         """Render `paths` later, with every other deferred output: on every core when there are

@@ -258,6 +258,42 @@ def test_parts_of_pages_outlive_a_rebuild_that_kept_their_pages(tmp_path, monkey
     _assert_same_as_clean(site, later, tmp_path)
 
 
+def test_an_incident_edit_renders_only_its_own_card_on_the_front_page(tmp_path, monkeypatch):
+    """The front page lists a card for each recent incident, hundreds on a large site: an edit
+    of one renders that card again and takes the others as kept, even after a rebuild that
+    kept the whole list (a check run)."""
+    from generator import pages
+    from generator.reuse import Outputs
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    later = NOW + timedelta(minutes=5)
+    _append_run(site, later - timedelta(seconds=30))
+    build(site, now=later)  # the list kept as it was, and with it its cards
+    rendered = []
+    real = Outputs.fragment
+
+    def recording(self, key, render, **kwargs):
+        return real(self, key, lambda: rendered.append(key) or render(), **kwargs)
+
+    monkeypatch.setattr(Outputs, "fragment", recording)
+    edited = site / "incidents" / f"{(NOW - timedelta(days=3)):%Y-%m-%d}-trouble-1.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed: a full disk."),
+                      encoding="utf-8")
+    build(site, now=later)
+    listed = pages._recently_ended(tuple(_loaded(site, later)), later, later - timedelta(days=14))[0]
+    assert len(listed) >= 5
+    cards = [key for key in rendered if "|" in key]  # a card's key is its incident's facts after a digest
+    assert len(cards) == 1
+    assert b"a full disk" in (site / "build" / "index.html").read_bytes()
+    _assert_same_as_clean(site, later, tmp_path)
+
+
+def _loaded(site: Path, now: datetime):
+    from generator.build import read_inputs
+    return read_inputs(site, now=now).incidents.incidents
+
+
 def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     from generator import pages
     from generator.build import read_inputs, render_site
