@@ -68,8 +68,13 @@ class IncidentIndex:
         return incidents_by_day(self.incidents, site.component_ids, self.now, site.display.uptime_days,
                                 with_history=checked)
 
-    def work_out(self) -> None:
-        self.by_component, self.facts, self.day_notes  # noqa: B018
+    def work_out(self, until: Callable[[], bool]) -> None:
+        """Work out each part now, unless `until()` says to stop: the rest is worked out when
+        first asked for."""
+        for part in ("by_component", "facts", "day_notes"):
+            if until():
+                return
+            getattr(self, part)
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,12 @@ class BuildReport:
 
 def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None) -> BuildInputs:
     """The I/O edge: everything the pure rendering step needs."""
+    return _read_inputs(root, now=now, base_url=base_url)
+
+
+def _read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None,
+                 store_later: list[Callable[[], None]] | None = None) -> BuildInputs:
+    """read_inputs; with `store_later`, the incidents' cache is written by the calls it is given."""
     from .config import load_site
     from .incidents import IncidentSet
     from .status import page_status
@@ -131,7 +142,7 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
         if not _is_absolute_url(base_url):
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL")])
         site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
-    incidents, index, histories, history_problems = _incidents_and_histories(site, root, now)
+    incidents, index, histories, history_problems = _incidents_and_histories(site, root, now, store_later)
     latest = {cid: h.latest for cid, h in histories.items() if h.latest is not None}
     status = page_status(site.components, incidents.incidents, now, latest)
     if history_problems:
@@ -139,7 +150,7 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
     return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories, index=index)
 
 
-def _incidents_and_histories(site: Site, root: Path, now: datetime
+def _incidents_and_histories(site: Site, root: Path, now: datetime, store_later: list | None
                              ) -> tuple[IncidentSet, IncidentIndex, dict, list[Problem]]:
     """The incidents and their index, and the history with the problems found in it. The
     history needs only the maintenance notices: when every incident file is as the last build
@@ -156,10 +167,12 @@ def _incidents_and_histories(site: Site, root: Path, now: datetime
 
         incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
                                    cache_dir=site.root / CACHE_DIR, maintenance_known=summarize_meanwhile,
-                                   maintenance_from=PARALLEL_MIN_INCIDENTS)
+                                   maintenance_from=PARALLEL_MIN_INCIDENTS, store_later=store_later)
         index = IncidentIndex(incidents.incidents, site, now)
         if summarizing:
-            index.work_out()
+            # Only while the child still works: after an edit it is soon done, and the outputs
+            # child, forked next, should start at once.
+            index.work_out(until=summarizing[0].done)
         histories, problems = summarizing[0].result() if summarizing else _load_histories(site, incidents.incidents, now)
     return incidents, index, histories, problems
 
@@ -201,17 +214,19 @@ def render_site(inputs: BuildInputs) -> dict[str, bytes]:
 
 def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
                    fragments: Mapping[str, str] | None = None, cache_dir: Path | None = None,
-                   writer: NewFileWriter | None = None) -> Outputs:
+                   writer: NewFileWriter | None = None, meanwhile: Callable[[], None] = lambda: None) -> Outputs:
     """Like render_site, but an output whose key is `reusable`'s (the file build/ holds was
     rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
     found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
-    writes new pages as they are rendered (they are then `Written`)."""
+    writes new pages as they are rendered (they are then `Written`). `meanwhile` is called while
+    a child may be rendering the outputs other sites read."""
     from .pages import page_context, render_front_page, render_pages  # the HTML pages
     from .render import make_environment
     env = make_environment(inputs.site, cache_dir)
     fragments = fragments or {}
     common = page_context(inputs)
     with _render_outputs_meanwhile(env, inputs, reusable, fragments) as others:
+        meanwhile()
         outputs = Outputs(reusable, fragments=fragments, writer=writer)
         render_front_page(env, inputs, common, outputs)
         render_pages(env, inputs, common, outputs)
@@ -349,7 +364,8 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     # What build/ still holds (12,000 stats at 10,000 incidents) is looked up by a forked child
     # while the parent loads the inputs, on a large site: one whose ledger is large.
     with fork_call(check_outputs, fork=Ledger.size(cache_dir) >= PARALLEL_MIN_LEDGER_BYTES) as checking:
-        inputs = read_inputs(root, now=now, base_url=base_url)
+        store_later: list[Callable[[], None]] = []  # the incidents' cache: written while a child renders
+        inputs = _read_inputs(root, now=now, base_url=base_url, store_later=store_later)
         ledger, reusable = checking.result()
     if kept is not None:
         kept.append(inputs)
@@ -357,7 +373,8 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise InvalidInput(problems)
     writer = NewFileWriter(output, lambda paths: _claim(output, paths))
-    outputs = render_changed(inputs, reusable, load_fragments(cache_dir), cache_dir, writer)
+    outputs = render_changed(inputs, reusable, load_fragments(cache_dir), cache_dir, writer,
+                             meanwhile=lambda: [store() for store in store_later])
     written, unchanged, removed = write_output(output, outputs.files)
     ledger.save(cache_dir, outputs.files, outputs.keys)
     save_fragments(cache_dir, outputs)

@@ -23,7 +23,7 @@ from .problems import InvalidInput, Problem
 def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
                    relative_to: Path | None = None, cache_dir: Path | None = None,
                    maintenance_known: Callable[[tuple[Incident, ...]], None] | None = None,
-                   maintenance_from: int = 0) -> IncidentSet:
+                   maintenance_from: int = 0, store_later: list[Callable[[], None]] | None = None) -> IncidentSet:
     """Parse every incidents/*.md; a bad file is reported and left out, the others still load.
 
     With `cache_dir`, each file's parse (Markdown rendering is most of it) is kept there and reused
@@ -32,7 +32,10 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     last build found it, or only a few changed (they are then parsed first), it is given the
     maintenance notices among them before the others are loaded, so that the history, which
     needs only those, can be summarised meanwhile.
+    With `store_later`, what the cache keeps is not written but added there as calls, for the
+    caller to make when it suits (a build makes them while a child renders).
     """
+    store = store_later.append if store_later is not None else _now
     problems: list[Problem] = []
     ids = tuple(component_ids)
     prefix = "" if relative_to is None else os.path.relpath(directory, relative_to) + os.sep
@@ -55,7 +58,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
             parsed_first = few.outcomes
             if maintenance_known is not None:
                 maintenance_known(few.maintenance)
-            patched = _with_few_changed(kept, few, cache_dir, ids, listing, latest_allowed)
+            patched = _with_few_changed(kept, few, cache_dir, ids, listing, latest_allowed, store)
             if patched is not None:
                 return patched
     cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
@@ -109,13 +112,17 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         fresh[shown_names[index]] = outcome
     incidents.sort(key=_listed_order, reverse=True)
     if digests is not None:
-        digests.save()
+        store(digests.save)
         if work or parsed_first or fresh.keys() != cached.keys():
-            _store_parse_cache(cache_dir, ids, fresh, cached)
+            store(lambda: _store_parse_cache(cache_dir, ids, fresh, cached))
         if not failures:
-            _write_listing(cache_dir, ids, listing, _latest_update(incidents), incidents, problems,
-                           tuple(incident for incident in incidents if incident.is_maintenance))
+            latest, maintenance = _latest_update(incidents), tuple(i for i in incidents if i.is_maintenance)
+            store(lambda: _write_listing(cache_dir, ids, listing, latest, incidents, problems, maintenance))
     return IncidentSet(tuple(incidents), tuple(problems))
+
+
+def _now(write: Callable[[], None]) -> None:
+    write()
 
 
 def _listed_order(incident: Incident) -> tuple:
@@ -201,7 +208,7 @@ def _few_changed(kept: tuple | None, listing: list, entries: list[os.DirEntry], 
 
 
 def _with_few_changed(kept: tuple, few: _FewChanged, cache_dir: Path, ids: tuple[str, ...], listing: list,
-                      latest_allowed: datetime) -> IncidentSet | None:
+                      latest_allowed: datetime, store: Callable[[Callable[[], None]], None]) -> IncidentSet | None:
     """The last build's incidents (`kept`: its listing) with the few changed files as they are
     now; None if the parse cache cannot give the others. Only the changed files' buckets of the
     parse cache are written again."""
@@ -227,14 +234,15 @@ def _with_few_changed(kept: tuple, few: _FewChanged, cache_dir: Path, ids: tuple
     problems: list[Problem] = []
     for shown, _ in listing:  # in name order, as a load gives them
         problems.extend(parsed[shown][2])
+    key = (_parser_fingerprint(), ids)
     for bucket in sorted(touched):
-        write_cache(_bucket_path(cache_dir, bucket), (_parser_fingerprint(), ids), buckets[bucket])
+        store(lambda entries=buckets[bucket], path=_bucket_path(cache_dir, bucket): write_cache(path, key, entries))
     # The newest update of all stays the last build's unless a changed file had it.
     if any(incident.updated_at == kept[1] for incident in before if not incident.is_maintenance):
         latest = _latest_update(incidents)
     else:
         latest = _latest_update([outcome[1] for outcome in few.outcomes.values()], kept[1])
-    _write_listing(cache_dir, ids, listing, latest, incidents, problems, few.maintenance)
+    store(lambda: _write_listing(cache_dir, ids, listing, latest, incidents, problems, few.maintenance))
     return IncidentSet(tuple(incidents), tuple(problems))
 
 

@@ -117,6 +117,14 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
             raise value
         return value
 
+    def done(self) -> bool:
+        """Whether result() would give at once: the child has sent what it has to send (or died)."""
+        if self.child is None:
+            return True
+        import select
+
+        return bool(select.select([self.pipe], [], [], 0)[0])
+
     def __enter__(self) -> fork_call:
         return self
 

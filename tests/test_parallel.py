@@ -92,3 +92,38 @@ def test_a_fork_call_left_without_its_result_lets_the_child_end_its_work(monkeyp
     with fork_call(lambda: b"x" * 1_000_000):
         pass
     assert child_processes() == children
+
+
+def test_a_fork_call_says_when_its_result_is_ready(monkeypatch, tmp_path):
+    """A build works on while a child summarises the history, and stops once it is done."""
+    import time
+
+    from generator.parallel import fork_call
+
+    monkeypatch.setattr("threading.active_count", lambda: 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    go = tmp_path / "go"
+
+    def waits_for_the_caller() -> str:
+        while not go.exists():
+            time.sleep(0.005)
+        return "x" * 1_000_000  # more than a pipe holds: done as soon as it starts to arrive
+
+    with fork_call(waits_for_the_caller) as waiting:
+        try:
+            assert not waiting.done()
+        finally:
+            go.touch()  # else a failure here would wait for the child for ever
+        deadline = time.monotonic() + 10
+        while not waiting.done():
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        assert waiting.result() == "x" * 1_000_000
+    assert fork_call(lambda: 1, fork=False).done()  # run when asked for: nothing to wait for
+    with fork_call(lambda: os._exit(3)) as dying:
+        deadline = time.monotonic() + 10
+        while not dying.done():  # a child that died without a word is done too
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        with pytest.raises(RuntimeError, match="died"):
+            dying.result()
