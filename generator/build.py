@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from .files import write_atomically
 from .parallel import fork_call
 from .problems import InvalidInput, Problem, relative_file
-from .reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, load_fragments, output_key, save_fragments
+from .reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, output_key, save_fragments
 
 # Imported where they are used: a large site's build forks a child to check build/ first, and
 # the parent imports these (Jinja, YAML: 60 ms) while it runs (see _build).
@@ -373,11 +373,12 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise InvalidInput(problems)
     writer = NewFileWriter(output, lambda paths: _claim(output, paths))
-    outputs = render_changed(inputs, reusable, load_fragments(cache_dir), cache_dir, writer,
+    fragments = fragment_store(cache_dir)
+    outputs = render_changed(inputs, reusable, fragments.load(), cache_dir, writer,
                              meanwhile=lambda: [store() for store in store_later])
     written, unchanged, removed = write_output(output, outputs.files)
-    ledger.save(cache_dir, outputs.files, outputs.keys)
-    save_fragments(cache_dir, outputs)
+    ledger.save(outputs.files, outputs.keys)
+    save_fragments(fragments, outputs)
     if kept is not None:
         kept.append((outputs, ledger))
     return BuildReport(output=output, files=len(outputs.files), written=written, unchanged=unchanged,

@@ -9,8 +9,9 @@ import os
 import pickle
 import shutil
 import uuid
+import zlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 
 def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: int | None = None,
@@ -83,6 +84,39 @@ def write_cache(path: Path, key: Any, value: Any) -> None:
                          + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only checkout still builds, just without the cache
+
+
+class Buckets:
+    """A large dict kept in `count` files, each key in the one a hash of it names, so that a
+    change rewrites only the files of the keys that changed: an incident edit changes 14 of a
+    large site's 12,000 outputs, and rewriting the whole ledger of them took 30 ms. Like
+    read_cache, a file that is missing, corrupt or from other inputs (`key`) reads as empty."""
+
+    def __init__(self, folder: Path, key: Any, count: int = 32):
+        self.folder, self.key, self.count = folder, key, count
+        self.held: list[dict] = [{} for _ in range(count)]  # what each file held when loaded
+
+    def load(self) -> dict:
+        """Every entry, from all the files."""
+        entries: dict = {}
+        for number in range(self.count):
+            found = read_cache(self._path(number), self.key)
+            self.held[number] = found if type(found) is dict else {}
+            entries.update(self.held[number])
+        return entries
+
+    def save(self, entries: Mapping[str, Any]) -> None:
+        """Keep exactly `entries`, rewriting the files whose part of them changed."""
+        parts: list[dict] = [{} for _ in range(self.count)]
+        for name, value in entries.items():
+            parts[zlib.crc32(name.encode("utf-8")) % self.count][name] = value
+        for number, part in enumerate(parts):
+            if part != self.held[number]:
+                write_cache(self._path(number), self.key, part)
+                self.held[number] = part
+
+    def _path(self, number: int) -> Path:
+        return self.folder / f"{number:02d}.pickle"
 
 
 def content_digest(data: bytes) -> str:

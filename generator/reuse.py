@@ -22,15 +22,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .files import ContentDigests, content_digest, read_cache, write_atomically, write_cache
+from .files import Buckets, content_digest, stamp, write_atomically
 
-LEDGER = "outputs.pickle"
-_LEDGER_FORMAT = "outputs-2"  # (key, digest) by path
+LEDGER = "outputs"  # a folder of files.Buckets
+_LEDGER_FORMAT = "outputs-3"  # (key, digest, stamp) by path
 # Deferred renders; below this many, forking a large site's build costs more than it saves: a
 # rebuild after a check run renders about 120 (0.05-0.09 s here, 0.09-0.11 s forked, and once
 # 0.66 s), while adding an incident re-renders every history page (400 at 10,000 incidents).
 PARALLEL_MIN_JOBS = 200
-FRAGMENTS = "fragments.pickle"
+FRAGMENTS = "fragments"  # a folder of files.Buckets
+_FRAGMENTS_FORMAT = "fragments-2"
 
 
 class _Keep:
@@ -216,24 +217,26 @@ class Outputs:
 
 @dataclass
 class Ledger:
-    """Each keyed file in one output folder: the key it was rendered from and a digest of its
-    bytes. `digests` spares reading a file whose stat is unchanged; a file with a new stat but
-    the same bytes (a build/ restored from a CI cache, a copied site) is still that output."""
+    """Each keyed file in one output folder: the key it was rendered from, a digest of its bytes,
+    and its stamp (size, times, inode) when that digest was known. A file whose stamp is the
+    same is not read; one with a new stamp but the same bytes (a build/ restored from a CI
+    cache, a copied site) is still that output. Kept in buckets (files.Buckets)."""
 
     output: Path
-    entries: dict[str, tuple[str, str]]  # path -> (key, digest)
-    digests: ContentDigests
+    entries: dict[str, tuple[str, str, tuple]]  # path -> (key, digest, stamp)
+    store: Buckets
 
     @classmethod
     def load(cls, cache_dir: Path, output: Path) -> Ledger:
-        entries = read_cache(cache_dir / LEDGER, _LEDGER_FORMAT)
-        return cls(output, entries if type(entries) is dict else {}, ContentDigests(cache_dir / "outputs-digests.pickle"))
+        store = Buckets(cache_dir / LEDGER, _LEDGER_FORMAT)
+        return cls(output, store.load(), store)
 
     @staticmethod
     def size(cache_dir: Path) -> int:
         """The stored ledger's size in bytes (0 if there is none): how large the last build was."""
         try:
-            return os.stat(cache_dir / LEDGER).st_size
+            with os.scandir(cache_dir / LEDGER) as files:
+                return sum(entry.stat().st_size for entry in files)
         except OSError:
             return 0
 
@@ -241,15 +244,19 @@ class Ledger:
         """The outputs still exactly as the last build left them, with their keys."""
         reusable = {}
         folder = str(self.output) + os.sep
-        for path, (key, digest) in self.entries.items():
+        for path, (key, digest, seen) in self.entries.items():
             try:
-                if self.digests.digest(folder + path, path) == digest:
+                found = os.stat(folder + path)
+                if (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino) == seen:  # files.stamp
                     reusable[path] = key
+                elif content_digest(Path(folder + path).read_bytes()) == digest:
+                    reusable[path] = key
+                    self.entries[path] = (key, digest, stamp(found))
             except OSError:
                 pass  # not a file: render it again
         return reusable
 
-    def save(self, cache_dir: Path, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
+    def save(self, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
         """Remember the key of every keyed file now in the folder. A kept file was not touched,
         so its entry stays; a written one's digest comes from the bytes written."""
         entries = {}
@@ -261,22 +268,22 @@ class Ledger:
                 continue
             try:
                 digest = content.digest if type(content) is Written else content_digest(content)
-                self.digests.record(folder + path, path, digest)
+                entries[path] = (key, digest, stamp(os.stat(folder + path)))
             except (OSError, TypeError):
                 continue
-            entries[path] = (key, digest)
-        if entries != self.entries:
-            write_cache(cache_dir / LEDGER, _LEDGER_FORMAT, entries)
+        self.store.save(entries)
         self.entries = entries
-        self.digests.save()
+
+
+def fragment_store(cache_dir: Path) -> Buckets:
+    """Where the fragments of pages are kept between builds (see Outputs.fragment)."""
+    return Buckets(cache_dir / FRAGMENTS, _FRAGMENTS_FORMAT)
 
 
 def load_fragments(cache_dir: Path) -> dict[str, str]:
-    fragments = read_cache(cache_dir / FRAGMENTS, FRAGMENTS)
-    return fragments if type(fragments) is dict else {}
+    return fragment_store(cache_dir).load()
 
 
-def save_fragments(cache_dir: Path, outputs: Outputs) -> None:
+def save_fragments(store: Buckets, outputs: Outputs) -> None:
     """Keep the fragments this build used: those it did not are for inputs that are gone."""
-    if outputs.fragments_used.keys() != outputs.fragments.keys():
-        write_cache(cache_dir / FRAGMENTS, FRAGMENTS, outputs.fragments_used)
+    store.save(outputs.fragments_used)

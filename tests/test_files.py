@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from generator import files
@@ -43,3 +45,34 @@ def test_the_store_forgets_files_no_run_asks_about(tmp_path):
     assert second.digest(gone, "gone.md") is None
     second.save()
     assert ContentDigests(tmp_path / "digests.pickle").known.keys() == {"kept.md"}
+
+
+def test_buckets_rewrite_only_the_files_whose_entries_changed(tmp_path):
+    """The ledger of a large site's outputs and the fragments of its pages are kept in buckets:
+    a rebuild that changed a few entries rewrites a few files, and what is read back is exactly
+    what was saved, a damaged file costing only its own entries."""
+    from generator.files import Buckets
+
+    folder = tmp_path / "ledger"
+    entries = {f"incidents/{number}/index.html": ("key", str(number)) for number in range(500)}
+    Buckets(folder, "format-1").save(entries)
+    written = {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
+    assert len(written) == 32
+
+    store = Buckets(folder, "format-1")
+    assert store.load() == entries
+    changed = dict(entries)
+    changed["incidents/7/index.html"] = ("another key", "7")
+    del changed["incidents/8/index.html"]
+    changed["incidents/new/index.html"] = ("key", "new")
+    for path in folder.iterdir():
+        os.utime(path, ns=(1, 1))  # so that a rewrite shows
+    store.save(changed)
+    rewritten = [path.name for path in folder.iterdir() if path.stat().st_mtime_ns != 1]
+    assert 1 <= len(rewritten) <= 3
+    assert Buckets(folder, "format-1").load() == changed
+    assert Buckets(folder, "format-2").load() == {}  # made from other inputs: not used
+
+    (folder / rewritten[0]).write_bytes(b"not a pickle")
+    survived = Buckets(folder, "format-1").load()
+    assert 0 < len(survived) < len(changed) and all(changed[name] == value for name, value in survived.items())
