@@ -53,11 +53,17 @@ class IncidentIndex:
         return incidents_by_component(self.incidents, self.site.component_ids)
 
     @cached_property
-    def facts(self) -> dict[str, str | None]:
-        """pages.incident_facts of every incident, by id: what the keys of outputs listing it use."""
+    def facts_in_order(self) -> list[str | None]:
+        """pages.incident_facts of every incident, in the incidents' order: what the keys of
+        outputs listing them use."""
         from .pages import incident_facts
         now = self.now
-        return {incident.id: incident_facts(incident, now) for incident in self.incidents}
+        return [incident_facts(incident, now) for incident in self.incidents]
+
+    @cached_property
+    def facts(self) -> dict[str, str | None]:
+        """The same, by incident id."""
+        return dict(zip([incident.id for incident in self.incidents], self.facts_in_order))
 
     @cached_property
     def day_notes(self) -> dict[str, dict]:
@@ -99,6 +105,11 @@ class BuildInputs:
     def incident_facts(self) -> dict[str, str | None]:
         """pages.incident_facts of every incident, by id: worked out once for all the keys that use them."""
         return self._index.facts
+
+    @property
+    def incident_facts_in_order(self) -> list[str | None]:
+        """The same, in the order of `incidents`."""
+        return self._index.facts_in_order
 
     @cached_property
     def day_notes(self) -> dict[str, dict]:
