@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 KeyPath = tuple  # e.g. ("components", 2, "check", "url")
-# libyaml's parser keeps marks too, and is several times faster on large site.yaml files.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# PyYAML is imported where it is used: a rebuild whose site.yaml is cached and whose incident
+# front matter takes the fast path below never needs it (importing it took 20 ms).
 
 
 @dataclass
@@ -50,9 +51,12 @@ class YamlSyntaxError(Exception):
 
 def load_with_positions(text: str, file: str, line_offset: int = 0) -> tuple[Any, Positions]:
     """Parse one YAML document into plain Python values plus the position of each one."""
+    import yaml
+
     positions = Positions(file=file, line_offset=line_offset)
     try:
-        node = yaml.compose(text, Loader=_FAST_LOADER)
+        # libyaml's parser keeps marks too, and is several times faster on large site.yaml files.
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
@@ -65,6 +69,8 @@ def load_with_positions(text: str, file: str, line_offset: int = 0) -> tuple[Any
 
 
 def _to_python(node: yaml.Node, path: KeyPath, positions: Positions, constructor: yaml.SafeLoader) -> Any:
+    import yaml
+
     positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
@@ -96,8 +102,36 @@ _TOP_KEY = re.compile(r"([a-z_]+):(?: +(.*))?")
 _BLOCK_ITEM = re.compile(r"( +)- +(.*)")
 _BLOCK_ENTRY = re.compile(r"( +)([A-Za-z0-9_-]+): +(.*)")
 _PLAIN_START_NOT = set("-?:,[]{}#&*!|>'\"%@`\\ \t")
-_STR_TAG = "tag:yaml.org,2002:str"
-_resolver = yaml.resolver.Resolver()
+# The plain scalars PyYAML reads as something other than a string: its implicit resolvers
+# (yaml/resolver.py: bool, float, int, merge, null, timestamp, value, and the documentary
+# yaml), as written there. Each applies only to values starting with certain characters, which
+# its own pattern requires anyway. tests/test_yamlsource_fast.py compares this with PyYAML.
+_NOT_A_STRING = [re.compile(pattern, re.X) for pattern in (
+    r"""^(?:yes|Yes|YES|no|No|NO
+        |true|True|TRUE|false|False|FALSE
+        |on|On|ON|off|Off|OFF)$""",
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+        |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+    r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0[0-7_]+
+        |[-+]?(?:0|[1-9][0-9_]*)
+        |[-+]?0x[0-9a-fA-F_]+
+        |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",
+    r"^(?:<<)$",
+    r"""^(?: ~
+        |null|Null|NULL
+        | )$""",
+    r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+         (?:[Tt]|[ \t]+)[0-9][0-9]?
+         :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+         (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
+    r"^(?:=)$",
+    r"^(?:!|&|\*)$",
+)]
 
 
 def simple_mapping(text: str) -> dict | None:
@@ -188,4 +222,4 @@ def _scalar(text: str, *, flow: bool) -> Any:
 
 def _resolved(text: str) -> str | None:
     """`text` if YAML reads it, plain, as a string (not a number, a date, a bool or null)."""
-    return text if _resolver.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG else None
+    return None if any(pattern.match(text) for pattern in _NOT_A_STRING) else text

@@ -90,3 +90,26 @@ def test_errors_still_name_the_line_and_column():
     [problem] = caught.value.problems
     assert (problem.file, problem.line, problem.column) == ("incidents/x.md", 6, 3)
     assert 'unknown component "dashbord"' in problem.message and "dashboard" in problem.message
+
+
+def test_the_plain_scalars_read_as_strings_are_those_pyyaml_reads_as_strings():
+    """The fast path needs to know which plain scalars PyYAML leaves as strings, without
+    importing PyYAML: its own table of PyYAML's implicit resolvers must agree with them."""
+    import yaml
+
+    from generator.yamlsource import _resolved
+
+    resolver = yaml.resolver.Resolver()
+    rng = random.Random(7)
+    alphabet = "0123456789-+._:eEbxoOxXabcdfnNtTyYlLsuUrRiIAF~=<!&* \tZ"
+    samples = set(WORDS) | {
+        "", "~", "null", "Null", "NULL", "nULL", "true", "TRUE", "tRUE", "yes", "Off", "on", "y", "n", "0", "-0",
+        "+12", "012", "08", "0o17", "0b101", "0b102", "0x1F", "0xG", "1_000", "1__0", "3:25:45", "190:20:30", "1.5",
+        "1.", ".5", "-.inf", ".NaN", ".nan ", "1e3", "1.0e+3", "1.0e3", "6.8523015e+5", "2026-11-20", "2026-1-2",
+        "2026-11-20T02:00:00Z", "2026-11-20 02:00:00.5 +02:00", "2026-11-20t2:00:00", "2026-11-20 02:00", "<<", "=",
+        "!", "&", "*", "1:2", "1:60", "-1:2",
+    }
+    samples.update("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(20_000))
+    for text in samples:
+        expected = resolver.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+        assert (_resolved(text) is not None) == expected, text
