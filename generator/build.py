@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -142,12 +143,11 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
 def _read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None,
                  store_later: list[Callable[[], None]] | None = None) -> BuildInputs:
     """read_inputs; with `store_later`, the incidents' cache is written by the calls it is given."""
-    from .config import load_site
     from .incidents import IncidentSet
     from .status import page_status
 
     now = now or datetime.now(timezone.utc)
-    site = load_site(root)
+    site = _load_site(root)
     if base_url:
         from .config import _is_absolute_url  # the same rule as site.yaml's
         if not _is_absolute_url(base_url):
@@ -159,6 +159,29 @@ def _read_inputs(root: Path, *, now: datetime | None = None, base_url: str | Non
     if history_problems:
         incidents = IncidentSet(incidents.incidents, incidents.problems + tuple(history_problems))
     return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories, index=index)
+
+
+def _load_site(root: Path) -> Site:
+    """config.load_site, kept in the cache while site.yaml's bytes and the code are the same:
+    parsing and checking a large site.yaml, and importing PyYAML for it, took 30-45 ms of
+    every rebuild. Only a site.yaml without problems is kept: any other is read again, and
+    load_site says what is wrong with it."""
+    from .config import CONFIG_FILE, Site, load_site, parse_site
+    from .files import read_cache, write_cache
+    from .reuse import code_fingerprint, installed_version
+
+    try:
+        data = (root / CONFIG_FILE).read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return load_site(root)
+    key = ("site-1", code_fingerprint(), installed_version("yaml", "pyyaml"), str(root), hashlib.sha256(data).digest())
+    path = root / CACHE_DIR / "site.pickle"
+    site = read_cache(path, key)
+    if type(site) is not Site:
+        site = parse_site(text.replace("\r\n", "\n").replace("\r", "\n"), root=root, file=CONFIG_FILE)
+        write_cache(path, key, site)
+    return site
 
 
 def _incidents_and_histories(site: Site, root: Path, now: datetime, store_later: list | None

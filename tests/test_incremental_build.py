@@ -426,6 +426,34 @@ def test_build_folder_checked_in_a_child_while_the_inputs_load(tmp_path, monkeyp
     _assert_same_as_clean(site, NOW, tmp_path)
 
 
+def test_site_yaml_is_parsed_again_only_when_it_changed(tmp_path, monkeypatch):
+    """A rebuild takes the site's settings from the cache while site.yaml's bytes are the same;
+    a changed site.yaml is read again, and a broken one is reported, never taken from the cache."""
+    from generator import config
+    from generator.problems import InvalidInput
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    parsed = []
+    real = config.parse_site
+    monkeypatch.setattr(config, "parse_site", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    assert build(site, now=NOW).written == 0 and parsed == []
+    settings = site / "site.yaml"
+    good = settings.read_text(encoding="utf-8")
+    settings.write_text(good.replace("title: Incremental", "title: Renamed"), encoding="utf-8")
+    build(site, now=NOW)
+    assert parsed == [1] and b"Renamed" in (site / "build" / "index.html").read_bytes()
+    settings.write_text(good.replace("title: Incremental", "title: [unclosed"), encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(InvalidInput):
+            build(site, now=NOW)
+    assert len(parsed) == 3
+    settings.write_text(good, encoding="utf-8")
+    build(site, now=NOW)
+    assert len(parsed) == 4 and b"Renamed" not in (site / "build" / "index.html").read_bytes()
+    _assert_same_as_clean(site, NOW, tmp_path)
+
+
 def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_again(tmp_path, monkeypatch):
     """A fresh clone with .heliograph-cache/ and build/ restored (as a CI cache would) has every
     file under new times and inodes but with the same bytes: the caches must still hit."""
