@@ -237,18 +237,25 @@ def test_incidents_from_the_parse_cache_equal_fresh_ones_and_read_bodies_only_wh
         cached.nonsense  # noqa: B018
 
 
+def _three_incidents(tmp_path):
+    """incidents/ with three files: one with a warning (text before its first update), and one
+    whose last update is a minute before NOW."""
+    folder = tmp_path / "incidents"
+    folder.mkdir()
+    (folder / "2026-11-20-good.md").write_text(GOOD)
+    (folder / "2026-11-19-older.md").write_text(
+        GOOD.replace("2026-11-20", "2026-11-19").replace("---\n\n## ", "---\nA stray line.\n\n## "))
+    (folder / "2026-11-21-later.md").write_text(GOOD.replace("2026-11-20 14:40", "2026-11-21 11:59"))
+    return folder
+
+
 def test_a_rebuild_with_every_incident_file_as_it_was_takes_them_from_the_listing(tmp_path, monkeypatch):
     """When no incident file changed, the parse cache is read in the order the last build sorted
     it, without a file looked up again; any change, a `now` that makes an update future, or a
     lost cache entry goes the usual way and gives what a fresh load gives."""
     from generator import incident_loading
 
-    folder = tmp_path / "incidents"
-    folder.mkdir()
-    (folder / "2026-11-20-good.md").write_text(GOOD)
-    (folder / "2026-11-19-older.md").write_text(  # with a warning: text before the first update
-        GOOD.replace("2026-11-20", "2026-11-19").replace("---\n\n## ", "---\nA stray line.\n\n## "))
-    (folder / "2026-11-21-later.md").write_text(GOOD.replace("2026-11-20 14:40", "2026-11-21 11:59"))
+    folder = _three_incidents(tmp_path)
     cache = tmp_path / "cache"
 
     def load(now=NOW):
@@ -289,12 +296,7 @@ def test_a_rebuild_with_a_few_incident_files_changed_parses_only_those(tmp_path,
     next build."""
     from generator import incident_loading
 
-    folder = tmp_path / "incidents"
-    folder.mkdir()
-    (folder / "2026-11-20-good.md").write_text(GOOD)
-    (folder / "2026-11-19-older.md").write_text(  # with a warning: text before the first update
-        GOOD.replace("2026-11-20", "2026-11-19").replace("---\n\n## ", "---\nA stray line.\n\n## "))
-    (folder / "2026-11-21-later.md").write_text(GOOD.replace("2026-11-20 14:40", "2026-11-21 11:59"))
+    folder = _three_incidents(tmp_path)
     (folder / "2026-11-18-oldest.md").write_text(GOOD.replace("2026-11-20", "2026-11-18"))
     cache = tmp_path / "cache"
 
