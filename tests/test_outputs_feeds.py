@@ -196,3 +196,24 @@ def test_calendar_keeps_recent_and_drops_old_maintenance(demo_copy):
     build(demo_copy, now=DEMO_NOW + timedelta(days=100))  # SEPA ended 111 days before, the upgrade 85
     calendar = icalendar.Calendar.from_ical((demo_copy / "build/maintenance.ics").read_bytes())
     assert [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")] == ["Maintenance: Database upgrade"]
+
+
+def test_each_components_feed_lists_its_newest_incidents_even_when_the_pass_stops_early():
+    """A component's feed lists its ENTRY_LIMIT most recently updated incidents; the pass that
+    picks them stops once every component has that many, and must pick the same ones as
+    grouping all of them would, whether an incident names components or none (all)."""
+    import random
+    from types import SimpleNamespace
+
+    from generator.feeds import _newest_by_component
+    from generator.status import incidents_by_component
+
+    rng = random.Random(3)
+    ids = ("api", "web", "db", "cdn")
+    newest_first = [SimpleNamespace(name=n, component_ids=tuple(rng.sample(ids, rng.randint(0, 2))))
+                    for n in range(200)]
+    newest_first[5].component_ids = ("api", "api")  # named twice: listed once
+    everything = incidents_by_component(newest_first, ids)
+    for limit in (0, 1, 3, 40, 500):
+        picked = _newest_by_component(newest_first, ids, limit)
+        assert picked == {cid: everything[cid][:limit] for cid in ids}, limit
