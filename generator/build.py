@@ -17,7 +17,8 @@ from .problems import InvalidInput, Problem, relative_file
 from .reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, output_key, save_fragments
 
 # Imported where they are used: a large site's build forks a child to check build/ first, and
-# the parent imports these (Jinja, YAML: 60 ms) while it runs (see _build).
+# the parent imports these (Jinja, the config and incident modules: about 60 ms) while it runs
+# (see _build).
 if TYPE_CHECKING:
     import jinja2
 
@@ -42,7 +43,8 @@ PARALLEL_MIN_LEDGER_BYTES = 1_000_000
 class IncidentIndex:
     """What the outputs need of the incidents alone, each worked out once for all of them. On a
     large site a check run's history takes longer to summarise than the incidents to load, and
-    the parent works these out while it waits for the history child (see read_inputs)."""
+    the parent works these out while it waits for the history child (see
+    _incidents_and_histories)."""
 
     def __init__(self, incidents: tuple[Incident, ...], site: Site, now: datetime):
         self.incidents, self.site, self.now = incidents, site, now

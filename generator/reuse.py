@@ -3,7 +3,7 @@
 Most of a large site's outputs are the 10,000 incident pages, and one check run or one edited
 incident changes few of them. A renderer that can say cheaply what an output is made of gives
 it a key (`output_key`). The build records, for each file it leaves in build/, the key it was
-rendered from and a digest of its bytes (`.heliograph-cache/outputs.pickle`, the `Ledger`). On
+rendered from and a digest of its bytes (`.heliograph-cache/outputs/`, the `Ledger`). On
 the next build an output whose key is the same, and whose file still holds those bytes, is
 neither rendered nor compared again: `Outputs.wants` says so and leaves `KEEP` in its place.
 
