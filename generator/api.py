@@ -18,7 +18,7 @@ from .statuspage import dump_json, status_changed_at
 from .urls import absolute, component_url, incident_url, iso_ms
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 STATUS_JSON_VERSION = 1
 CSV_COLUMNS = ("date", "component_id", "component_name", "uptime_percent", "checks", "up", "degraded", "down",

@@ -24,7 +24,7 @@ from .readings import UPTIME_WINDOWS, milliseconds_text, percent_text, response_
 from .status import COMPONENT_STATUS_LABELS
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 STYLES = ("flat", "flat-square", "for-the-badge")
 FONT_FAMILY = "Verdana,Geneva,DejaVu Sans,sans-serif"

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .render import render_page
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 STYLE_FILE = "embed/embed.css"
 FRAME_SCRIPT_FILE = "embed/frame.js"

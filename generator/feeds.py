@@ -30,7 +30,7 @@ from .urls import absolute, component_url, incident_url, iso_seconds, logo_url
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
 
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 ENTRY_LIMIT = 50  # the most recently updated; older ones stay on the history pages
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"

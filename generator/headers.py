@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 CORS = ("Access-Control-Allow-Origin", "*")
 FRESH = ("Cache-Control", "public, max-age=60")

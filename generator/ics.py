@@ -18,7 +18,7 @@ from .statuspage import status_changed_at
 from .urls import incident_url
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 RECENT = timedelta(days=90)  # finished windows stay this long, so a calendar keeps recent history
 LINE_OCTETS = 75

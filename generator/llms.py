@@ -13,7 +13,7 @@ from .status import COMPONENT_STATUS_LABELS
 from .urls import absolute, component_url, incident_url
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 

@@ -15,7 +15,7 @@ from .readings import UPTIME_WINDOWS
 from .status import COMPONENT_STATUSES, INDICATORS
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 TIMESTAMP = {"type": "string", "format": "date-time", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
              "examples": ["2026-02-11T03:15:01.913Z"]}

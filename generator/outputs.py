@@ -21,7 +21,7 @@ from .reuse import Outputs
 from .statuspage import render_statuspage
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 
 def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:

@@ -20,7 +20,7 @@ from .urls import iso_seconds
 from .status import affected_ids
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .status import ComponentState, GroupState, affected_ids, incident_effects
 from .urls import incident_url, iso_ms
 
 if TYPE_CHECKING:
-    from .build import BuildInputs
+    from .inputs import BuildInputs
 
 LIST_LIMIT = 50  # what Statuspage's incidents.json and scheduled-maintenances.json hold
 UNRESOLVED = ("investigating", "identified", "monitoring")

@@ -152,7 +152,7 @@ def test_a_corrupt_or_stale_cache_is_ignored(tmp_path, damage):
 
 def _states(site: Path):
     """The site's inputs at several moments and after several changes, as a rebuild meets them."""
-    from generator.build import read_inputs
+    from generator.inputs import read_inputs
 
     (site / "incidents" / "2026-11-23-open.md").write_text(
         "---\ntitle: Still open\nimpact: minor\ncomponents: [svc-3]\n---\n\n"
@@ -209,7 +209,8 @@ def test_equal_output_keys_mean_equal_outputs(tmp_path):
 
 
 def test_a_rebuild_renders_only_what_changed(tmp_path):
-    from generator.build import read_inputs, render_changed
+    from generator.build import render_changed
+    from generator.inputs import read_inputs
     from generator.reuse import KEEP, Ledger
 
     site = _site(tmp_path / "site")
@@ -290,20 +291,21 @@ def test_an_incident_edit_renders_only_its_own_card_on_the_front_page(tmp_path, 
 
 
 def _loaded(site: Path, now: datetime):
-    from generator.build import read_inputs
+    from generator.inputs import read_inputs
     return read_inputs(site, now=now).incidents.incidents
 
 
 def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     from generator import pages
-    from generator.build import read_inputs, render_site
+    from generator.build import render_site
+    from generator.inputs import read_inputs
 
     site = _site(tmp_path / "site")
     inputs = read_inputs(site, now=NOW)
     serial = render_site(inputs)
-    from generator import build as build_module, reuse
+    from generator import inputs as inputs_module, reuse
     monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     rendered = []
@@ -341,7 +343,7 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     rendered.clear()
     in_child = render_changed(inputs, reusable)
     assert "embed.html" not in rendered and {"index.html", "404.html"} <= set(rendered)
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 10**9)
+    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 10**9)
     here = render_changed(inputs, reusable)
     assert in_child.files == here.files and in_child.keys == here.keys
     assert in_child.fragments_used == here.fragments_used
@@ -351,20 +353,20 @@ def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, m
     """A rebuild that finds every incident file as it was, or a few changed, summarises the
     history in a forked child from the maintenance notices kept with the listing (and those
     changed): it must find the same history, and the same problems in it, as the usual way."""
-    from generator import build as build_module
-    from generator.build import read_inputs
+    from generator import inputs as inputs_module
+    from generator.inputs import read_inputs
 
     site = _site(tmp_path / "site")
     with raw_shard_path(site / "history", NOW.date()).open("ab") as shard:
         shard.write(b"<<<<<<< HEAD\n")  # a corrupt line: a problem to report, from the child too
     build(site, now=NOW)
     serial = read_inputs(site, now=NOW + timedelta(minutes=5))
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     here = []
-    real = build_module._load_histories
-    monkeypatch.setattr(build_module, "_load_histories", lambda *a: here.append(a) or real(*a))
+    real = inputs_module._load_histories
+    monkeypatch.setattr(inputs_module, "_load_histories", lambda *a: here.append(a) or real(*a))
     forked = read_inputs(site, now=NOW + timedelta(minutes=5))
     assert here == []  # summarised in a child
     assert forked.histories == serial.histories and forked.status == serial.status
@@ -378,13 +380,13 @@ def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, m
     later = NOW + timedelta(minutes=10)
     forked = read_inputs(site, now=later)
     assert here == []
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 10**9)
+    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 10**9)
     serial = read_inputs(site, now=later)
     assert len(here) == 1
     assert forked.histories == serial.histories and forked.incidents == serial.incidents
     assert forked.histories != read_inputs(site, now=NOW + timedelta(minutes=5)).histories  # the window counts
     # More changed files than are worth parsing first: the usual way.
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
     from generator import incident_loading
     monkeypatch.setattr(incident_loading, "_FEW_CHANGED", 0)
     notice.touch()

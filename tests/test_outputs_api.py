@@ -17,7 +17,8 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from generator.build import build, read_inputs, render_site
+from generator.build import build, render_site
+from generator.inputs import read_inputs
 from generator.checks.result import CheckResult
 from generator.history import ComponentHistory, DayStats
 from generator.status import page_status

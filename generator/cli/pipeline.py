@@ -210,7 +210,7 @@ def compact(obj: Context, now_text: str | None) -> None:
       heliograph compact
     """
     from .. import history
-    from ..build import CACHE_DIR, maintenance_windows
+    from ..inputs import CACHE_DIR, maintenance_windows
     from ..incidents import load_incidents
 
     site = obj.site()
