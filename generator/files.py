@@ -105,15 +105,23 @@ class Buckets:
             entries.update(self.held[number])
         return entries
 
+    def entry(self, name: str) -> Any:
+        """The entry under `name` (None if there is none), reading only its file."""
+        found = read_cache(self._path(self._number(name)), self.key)
+        return found.get(name) if type(found) is dict else None
+
     def save(self, entries: Mapping[str, Any]) -> None:
         """Keep exactly `entries`, rewriting the files whose part of them changed."""
         parts: list[dict] = [{} for _ in range(self.count)]
         for name, value in entries.items():
-            parts[zlib.crc32(name.encode("utf-8")) % self.count][name] = value
+            parts[self._number(name)][name] = value
         for number, part in enumerate(parts):
             if part != self.held[number]:
                 write_cache(self._path(number), self.key, part)
                 self.held[number] = part
+
+    def _number(self, name: str) -> int:
+        return zlib.crc32(name.encode("utf-8")) % self.count
 
     def _path(self, number: int) -> Path:
         return self.folder / f"{number:02d}.pickle"

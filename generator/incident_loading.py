@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .files import ContentDigests, content_digest, read_cache, stamp, write_cache
+from .files import Buckets, ContentDigests, content_digest, read_cache, stamp, write_cache
 from .incidents import Incident, IncidentSet, parse_incident
 from .parallel import fork_map
 from .problems import InvalidInput, Problem
@@ -50,18 +49,21 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     if cache_dir is not None:
         listing = [(shown, stamp(entry.stat())) for shown, entry in zip(shown_names, entries)]
         kept = read_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids))
-        unchanged = _as_last_time(kept, cache_dir, ids, listing, latest_allowed, maintenance_known)
+        if type(kept) is not tuple or (kept[1] is not None and kept[1] > latest_allowed):
+            kept = None  # none, or an update is later than `now` allows: parse_incident must say so
+        unchanged = _as_last_time(kept, cache_dir, ids, listing, maintenance_known)
         if unchanged is not None:
             return unchanged
-        few = _few_changed(kept, listing, entries, ids, now, cache_dir)
+        few = _few_changed(kept, listing, entries, ids, now, latest_allowed, cache_dir)
         if few is not None:
             parsed_first = few.outcomes
             if maintenance_known is not None:
                 maintenance_known(few.maintenance)
-            patched = _with_few_changed(kept, few, cache_dir, ids, listing, latest_allowed, store)
+            patched = _with_few_changed(kept, few, cache_dir, ids, listing, store)
             if patched is not None:
                 return patched
-    cached = _load_parse_cache(cache_dir, ids) if cache_dir is not None else None
+    parse_cache = _parse_cache(cache_dir, ids) if cache_dir is not None else None
+    cached = parse_cache.load() if parse_cache is not None else None
     # A file whose size, times and inode are unchanged is not even read: with 10,000 incidents,
     # reading and hashing them all was most of a rebuild's incident loading.
     digests = ContentDigests(cache_dir / "incidents" / "digests.pickle") if cache_dir is not None else None
@@ -114,7 +116,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     if digests is not None:
         store(digests.save)
         if work or parsed_first or fresh.keys() != cached.keys():
-            store(lambda: _store_parse_cache(cache_dir, ids, fresh, cached))
+            store(lambda: parse_cache.save(fresh))
         if not failures:
             latest, maintenance = _latest_update(incidents), tuple(i for i in incidents if i.is_maintenance)
             store(lambda: _write_listing(cache_dir, ids, listing, latest, incidents, problems, maintenance))
@@ -142,15 +144,14 @@ _LISTING = "listing.pickle"
 
 
 def _as_last_time(kept: tuple | None, cache_dir: Path, ids: tuple[str, ...], listing: list,
-                  latest_allowed: datetime,
                   maintenance_known: Callable[[tuple[Incident, ...]], None] | None) -> IncidentSet | None:
     """The incidents the last build loaded (`kept`: its listing), if every file is as it was
     then; else None."""
-    if type(kept) is not tuple or kept[0] != listing or (kept[1] is not None and kept[1] > latest_allowed):
-        return None  # a file changed, or an update is later than `now` allows: parse_incident must say so
+    if kept is None or kept[0] != listing:
+        return None
     if maintenance_known is not None:
         maintenance_known(kept[4])
-    parsed = _load_parse_cache(cache_dir, ids)
+    parsed = _parse_cache(cache_dir, ids).load()
     try:
         incidents = tuple(parsed[shown][1] for shown in kept[2])
     except KeyError:  # the parse cache lost an entry: load the usual way
@@ -173,26 +174,24 @@ class _FewChanged:
 
 
 def _few_changed(kept: tuple | None, listing: list, entries: list[os.DirEntry], ids: tuple[str, ...],
-                 now: datetime, cache_dir: Path) -> _FewChanged | None:
+                 now: datetime, latest_allowed: datetime, cache_dir: Path) -> _FewChanged | None:
     """When only a few files changed since the last build's listing (`kept`), and all of them
     parse: what they are now. Else None: the load goes the usual way and says what is wrong.
     A file with new times but the same bytes (touched, checked out again) is not parsed again."""
-    if type(kept) is not tuple:
+    if kept is None:
         return None
     before = dict(kept[0])
     changed = [index for index, (shown, seen) in enumerate(listing) if before.get(shown) != seen]
     gone = before.keys() - {shown for shown, _ in listing}
     if not (changed or gone) or len(changed) + len(gone) > _FEW_CHANGED:
         return None
-    key = (_parser_fingerprint(), ids)
-    latest_allowed = now + timedelta(minutes=5)  # as parse_incident allows
+    parse_cache = _parse_cache(cache_dir, ids)
     outcomes: dict[int, tuple] = {}
     for index in changed:
         shown, entry = listing[index][0], entries[index]
         data = _read(entry.path)
         digest = content_digest(data)
-        cached = read_cache(_bucket_path(cache_dir, _bucket(shown)), key)
-        hit = cached.get(shown) if type(cached) is dict else None
+        hit = parse_cache.entry(shown)
         if hit is not None and hit[0] == digest and hit[1].id == entry.name[:-3] and _still_valid(hit[1], latest_allowed):
             outcomes[index] = hit
             continue
@@ -208,35 +207,26 @@ def _few_changed(kept: tuple | None, listing: list, entries: list[os.DirEntry], 
 
 
 def _with_few_changed(kept: tuple, few: _FewChanged, cache_dir: Path, ids: tuple[str, ...], listing: list,
-                      latest_allowed: datetime, store: Callable[[Callable[[], None]], None]) -> IncidentSet | None:
+                      store: Callable[[Callable[[], None]], None]) -> IncidentSet | None:
     """The last build's incidents (`kept`: its listing) with the few changed files as they are
     now; None if the parse cache cannot give the others. Only the changed files' buckets of the
     parse cache are written again."""
-    if kept[1] is not None and kept[1] > latest_allowed:
-        return None  # an update later than `now` allows: parse_incident must say so
-    buckets = _load_parse_buckets(cache_dir, ids)
-    parsed = {shown: entry for bucket in buckets for shown, entry in bucket.items()}
+    parse_cache = _parse_cache(cache_dir, ids)
+    parsed = parse_cache.load()
     try:
         incidents = [parsed[shown][1] for shown in kept[2] if shown not in few.replaced]
         before = [parsed[shown][1] for shown in few.replaced if shown in parsed]
     except KeyError:  # the parse cache lost an entry: load the usual way
         return None
-    touched = set()
     for shown in few.replaced:
-        bucket = _bucket(shown)
-        buckets[bucket].pop(shown, None)
         parsed.pop(shown, None)
-        touched.add(bucket)
     for index, outcome in few.outcomes.items():
-        shown = listing[index][0]
-        buckets[_bucket(shown)][shown] = parsed[shown] = outcome
+        parsed[listing[index][0]] = outcome
         _insert_in_order(incidents, outcome[1])
     problems: list[Problem] = []
     for shown, _ in listing:  # in name order, as a load gives them
         problems.extend(parsed[shown][2])
-    key = (_parser_fingerprint(), ids)
-    for bucket in sorted(touched):
-        store(lambda entries=buckets[bucket], path=_bucket_path(cache_dir, bucket): write_cache(path, key, entries))
+    store(lambda: parse_cache.save(parsed))
     # The newest update of all stays the last build's unless a changed file had it.
     if any(incident.updated_at == kept[1] for incident in before if not incident.is_maintenance):
         latest = _latest_update(incidents)
@@ -348,36 +338,7 @@ def _still_valid(incident: Incident, latest_allowed: datetime) -> bool:
 _BUCKETS = 64
 
 
-def _bucket(shown: str) -> int:
-    return zlib.crc32(shown.encode("utf-8")) % _BUCKETS
-
-
-def _bucket_path(cache_dir: Path, bucket: int) -> Path:
-    return cache_dir / "incidents" / f"{bucket:02d}.pickle"
-
-
-def _load_parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> dict:
-    """Every bucket's entries; a bucket that is missing, corrupt or from other inputs is empty."""
-    entries: dict = {}
-    for bucket in _load_parse_buckets(cache_dir, ids):
-        entries.update(bucket)
-    return entries
-
-
-def _load_parse_buckets(cache_dir: Path, ids: tuple[str, ...]) -> list[dict]:
-    key = (_parser_fingerprint(), ids)
-    buckets = [read_cache(_bucket_path(cache_dir, bucket), key) for bucket in range(_BUCKETS)]
-    return [found if type(found) is dict else {} for found in buckets]
-
-
-def _store_parse_cache(cache_dir: Path, ids: tuple[str, ...], entries: dict, before: dict) -> None:
-    """Rewrite the buckets whose entries changed."""
-    key = (_parser_fingerprint(), ids)
-    buckets: list[dict] = [{} for _ in range(_BUCKETS)]
-    for shown, entry in entries.items():
-        buckets[_bucket(shown)][shown] = entry
-    changed = {_bucket(shown) for shown in entries.keys() ^ before.keys()}
-    changed.update(_bucket(shown) for shown, entry in entries.items()
-                   if shown in before and before[shown] is not entry)
-    for bucket in sorted(changed):
-        write_cache(_bucket_path(cache_dir, bucket), key, buckets[bucket])
+def _parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> Buckets:
+    """Each file's parse, (digest, incident, warnings) by its shown name, made from `ids` and
+    this code; an entry made from others reads as missing."""
+    return Buckets(cache_dir / "incidents", (_parser_fingerprint(), ids), count=_BUCKETS)
