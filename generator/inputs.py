@@ -53,10 +53,7 @@ class IncidentIndex:
         outputs listing them use."""
         from .pages import incident_facts
         now = self.now
-        # Most incidents are resolved: their facts are their source_key (incident_facts' first
-        # case, written out for 10,000 of them).
-        return [incident.source_key if incident.resolved_at is not None and incident.source_key
-                else incident_facts(incident, now) for incident in self.incidents]
+        return [incident_facts(incident, now) for incident in self.incidents]
 
     @cached_property
     def facts(self) -> dict[str, str | None]:

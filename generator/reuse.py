@@ -247,7 +247,7 @@ class Ledger:
         for path, (key, digest, seen) in self.entries.items():
             try:
                 found = os.stat(folder + path)
-                if (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino) == seen:  # files.stamp
+                if stamp(found) == seen:
                     reusable[path] = key
                 elif content_digest(Path(folder + path).read_bytes()) == digest:
                     reusable[path] = key

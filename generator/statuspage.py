@@ -113,13 +113,10 @@ def _scan(incidents: Sequence[Incident], now: datetime, all_ids: Sequence[str]) 
             if plain_seen < LIST_LIMIT or incident.is_open(now):  # as `listed` keeps them
                 plain.append(incident)
             plain_seen += 1
-        if incident.resolved_at is not None and incident.updated_at <= now:
-            moment = incident.updated_at  # _last_status_moment's settled case, written out
-        else:
-            moment = _last_status_moment(incident, now)
-            if moment is None:
-                continue
-        for cid in incident.component_ids or all_ids:  # affected_ids
+        moment = _last_status_moment(incident, now)
+        if moment is None:
+            continue
+        for cid in affected_ids(incident, all_ids):
             if cid not in changed or moment > changed[cid]:
                 changed[cid] = moment
     windows.sort(key=lambda i: i.scheduled_for, reverse=True)
