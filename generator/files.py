@@ -127,6 +127,12 @@ class Buckets:
         return self.folder / f"{number:02d}.pickle"
 
 
+def text_of(data: bytes) -> str:
+    """A text file's bytes as Path.read_text(encoding="utf-8") reads them: UTF-8 (else
+    UnicodeDecodeError), every newline made "\\n". For files read as bytes to be digested too."""
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def content_digest(data: bytes) -> str:
     # SHA-256, not BLAKE2: CPUs with SHA instructions (this machine's, CI runners') hash twice as
     # fast with it, and a cold build of a large site digests 300 MB of history.

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .files import Buckets, ContentDigests, content_digest, read_cache, stamp, write_cache
+from .files import Buckets, ContentDigests, content_digest, read_cache, stamp, text_of, write_cache
 from .incidents import Incident, IncidentSet, parse_incident
 from .parallel import fork_map
 from .problems import InvalidInput, Problem
@@ -295,7 +295,7 @@ def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: boo
     if to_digest:
         digest = content_digest(data)
     try:
-        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text does
+        text = text_of(data)
     except UnicodeDecodeError as exc:
         return ("failed", [Problem(shown, None, None, f"not UTF-8 text ({exc.reason}); save the file as UTF-8")])
     try:

@@ -147,19 +147,19 @@ def _load_site(root: Path) -> Site:
     every rebuild. Only a site.yaml without problems is kept: any other is read again, and
     load_site says what is wrong with it."""
     from .config import CONFIG_FILE, Site, load_site, parse_site
-    from .files import read_cache, write_cache
+    from .files import read_cache, text_of, write_cache
     from .reuse import code_fingerprint, installed_version
 
     try:
         data = (root / CONFIG_FILE).read_bytes()
-        text = data.decode("utf-8")
+        text = text_of(data)
     except (OSError, UnicodeDecodeError):
         return load_site(root)
     key = ("site-1", code_fingerprint(), installed_version("yaml", "pyyaml"), str(root), hashlib.sha256(data).digest())
     path = root / CACHE_DIR / "site.pickle"
     site = read_cache(path, key)
     if type(site) is not Site:
-        site = parse_site(text.replace("\r\n", "\n").replace("\r", "\n"), root=root, file=CONFIG_FILE)
+        site = parse_site(text, root=root, file=CONFIG_FILE)
         write_cache(path, key, site)
     return site
 
