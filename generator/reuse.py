@@ -280,10 +280,6 @@ def fragment_store(cache_dir: Path) -> Buckets:
     return Buckets(cache_dir / FRAGMENTS, _FRAGMENTS_FORMAT)
 
 
-def load_fragments(cache_dir: Path) -> dict[str, str]:
-    return fragment_store(cache_dir).load()
-
-
 def save_fragments(store: Buckets, outputs: Outputs) -> None:
     """Keep the fragments this build used: those it did not are for inputs that are gone."""
     store.save(outputs.fragments_used)

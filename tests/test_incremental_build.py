@@ -237,14 +237,14 @@ def test_parts_of_pages_outlive_a_rebuild_that_kept_their_pages(tmp_path, monkey
     was made of: the next check run renders every component page again, and without them it
     rendered each one's incident list anew (a second at 10,000 incidents)."""
     import jinja2
-    from generator.reuse import load_fragments
+    from generator.reuse import fragment_store
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
-    first = load_fragments(site / CACHE_DIR)
+    first = fragment_store(site / CACHE_DIR).load()
     assert len(first) > len(IDS)  # each component's incident list, the front page's parts, history.csv's days
     build(site, now=NOW)
-    assert load_fragments(site / CACHE_DIR) == first
+    assert fragment_store(site / CACHE_DIR).load() == first
 
     rendered = []
     real = jinja2.Template.render
