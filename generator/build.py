@@ -189,16 +189,13 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     output = output or root / "build"
     cache_dir = root / CACHE_DIR
 
-    def check_outputs() -> tuple[Ledger, dict[str, str]]:
-        ledger = Ledger.load(cache_dir, output)
-        return ledger, ledger.reusable()
-
     # What build/ still holds (12,000 stats at 10,000 incidents) is looked up by a forked child
     # while the parent loads the inputs, on a large site: one whose ledger is large.
-    with fork_call(check_outputs, fork=Ledger.size(cache_dir) >= PARALLEL_MIN_LEDGER_BYTES) as checking:
+    large = Ledger.size(cache_dir) >= PARALLEL_MIN_LEDGER_BYTES
+    with fork_call(lambda: Ledger.check(cache_dir, output), fork=large) as checking:
         store_later: list[Callable[[], None]] = []  # the incidents' cache: written while a child renders
         inputs = read_inputs(root, now=now, base_url=base_url, store_later=store_later)
-        ledger, reusable = checking.result()
+        ledger = checking.result()
     if kept is not None:
         kept.append(inputs)
     problems = inputs.incidents.problems
@@ -206,7 +203,7 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
         raise InvalidInput(problems)
     writer = NewFileWriter(output, lambda paths: _claim(output, paths))
     fragments = fragment_store(cache_dir)
-    outputs = render_changed(inputs, reusable, fragments.load(), cache_dir, writer,
+    outputs = render_changed(inputs, ledger.reusable, fragments.load(), cache_dir, writer,
                              meanwhile=lambda: [store() for store in store_later])
     written, unchanged, removed = write_output(output, outputs.files)
     ledger.save(outputs.files, outputs.keys)

@@ -120,6 +120,24 @@ class Buckets:
                 write_cache(self._path(number), self.key, part)
                 self.held[number] = part
 
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Set each entry of `changes`, or remove it where its value is None, reading and
+        rewriting only the files they are in."""
+        parts: dict[int, dict] = {}
+        for name, value in changes.items():
+            parts.setdefault(self._number(name), {})[name] = value
+        for number, changed in parts.items():
+            found = read_cache(self._path(number), self.key)
+            part = dict(found) if type(found) is dict else {}
+            for name, value in changed.items():
+                if value is None:
+                    part.pop(name, None)
+                else:
+                    part[name] = value
+            if part != found:
+                write_cache(self._path(number), self.key, part)
+            self.held[number] = part
+
     def _number(self, name: str) -> int:
         return zlib.crc32(name.encode("utf-8")) % self.count
 

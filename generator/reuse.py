@@ -220,16 +220,37 @@ class Ledger:
     """Each keyed file in one output folder: the key it was rendered from, a digest of its bytes,
     and its stamp (size, times, inode) when that digest was known. A file whose stamp is the
     same is not read; one with a new stamp but the same bytes (a build/ restored from a CI
-    cache, a copied site) is still that output. Kept in buckets (files.Buckets)."""
+    cache, a copied site) is still that output. Kept in buckets (files.Buckets).
 
-    output: Path
-    entries: dict[str, tuple[str, str, tuple]]  # path -> (key, digest, stamp)
-    store: Buckets
+    `check` looks build/ up against it; a large site's build does that in a forked child, and
+    what comes back is only what the build needs: each reusable output's key, and the few
+    entries to change. Sending every entry back, and comparing them all again to save, took
+    35-40 ms of an edit's rebuild at 10,000 incidents."""
+
+    def __init__(self, cache_dir: Path, output: Path):
+        self.folder, self.output = cache_dir / LEDGER, output
+        self.reusable: dict[str, str] = {}  # path -> key: the outputs still exactly as the ledger says
+        self.changes: dict[str, tuple | None] = {}  # path -> its entry now, or None: to forget
 
     @classmethod
-    def load(cls, cache_dir: Path, output: Path) -> Ledger:
-        store = Buckets(cache_dir / LEDGER, _LEDGER_FORMAT)
-        return cls(output, store.load(), store)
+    def check(cls, cache_dir: Path, output: Path) -> Ledger:
+        """The ledger, with what build/ still holds of it."""
+        ledger = cls(cache_dir, output)
+        folder = str(output) + os.sep
+        for path, (key, digest, seen) in ledger._store().load().items():
+            try:
+                found = os.stat(folder + path)
+                if stamp(found) == seen:
+                    ledger.reusable[path] = key
+                    continue
+                if content_digest(Path(folder + path).read_bytes()) == digest:
+                    ledger.reusable[path] = key
+                    ledger.changes[path] = (key, digest, stamp(found))
+                    continue
+            except OSError:
+                pass  # not a file: render it again
+            ledger.changes[path] = None
+        return ledger
 
     @staticmethod
     def size(cache_dir: Path) -> int:
@@ -240,39 +261,27 @@ class Ledger:
         except OSError:
             return 0
 
-    def reusable(self) -> dict[str, str]:
-        """The outputs still exactly as the last build left them, with their keys."""
-        reusable = {}
-        folder = str(self.output) + os.sep
-        for path, (key, digest, seen) in self.entries.items():
-            try:
-                found = os.stat(folder + path)
-                if stamp(found) == seen:
-                    reusable[path] = key
-                elif content_digest(Path(folder + path).read_bytes()) == digest:
-                    reusable[path] = key
-                    self.entries[path] = (key, digest, stamp(found))
-            except OSError:
-                pass  # not a file: render it again
-        return reusable
-
     def save(self, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
         """Remember the key of every keyed file now in the folder. A kept file was not touched,
-        so its entry stays; a written one's digest comes from the bytes written."""
-        entries = {}
+        so its entry stays; a written one's digest comes from the bytes written. Only the
+        buckets of entries that changed are read and written again."""
+        changes = dict(self.changes)
         folder = str(self.output) + os.sep
         for path, key in keys.items():
             content = files.get(path)
             if content is KEEP:
-                entries[path] = self.entries[path]
                 continue
             try:
                 digest = content.digest if type(content) is Written else content_digest(content)
-                entries[path] = (key, digest, stamp(os.stat(folder + path)))
+                changes[path] = (key, digest, stamp(os.stat(folder + path)))
             except (OSError, TypeError):
-                continue
-        self.store.save(entries)
-        self.entries = entries
+                changes[path] = None
+        for path in self.reusable.keys() - keys.keys():
+            changes[path] = None
+        self._store().update(changes)
+
+    def _store(self) -> Buckets:
+        return Buckets(self.folder, _LEDGER_FORMAT)
 
 
 def fragment_store(cache_dir: Path) -> Buckets:

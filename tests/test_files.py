@@ -75,6 +75,16 @@ def test_buckets_rewrite_only_the_files_whose_entries_changed(tmp_path):
     assert Buckets(folder, "format-1").entry("incidents/8/index.html") is None
     assert Buckets(folder, "format-2").load() == {}  # made from other inputs: not used
 
+    for path in folder.iterdir():
+        os.utime(path, ns=(1, 1))
+    Buckets(folder, "format-1").update({"incidents/9/index.html": ("changed", "9"), "incidents/10/index.html": None,
+                                        "incidents/11/index.html": ("key", "11"), "never/there.html": None})
+    changed.update({"incidents/9/index.html": ("changed", "9")})
+    del changed["incidents/10/index.html"]
+    assert Buckets(folder, "format-1").load() == changed  # only what was named changed
+    rewritten = [path.name for path in folder.iterdir() if path.stat().st_mtime_ns != 1]
+    assert 1 <= len(rewritten) <= 2  # the files of the two entries changed, and no other
+
     (folder / rewritten[0]).write_bytes(b"not a pickle")
     survived = Buckets(folder, "format-1").load()
     assert 0 < len(survived) < len(changed) and all(changed[name] == value for name, value in survived.items())

@@ -216,7 +216,7 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
     site = _site(tmp_path / "site")
     build(site, now=NOW)
     build(site, now=NOW)
-    reusable = Ledger.load(site / CACHE_DIR, site / "build").reusable()
+    reusable = Ledger.check(site / CACHE_DIR, site / "build").reusable
     assert all(render_changed(read_inputs(site, now=NOW), reusable).files[path] is KEEP for path in reusable)
     assert sum(path.startswith("incidents/") for path in reusable) == 13
 
@@ -339,7 +339,7 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     # by a forked child meanwhile, and come back the same.
     from generator.reuse import Ledger
     build(site, now=NOW)
-    reusable = Ledger.load(site / CACHE_DIR, site / "build").reusable()
+    reusable = Ledger.check(site / CACHE_DIR, site / "build").reusable
     rendered.clear()
     in_child = render_changed(inputs, reusable)
     assert "embed.html" not in rendered and {"index.html", "404.html"} <= set(rendered)
@@ -407,8 +407,8 @@ def test_build_folder_checked_in_a_child_while_the_inputs_load(tmp_path, monkeyp
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     checked_here = []
-    real = Ledger.reusable
-    monkeypatch.setattr(Ledger, "reusable", lambda self: checked_here.append(1) or real(self))
+    real = Ledger.check
+    monkeypatch.setattr(Ledger, "check", lambda *args: checked_here.append(1) or real(*args))
     edited = site / "incidents" / f"{(NOW - timedelta(days=1)):%Y-%m-%d}-trouble-0.md"
     edited.write_text(edited.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed: a full disk."),
                       encoding="utf-8")
@@ -467,7 +467,7 @@ def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_agai
     build(site, now=NOW)
     copy = tmp_path / "clone"
     shutil.copytree(site, copy)
-    reusable = Ledger.load(copy / CACHE_DIR, copy / "build").reusable()
+    reusable = Ledger.check(copy / CACHE_DIR, copy / "build").reusable
     assert len(reusable) > 30
 
     def refuse(*args, **kwargs):
