@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from .config import Site
+    from .incident_loading import IncidentFiles
 
 MANIFEST = ".heliograph-manifest"
 # The ledger's size from which a build checks build/ in a child from its start: about 4,500
@@ -189,12 +190,18 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     output = output or root / "build"
     cache_dir = root / CACHE_DIR
 
-    # What build/ still holds (12,000 stats at 10,000 incidents) is looked up by a forked child
-    # while the parent loads the inputs, on a large site: one whose ledger is large.
+    def incident_files() -> IncidentFiles:
+        from .incident_loading import IncidentFiles
+        return IncidentFiles.find(root / "incidents")
+
+    # On a large site (one whose ledger is large), a child forked first looks up the incident
+    # files (10,000 stats), then what build/ still holds (12,000 more), while the parent loads
+    # the inputs.
     large = Ledger.size(cache_dir) >= PARALLEL_MIN_LEDGER_BYTES
-    with fork_call(lambda: Ledger.check(cache_dir, output), fork=large) as checking:
+    with fork_call(lambda: Ledger.check(cache_dir, output), fork=large, first=incident_files) as checking:
         store_later: list[Callable[[], None]] = []  # the incidents' cache: written while a child renders
-        inputs = read_inputs(root, now=now, base_url=base_url, store_later=store_later)
+        inputs = read_inputs(root, now=now, base_url=base_url, store_later=store_later,
+                             incident_files=checking.first_result)
         ledger = checking.result()
     if kept is not None:
         kept.append(inputs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from array import array
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -22,7 +23,8 @@ from .problems import InvalidInput, Problem
 def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
                    relative_to: Path | None = None, cache_dir: Path | None = None,
                    maintenance_known: Callable[[tuple[Incident, ...]], None] | None = None,
-                   maintenance_from: int = 0, store_later: list[Callable[[], None]] | None = None) -> IncidentSet:
+                   maintenance_from: int = 0, store_later: list[Callable[[], None]] | None = None,
+                   files: Callable[[], IncidentFiles] | None = None) -> IncidentSet:
     """Parse every incidents/*.md; a bad file is reported and left out, the others still load.
 
     With `cache_dir`, each file's parse (Markdown rendering is most of it) is kept there and reused
@@ -33,68 +35,80 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     needs only those, can be summarised meanwhile.
     With `store_later`, what the cache keeps is not written but added there as calls, for the
     caller to make when it suits (a build makes them while a child renders).
+    With `files`, the files are those it gives (IncidentFiles.find of `directory`, made
+    elsewhere meanwhile: a large site's build has a child look them up).
     """
     store = store_later.append if store_later is not None else _now
     problems: list[Problem] = []
     ids = tuple(component_ids)
-    prefix = "" if relative_to is None else os.path.relpath(directory, relative_to) + os.sep
-    prefix = "" if prefix == "." + os.sep else prefix
-    entries = _markdown_files(directory)
-    shown_names = [prefix + entry.name if relative_to else entry.path for entry in entries]
+    # What each file is called in problems and caches: relative to `relative_to`, else its path.
+    if relative_to is None:
+        prefix = os.path.join(directory, "")
+    else:
+        prefix = os.path.relpath(directory, relative_to) + os.sep
+        prefix = "" if prefix == "." + os.sep else prefix
     latest_allowed = now + timedelta(minutes=5)  # as parse_incident allows
-    listing = None
     parsed_first: dict[int, tuple] = {}  # by index: the few changed files' outcomes (see below)
-    if maintenance_known is not None and len(entries) < maintenance_from:
-        maintenance_known = None
+    kept = parse_cache = cached = None
     if cache_dir is not None:
-        listing = [(shown, stamp(entry.stat())) for shown, entry in zip(shown_names, entries)]
         kept = read_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids))
         if type(kept) is not tuple or (kept[1] is not None and kept[1] > latest_allowed):
             kept = None  # none, or an update is later than `now` allows: parse_incident must say so
-        unchanged = _as_last_time(kept, cache_dir, ids, listing, maintenance_known)
+        # Loaded before the files are looked up: that may be happening elsewhere meanwhile.
+        parse_cache = _parse_cache(cache_dir, ids)
+        cached = parse_cache.load()
+    listing = files() if files is not None else IncidentFiles.find(directory)
+    if maintenance_known is not None and len(listing.names) < maintenance_from:
+        maintenance_known = None
+    if cached is not None:
+        unchanged = _as_last_time(kept, cached, listing, maintenance_known)
         if unchanged is not None:
             return unchanged
-        few = _few_changed(kept, listing, entries, ids, now, latest_allowed, cache_dir)
+    shown_names = [prefix + name for name in listing.names]
+    paths = [os.path.join(directory, name) for name in listing.names]
+    if cached is not None:
+        few = _few_changed(kept, listing, prefix, paths, ids, now, latest_allowed, cached)
         if few is not None:
             parsed_first = few.outcomes
             if maintenance_known is not None:
                 maintenance_known(few.maintenance)
-            patched = _with_few_changed(kept, few, cache_dir, ids, listing, store)
+            patched = _with_few_changed(kept, few, parse_cache, cached, listing, shown_names, cache_dir, ids, store)
             if patched is not None:
                 return patched
-    parse_cache = _parse_cache(cache_dir, ids) if cache_dir is not None else None
-    cached = parse_cache.load() if parse_cache is not None else None
     # A file whose size, times and inode are unchanged is not even read: with 10,000 incidents,
     # reading and hashing them all was most of a rebuild's incident loading.
     digests = ContentDigests(cache_dir / "incidents" / "digests.pickle") if cache_dir is not None else None
     # Per file, in name order: (digest, incident, warnings), or None if it failed to parse.
-    outcomes: list[tuple | None] = [None] * len(entries)
+    outcomes: list[tuple | None] = [None] * len(paths)
     failures: dict[int, list[Problem]] = {}
     work: list[tuple] = []  # what _parse_file needs, for the files the cache cannot answer
     slots: list[int] = []
     digest_later: dict[int, os.stat_result] = {}  # by slot: files a worker reads and digests
-    for index, entry in enumerate(entries):
-        shown, stem = shown_names[index], entry.name[:-3]
+    for index, path in enumerate(paths):
+        shown, stem = shown_names[index], listing.names[index][:-3]
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:  # gone since it was listed
+            continue
         if index in parsed_first:
             outcomes[index] = parsed_first[index]
-            digests.remember(shown, entry.stat(), parsed_first[index][0])
+            digests.remember(shown, stat, parsed_first[index][0])
             continue
         digest = data = None
         later = False  # whether the worker parsing it reads and digests it
         if digests is not None:
-            stat = entry.stat()
             digest = digests.lookup(shown, stat)
             hit = cached.get(shown)
             if digest is None and hit is None:  # nothing to compare with: a cold build
                 later = True
                 digest_later[len(work)] = stat
             elif digest is None:  # read once, for the digest and, on a miss, the parse
-                data = _read(entry.path)
+                data = _read(path)
                 digest = digests.learn(shown, stat, data)
             if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], latest_allowed):
                 outcomes[index] = hit
                 continue
-        work.append((stem, shown, entry.path if data is None else data, digest, later))
+        work.append((stem, shown, path if data is None else data, digest, later))
         slots.append(index)
     for slot, (index, (kind, value)) in enumerate(zip(slots, _parse_files(work, ids, now, cached is not None))):
         if kind == "parsed":
@@ -107,7 +121,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     fresh: dict[str, tuple] = {}
     for index, outcome in enumerate(outcomes):
         if outcome is None:
-            problems.extend(failures[index])
+            problems.extend(failures.get(index, ()))  # none: gone since it was listed
             continue
         incidents.append(outcome[1])
         problems.extend(outcome[2])
@@ -143,15 +157,14 @@ def _listed_order(incident: Incident) -> tuple:
 _LISTING = "listing.pickle"
 
 
-def _as_last_time(kept: tuple | None, cache_dir: Path, ids: tuple[str, ...], listing: list,
+def _as_last_time(kept: tuple | None, parsed: dict, listing: IncidentFiles,
                   maintenance_known: Callable[[tuple[Incident, ...]], None] | None) -> IncidentSet | None:
-    """The incidents the last build loaded (`kept`: its listing), if every file is as it was
-    then; else None."""
+    """The incidents the last build loaded (`kept`: its listing), from the parse cache
+    (`parsed`), if every file is as it was then; else None."""
     if kept is None or kept[0] != listing:
         return None
     if maintenance_known is not None:
         maintenance_known(kept[4])
-    parsed = _parse_cache(cache_dir, ids).load()
     try:
         incidents = tuple(parsed[shown][1] for shown in kept[2])
     except KeyError:  # the parse cache lost an entry: load the usual way
@@ -173,46 +186,45 @@ class _FewChanged:
     maintenance: tuple[Incident, ...]  # every maintenance notice now, in the order a load sorts them
 
 
-def _few_changed(kept: tuple | None, listing: list, entries: list[os.DirEntry], ids: tuple[str, ...],
-                 now: datetime, latest_allowed: datetime, cache_dir: Path) -> _FewChanged | None:
+def _few_changed(kept: tuple | None, listing: IncidentFiles, prefix: str, paths: list[str],
+                 ids: tuple[str, ...], now: datetime, latest_allowed: datetime, parsed: dict) -> _FewChanged | None:
     """When only a few files changed since the last build's listing (`kept`), and all of them
     parse: what they are now. Else None: the load goes the usual way and says what is wrong.
     A file with new times but the same bytes (touched, checked out again) is not parsed again."""
     if kept is None:
         return None
-    before = dict(kept[0])
-    changed = [index for index, (shown, seen) in enumerate(listing) if before.get(shown) != seen]
-    gone = before.keys() - {shown for shown, _ in listing}
+    changed, gone = listing.changed_since(kept[0], limit=_FEW_CHANGED)
     if not (changed or gone) or len(changed) + len(gone) > _FEW_CHANGED:
         return None
-    parse_cache = _parse_cache(cache_dir, ids)
     outcomes: dict[int, tuple] = {}
     for index in changed:
-        shown, entry = listing[index][0], entries[index]
-        data = _read(entry.path)
+        shown, stem = prefix + listing.names[index], listing.names[index][:-3]
+        try:
+            data = _read(paths[index])
+        except FileNotFoundError:  # gone since it was listed
+            return None
         digest = content_digest(data)
-        hit = parse_cache.entry(shown)
-        if hit is not None and hit[0] == digest and hit[1].id == entry.name[:-3] and _still_valid(hit[1], latest_allowed):
+        hit = parsed.get(shown)
+        if hit is not None and hit[0] == digest and hit[1].id == stem and _still_valid(hit[1], latest_allowed):
             outcomes[index] = hit
             continue
-        kind, outcome = _parse_file((entry.name[:-3], shown, data, digest, False), ids, now, True)
+        kind, outcome = _parse_file((stem, shown, data, digest, False), ids, now, True)
         if kind != "parsed":
             return None
         outcomes[index] = outcome
-    replaced = frozenset(gone.union(listing[index][0] for index in changed))
+    replaced = frozenset(prefix + name for name in gone + [listing.names[index] for index in changed])
     maintenance = [incident for incident in kept[4] if incident.source not in replaced]
     maintenance.extend(outcome[1] for outcome in outcomes.values() if outcome[1].is_maintenance)
     maintenance.sort(key=_listed_order, reverse=True)
     return _FewChanged(outcomes, replaced, tuple(maintenance))
 
 
-def _with_few_changed(kept: tuple, few: _FewChanged, cache_dir: Path, ids: tuple[str, ...], listing: list,
+def _with_few_changed(kept: tuple, few: _FewChanged, parse_cache: Buckets, parsed: dict, listing: IncidentFiles,
+                      shown_names: list[str], cache_dir: Path, ids: tuple[str, ...],
                       store: Callable[[Callable[[], None]], None]) -> IncidentSet | None:
     """The last build's incidents (`kept`: its listing) with the few changed files as they are
-    now; None if the parse cache cannot give the others. Only the changed files' buckets of the
-    parse cache are written again."""
-    parse_cache = _parse_cache(cache_dir, ids)
-    parsed = parse_cache.load()
+    now; None, with `parsed` untouched, if the parse cache cannot give the others. Only the
+    changed files' buckets of the parse cache are written again."""
     try:
         incidents = [parsed[shown][1] for shown in kept[2] if shown not in few.replaced]
         before = [parsed[shown][1] for shown in few.replaced if shown in parsed]
@@ -221,10 +233,10 @@ def _with_few_changed(kept: tuple, few: _FewChanged, cache_dir: Path, ids: tuple
     for shown in few.replaced:
         parsed.pop(shown, None)
     for index, outcome in few.outcomes.items():
-        parsed[listing[index][0]] = outcome
+        parsed[shown_names[index]] = outcome
         _insert_in_order(incidents, outcome[1])
     problems: list[Problem] = []
-    for shown, _ in listing:  # in name order, as a load gives them
+    for shown in shown_names:  # in name order, as a load gives them
         problems.extend(parsed[shown][2])
     store(lambda: parse_cache.save(parsed))
     # The newest update of all stays the last build's unless a changed file had it.
@@ -257,7 +269,7 @@ def _latest_update(incidents: Iterable[Incident], latest: datetime | None = None
     return max(times, default=None)
 
 
-def _write_listing(cache_dir: Path, ids: tuple[str, ...], listing: list, latest: datetime | None,
+def _write_listing(cache_dir: Path, ids: tuple[str, ...], listing: IncidentFiles, latest: datetime | None,
                    incidents: list[Incident], problems: list[Problem], maintenance: tuple[Incident, ...]) -> None:
     order = [incident.source for incident in incidents]
     write_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids),
@@ -272,14 +284,52 @@ def _parse_files(work: list[tuple], ids: tuple[str, ...], now: datetime, for_cac
     return fork_map(lambda item: _parse_file(item, ids, now, for_cache), work, minimum=_PARALLEL_MIN_FILES)
 
 
-def _markdown_files(directory: Path) -> list[os.DirEntry]:
-    """incidents/*.md but a README, sorted by name."""
-    try:
-        with os.scandir(directory) as entries:
-            found = [e for e in entries if e.name.endswith(".md") and e.name.lower() != "readme.md" and e.is_file()]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    return sorted(found, key=lambda e: e.name)
+@dataclass(frozen=True)
+class IncidentFiles:
+    """incidents/*.md but a README, in name order, with each file's size, times and inode
+    (files.stamp) packed in `stamps`: two listings compare in one step, and one travels from a
+    child in one piece (10,000 stamps as tuples took 5-9 ms to unpickle)."""
+
+    names: tuple[str, ...]
+    stamps: bytes  # _STAMP_BYTES per file, in the order of `names`
+
+    @classmethod
+    def find(cls, directory: Path | str) -> IncidentFiles:
+        try:
+            with os.scandir(directory) as entries:
+                found = sorted((e for e in entries if e.name.endswith(".md") and e.name.lower() != "readme.md"
+                                and e.is_file()), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return cls((), b"")
+        numbers = array("q")
+        for entry in found:
+            size, modified, changed, inode = stamp(entry.stat())
+            numbers.extend((size, modified, changed, inode & 0x7FFF_FFFF_FFFF_FFFF))  # an inode may need 64 bits
+        return cls(tuple(e.name for e in found), numbers.tobytes())
+
+    def changed_since(self, before: IncidentFiles, limit: int) -> tuple[list[int], list[str]]:
+        """The indexes of files new or changed since `before`, and the names of those gone;
+        more than `limit` in all may be cut short at `limit` + 1."""
+        width, now, then = _STAMP_BYTES, self.stamps, before.stamps
+        if self.names == before.names:
+            changed = []
+            for index in range(len(self.names)):
+                at = index * width
+                if now[at:at + width] != then[at:at + width]:
+                    changed.append(index)
+                    if len(changed) > limit:
+                        break
+            return changed, []
+        seen = {name: index for index, name in enumerate(before.names)}
+        changed = []
+        for index, name in enumerate(self.names):
+            earlier = seen.pop(name, None)
+            if earlier is None or now[index * width:(index + 1) * width] != then[earlier * width:(earlier + 1) * width]:
+                changed.append(index)
+        return changed, list(seen)
+
+
+_STAMP_BYTES = 4 * 8
 
 
 def _read(path: str) -> bytes:

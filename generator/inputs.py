@@ -19,6 +19,7 @@ from .reuse import output_key
 # the parent imports these (the config and incident modules) while it runs (see build._build).
 if TYPE_CHECKING:
     from .config import Site
+    from .incident_loading import IncidentFiles
     from .incidents import Incident, IncidentSet
     from .status import PageStatus
 
@@ -120,9 +121,11 @@ class BuildInputs:
 
 
 def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None,
-                store_later: list[Callable[[], None]] | None = None) -> BuildInputs:
+                store_later: list[Callable[[], None]] | None = None,
+                incident_files: Callable[[], IncidentFiles] | None = None) -> BuildInputs:
     """The I/O edge: everything the pure rendering step needs. With `store_later`, the
-    incidents' cache is not written here but by the calls added to it (load_incidents)."""
+    incidents' cache is not written here but by the calls added to it; with `incident_files`,
+    the incident files are those it gives (see load_incidents)."""
     from .incidents import IncidentSet
     from .status import page_status
 
@@ -133,7 +136,8 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
         if not _is_absolute_url(base_url):
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL")])
         site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
-    incidents, index, histories, history_problems = _incidents_and_histories(site, root, now, store_later)
+    incidents, index, histories, history_problems = _incidents_and_histories(site, root, now, store_later,
+                                                                             incident_files)
     latest = {cid: h.latest for cid, h in histories.items() if h.latest is not None}
     status = page_status(site.components, incidents.incidents, now, latest)
     if history_problems:
@@ -164,7 +168,8 @@ def _load_site(root: Path) -> Site:
     return site
 
 
-def _incidents_and_histories(site: Site, root: Path, now: datetime, store_later: list | None
+def _incidents_and_histories(site: Site, root: Path, now: datetime, store_later: list | None,
+                             incident_files: Callable[[], IncidentFiles] | None
                              ) -> tuple[IncidentSet, IncidentIndex, dict, list[Problem]]:
     """The incidents and their index, and the history with the problems found in it. The
     history needs only the maintenance notices: when every incident file is as the last build
@@ -181,7 +186,8 @@ def _incidents_and_histories(site: Site, root: Path, now: datetime, store_later:
 
         incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
                                    cache_dir=site.root / CACHE_DIR, maintenance_known=summarize_meanwhile,
-                                   maintenance_from=PARALLEL_MIN_INCIDENTS, store_later=store_later)
+                                   maintenance_from=PARALLEL_MIN_INCIDENTS, store_later=store_later,
+                                   files=incident_files)
         index = IncidentIndex(incidents.incidents, site, now)
         if summarizing:
             # Only while the child still works: after an edit it is soon done, and the outputs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -64,13 +64,17 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
     it returned, or raises what it raised. Where forking is not safe (see can_fork), function()
     runs when its result is asked for. As with fork_map, `function` may close over anything.
 
+    With `first`, the child calls first() before function(), and sends what it returned at
+    once: `first_result()` gives it while function() still runs.
+
     Used as a context manager, leaving the block without asking for the result (the caller
     failed) still waits for the child to end, its result unused. It is not cut short: it may be
     writing a file, or have forked workers of its own, which would be left behind."""
 
-    def __init__(self, function: Callable[[], Result], *, fork: bool = True):
-        self.function = function
+    def __init__(self, function: Callable[[], Result], *, fork: bool = True, first: Callable[[], Any] | None = None):
+        self.function, self.first = function, first
         self.child: int | None = None
+        self._first_outcome: tuple | None = None  # first()'s, once read
         if fork and can_fork():
             self._start()
 
@@ -83,39 +87,33 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
             status = 1
             try:
                 os.close(read_end)
-                try:
-                    outcome: tuple = ("done", self.function())
-                except BaseException as exc:
-                    _note_frames(exc)
-                    outcome = ("raised", exc)
-                try:
-                    data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # what cannot travel (an exception, or a result) is told in words
-                    untold = outcome[1] if outcome[0] == "raised" else exc
-                    data = pickle.dumps(("raised", RuntimeError(f"in a forked worker: {type(untold).__name__}: {untold}")))
                 with os.fdopen(write_end, "wb") as pipe:
-                    pipe.write(data)
+                    if self.first is not None:
+                        pipe.write(_message(_outcome(self.first)))
+                        pipe.flush()
+                    pipe.write(_message(_outcome(self.function)))
                 status = 0
             finally:
                 os._exit(status)
         os.close(write_end)
         self.child, self.pipe = child, os.fdopen(read_end, "rb")
 
+    def first_result(self) -> Any:
+        """What first() returned (or raise what it raised)."""
+        if self.child is None and self._first_outcome is None:
+            return self.first()
+        if self._first_outcome is None:
+            self._first_outcome = self._receive()
+        return _given(self._first_outcome)
+
     def result(self) -> Result:
         if self.child is None:
             return self.function()
-        import pickle
-
-        from .files import gc_paused
-
-        data = self._collect()
-        if not data:
-            raise RuntimeError("a forked worker died before it was done")
-        with gc_paused(freeze=True):  # as a cache read: what a child made lasts the whole build
-            kind, value = pickle.loads(data)
-        if kind == "raised":
-            raise value
-        return value
+        if self.first is not None and self._first_outcome is None:
+            self._first_outcome = self._receive()
+        outcome = self._receive()
+        self._collect()
+        return _given(outcome)
 
     def done(self) -> bool:
         """Whether result() would give at once: the child has sent what it has to send (or died)."""
@@ -123,7 +121,24 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
             return True
         import select
 
+        if self.first is not None and self._first_outcome is None:
+            if not select.select([self.pipe], [], [], 0)[0]:
+                return False
+            self._first_outcome = self._receive()
         return bool(select.select([self.pipe], [], [], 0)[0])
+
+    def _receive(self) -> tuple:
+        """The child's next outcome, ("done", value) or ("raised", exception), waiting for it."""
+        import pickle
+
+        from .files import gc_paused
+
+        head = self.pipe.read(8)
+        data = self.pipe.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+        if not data:
+            raise RuntimeError("a forked worker died before it was done")
+        with gc_paused(freeze=True):  # as a cache read: what a child made lasts the whole build
+            return pickle.loads(data)
 
     def __enter__(self) -> fork_call:
         return self
@@ -132,14 +147,40 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
         if self.child is not None:  # the result was never asked for
             self._collect()
 
-    def _collect(self) -> bytes:
-        """All the child sent, read before waiting for it to end: a child with more to send than
-        a pipe holds would otherwise wait for ever."""
+    def _collect(self) -> None:
+        """Wait for the child to end, having read what it still sends: a child with more to send
+        than a pipe holds would otherwise wait for ever."""
         with self.pipe:
-            data = self.pipe.read()
+            self.pipe.read()
         os.waitpid(self.child, 0)
         self.child = None
-        return data
+
+
+def _outcome(function: Callable[[], Any]) -> tuple:
+    try:
+        return ("done", function())
+    except BaseException as exc:
+        _note_frames(exc)
+        return ("raised", exc)
+
+
+def _message(outcome: tuple) -> bytes:
+    """`outcome` pickled, after its length."""
+    import pickle
+
+    try:
+        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # what cannot travel (an exception, or a result) is told in words
+        untold = outcome[1] if outcome[0] == "raised" else exc
+        data = pickle.dumps(("raised", RuntimeError(f"in a forked worker: {type(untold).__name__}: {untold}")))
+    return len(data).to_bytes(8, "little") + data
+
+
+def _given(outcome: tuple) -> Any:
+    kind, value = outcome
+    if kind == "raised":
+        raise value
+    return value
 
 
 def _note_frames(exc: BaseException) -> None:

@@ -127,3 +127,45 @@ def test_a_fork_call_says_when_its_result_is_ready(monkeypatch, tmp_path):
             time.sleep(0.005)
         with pytest.raises(RuntimeError, match="died"):
             dying.result()
+
+
+def test_a_fork_call_gives_what_it_does_first_while_the_rest_still_runs(monkeypatch, tmp_path):
+    """A large site's build has a child look up the incident files first, and the build takes
+    them at once while the child goes on to check build/."""
+    import time
+
+    from generator.parallel import fork_call
+
+    monkeypatch.setattr("threading.active_count", lambda: 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    go_on = tmp_path / "go on"
+
+    def rest() -> str:
+        waited = time.monotonic()
+        while not go_on.exists():  # waits for the caller to have had first()'s result
+            if time.monotonic() - waited > 5:
+                return "gave up waiting"
+            time.sleep(0.01)
+        return "checked"
+
+    with fork_call(rest, first=lambda: ["listed", os.getpid()]) as running:
+        listed, pid = running.first_result()
+        assert listed == "listed" and pid == running.child and not running.done()
+        go_on.touch()
+        assert running.first_result() == ["listed", pid]  # asked again: the same
+        assert running.result() == "checked"
+    go_on.unlink()
+    with fork_call(lambda: "checked", first=lambda: "listed") as running:  # the result asked for alone
+        time.sleep(0.2)
+        assert running.done() and running.result() == "checked" and running.first_result() == "listed"
+
+    def fails() -> None:
+        raise OSError("incidents/ unreadable")
+
+    with fork_call(lambda: "checked", first=fails) as running:
+        with pytest.raises(OSError, match="unreadable"):
+            running.first_result()
+        assert running.result() == "checked"
+    monkeypatch.setattr("os.cpu_count", lambda: 1)  # not forked: each runs when asked for
+    here = fork_call(lambda: os.getpid(), first=lambda: os.getpid())
+    assert here.first_result() == here.result() == os.getpid()
