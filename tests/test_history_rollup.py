@@ -249,3 +249,19 @@ def test_todays_results_from_columns_equal_those_from_records(tmp_path):
         assert {location: tuple(series[:3]) for location, series in found.series.items()} == \
                {location: tuple(series[:3]) for location, series in expected.series.items()}
     assert set(by_component["api"].series) == {"ci", "eu", "hand"}
+
+
+def test_a_pickled_history_brings_its_days_back_when_they_are_first_asked_for(tmp_path):
+    """A rebuild takes the histories from a cache or a child, and looks at few of their days:
+    those are unpickled on first use, and then are what they were."""
+    import pickle
+
+    history = history_of(tmp_path, [result(at(m), "down" if m == 30 else "up", latency=float(m)) for m in range(0, 120, 5)])
+    days, series = list(history.days), list(history.latency_series)
+    copy = pickle.loads(pickle.dumps(history))
+    assert "days" not in vars(copy) and "latency_series" not in vars(copy)  # not unpickled yet
+    assert copy.uptime == history.uptime and copy.latest == history.latest
+    assert copy.days == days and copy.latency_series == series and day_of(copy, DAY.date()).down == 1
+    assert copy == history and pickle.loads(pickle.dumps(copy)) == history  # and pickled again, the same
+    with pytest.raises(AttributeError):
+        copy.no_such_thing  # noqa: B018

@@ -11,12 +11,13 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
+import pickle
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from itertools import chain, compress, repeat
-from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from generator.checks.result import DOWN, CheckResult
 from generator.history.aggregate import MAINTENANCE, SeriesDay, Windows, histogram_quantile, hold_cap, in_windows
@@ -58,6 +59,29 @@ class ComponentHistory:
     source_key: str = field(default="", compare=False, repr=False)
     # The same for the days before today alone (`days[:-1]`), which stay as they are all day.
     closed_key: str = field(default="", compare=False, repr=False)
+
+    # A rebuild takes a large site's histories from the cache, or from the child that summed
+    # them up, and most of its outputs are kept by their keys without looking at the days: the
+    # days and the latency series are pickled as one bytes object, unpickled on first use.
+    # Unpickling 100 components' 9,000 DayStats took 19 ms of every rebuild, pickling them 21.
+    def __getstate__(self) -> dict:
+        if "_details_pickle" not in self.__dict__:  # packed once, for the cache and the child's result alike
+            details = {name: self.__dict__.pop(name) for name in _DETAILS}
+            self.__dict__["_details_pickle"] = pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL)
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for attributes not found the usual way: the details of an unpickled history.
+        if name in _DETAILS and "_details_pickle" in self.__dict__:
+            self.__dict__.update(pickle.loads(self.__dict__.pop("_details_pickle")))
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_DETAILS = ("days", "latency_series")  # what ComponentHistory pickles apart (see there)
 
 
 @dataclass
