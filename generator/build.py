@@ -202,6 +202,10 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
         store_later: list[Callable[[], None]] = []  # the incidents' cache: written while a child renders
         inputs = read_inputs(root, now=now, base_url=base_url, store_later=store_later,
                              incident_files=checking.first_result)
+        fragments = fragment_store(cache_dir)
+        kept_fragments = fragments.load()
+        if inputs.index is not None:  # what the pages need of the incidents, while the child still works
+            inputs.index.work_out(until=checking.done)
         ledger = checking.result()
     if kept is not None:
         kept.append(inputs)
@@ -209,8 +213,7 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise InvalidInput(problems)
     writer = NewFileWriter(output, lambda paths: _claim(output, paths))
-    fragments = fragment_store(cache_dir)
-    outputs = render_changed(inputs, ledger.reusable, fragments.load(), cache_dir, writer,
+    outputs = render_changed(inputs, ledger.reusable, kept_fragments, cache_dir, writer,
                              meanwhile=lambda: [store() for store in store_later])
     written, unchanged, removed = write_output(output, outputs.files)
     ledger.save(outputs.files, outputs.keys)

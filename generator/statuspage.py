@@ -340,4 +340,5 @@ def _first_known_moment(inputs: BuildInputs, first_created: datetime | None) -> 
 def _first_day_with_data(history: Any) -> str | None:
     if history is None:
         return None
-    return next((d.day.isoformat() for d in history.days if d.checks), None)
+    first = history.first_day_with_data
+    return None if first is None else first.isoformat()
