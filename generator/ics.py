@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .incidents import Incident
+from .reuse import Outputs, output_key
 from .status import affected_ids
 from .statuspage import status_changed_at
 from .urls import incident_url
@@ -25,17 +26,32 @@ LINE_OCTETS = 75
 DEFAULT_LENGTH = timedelta(hours=1)  # a window announced without an end
 
 
-def render_calendar(inputs: BuildInputs) -> dict[str, bytes]:
-    site, now = inputs.site, inputs.now
-    host = urlsplit(site.info.base_url).hostname or "heliograph"
-    names = {c.id: c.name for c in site.components}
-    events = []
+PATH = "maintenance.ics"
+
+
+def render_calendar(inputs: BuildInputs, outputs: Outputs) -> None:
+    """The calendar, kept while its events would read the same: each maintenance notice's
+    source, and what `now` makes of it (its status, end and last change), are in its key."""
+    now = inputs.now
     maintenance = [i for i in inputs.incidents.incidents if i.is_maintenance and i.scheduled_for is not None]
+    shown = []
     for incident in sorted(maintenance, key=lambda i: (i.scheduled_for, i.id)):
         end = incident.ended_at(now) or incident.scheduled_until or incident.scheduled_for + DEFAULT_LENGTH
         if incident.status_at(now) == "completed" and end < now - RECENT:
             continue
-        events.append(_event(incident, inputs, host, names))
+        shown.append(incident)
+    key = None if any(not i.source_key for i in shown) else output_key(
+        inputs.fingerprint, PATH, [(i.source_key, i.status_at(now), i.ended_at(now), status_changed_at(i, now)) for i in shown])
+    if outputs.wants(PATH, key):
+        outputs.add({PATH: calendar(inputs, shown)})
+
+
+def calendar(inputs: BuildInputs, shown: list[Incident]) -> bytes:
+    """The calendar of these maintenance notices, in this order."""
+    site = inputs.site
+    host = urlsplit(site.info.base_url).hostname or "heliograph"
+    names = {c.id: c.name for c in site.components}
+    events = [_event(incident, inputs, host, names) for incident in shown]
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -51,7 +67,7 @@ def render_calendar(inputs: BuildInputs) -> dict[str, bytes]:
         *[line for event in events for line in event],
         "END:VCALENDAR",
     ]
-    return {"maintenance.ics": "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")}
+    return "".join(fold(line) + "\r\n" for line in lines).encode("utf-8")
 
 
 def _event(incident: Incident, inputs: BuildInputs, host: str, names: dict[str, str]) -> list[str]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .incidents import IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES
 from .readings import UPTIME_WINDOWS
+from .reuse import Outputs, output_key
 from .status import COMPONENT_STATUSES, INDICATORS
 
 if TYPE_CHECKING:
@@ -283,6 +284,9 @@ def openapi_document(inputs: BuildInputs) -> dict[str, Any]:
     }
 
 
-def render_openapi(inputs: BuildInputs) -> dict[str, bytes]:
-    text = json.dumps(openapi_document(inputs), ensure_ascii=False, indent=2)
-    return {"api/openapi.json": (text + "\n").encode("utf-8")}
+def render_openapi(inputs: BuildInputs, outputs: Outputs) -> None:
+    """Made of the site's settings and the code alone (`inputs.fingerprint`)."""
+    path = "api/openapi.json"
+    if outputs.wants(path, output_key(inputs.fingerprint, path)):
+        text = json.dumps(openapi_document(inputs), ensure_ascii=False, indent=2)
+        outputs.add({path: (text + "\n").encode("utf-8")})

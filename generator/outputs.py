@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 
 def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:
-    for family in (render_statuspage, render_openapi, render_calendar, render_llms, render_headers):
+    for family in (render_statuspage, render_llms, render_headers):
         outputs.add(family(inputs))
+    render_openapi(inputs, outputs)
+    render_calendar(inputs, outputs)
     render_api(inputs, outputs)
     render_badges(inputs, outputs)
     render_feeds(inputs, outputs)

@@ -157,8 +157,15 @@ def _states(site: Path):
     (site / "incidents" / "2026-11-23-open.md").write_text(
         "---\ntitle: Still open\nimpact: minor\ncomponents: [svc-3]\n---\n\n"
         "## 2026-11-23 09:00 UTC · Identified\nA cause is known.\n", encoding="utf-8")
+    # A window nobody updates: scheduled, then in progress and over as `now` passes it.
+    (site / "incidents" / "2026-11-23-window.md").write_text(
+        "---\ntitle: Window\ntype: maintenance\ncomponents: [svc-2]\n"
+        f"scheduled_for: {NOW + timedelta(minutes=30):%Y-%m-%d %H:%M} UTC\n"
+        f"scheduled_until: {NOW + timedelta(minutes=90):%Y-%m-%d %H:%M} UTC\n---\n\n"
+        "## 2026-11-22 09:00 UTC · Scheduled\nA quick one.\n", encoding="utf-8")
     yield read_inputs(site, now=NOW)
     yield read_inputs(site, now=NOW + timedelta(minutes=1))  # the open incident has lasted longer
+    yield read_inputs(site, now=NOW + timedelta(hours=1))  # the window has begun
     yield read_inputs(site, now=NOW + timedelta(hours=7, minutes=13))
     _append_run(site, NOW - timedelta(seconds=30), status="down")  # history changes, `now` does not
     yield read_inputs(site, now=NOW)
@@ -203,7 +210,8 @@ def test_equal_output_keys_mean_equal_outputs(tmp_path):
                 assert earlier == outputs.files[path], path
                 compared += 1
     kinds = {path.split("/")[0] for path in seen}
-    assert {"incidents", "components", "history"} <= kinds and "feed.atom" in kinds
+    assert {"incidents", "components", "history"} <= kinds and {"feed.atom", "maintenance.ics"} <= kinds
+    assert len(seen["maintenance.ics"]) >= 3  # the window's three states
     assert compared > 100 and rendered_again > 20  # keys were both kept and changed
     assert reused > 10
 
