@@ -141,7 +141,8 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
             stale.unlink()
             removed += 1
             _remove_empty_parents(stale.parent, output)
-    manifest_path.write_text("\n".join(sorted(files)) + "\n")
+    if previous != files.keys():
+        manifest_path.write_text("\n".join(sorted(files)) + "\n")
     return written, unchanged, removed
 
 

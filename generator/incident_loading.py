@@ -224,21 +224,25 @@ def _with_few_changed(kept: tuple, few: _FewChanged, parse_cache: Buckets, parse
                       store: Callable[[Callable[[], None]], None]) -> IncidentSet | None:
     """The last build's incidents (`kept`: its listing) with the few changed files as they are
     now; None, with `parsed` untouched, if the parse cache cannot give the others. Only the
-    changed files' buckets of the parse cache are written again."""
+    changed files' entries of the parse cache are written again (files.Buckets.update)."""
     try:
         incidents = [parsed[shown][1] for shown in kept[2] if shown not in few.replaced]
         before = [parsed[shown][1] for shown in few.replaced if shown in parsed]
     except KeyError:  # the parse cache lost an entry: load the usual way
         return None
-    for shown in few.replaced:
-        parsed.pop(shown, None)
+    changes: dict[str, tuple | None] = dict.fromkeys(few.replaced)  # None: gone
     for index, outcome in few.outcomes.items():
-        parsed[shown_names[index]] = outcome
+        changes[shown_names[index]] = outcome
         _insert_in_order(incidents, outcome[1])
+    for shown, outcome in changes.items():
+        if outcome is None:
+            parsed.pop(shown, None)
+        else:
+            parsed[shown] = outcome
     problems: list[Problem] = []
     for shown in shown_names:  # in name order, as a load gives them
         problems.extend(parsed[shown][2])
-    store(lambda: parse_cache.save(parsed))
+    store(lambda: parse_cache.update(changes))
     # The newest update of all stays the last build's unless a changed file had it.
     if any(incident.updated_at == kept[1] for incident in before if not incident.is_maintenance):
         latest = _latest_update(incidents)
