@@ -17,9 +17,7 @@ Git runs as a subprocess (`Git`); the decisions around it are pure functions.
 from __future__ import annotations
 
 import os
-import random
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 
 if TYPE_CHECKING:  # importing the checks package would load httpx and dnspython for `heliograph push`
+    import random
+
     from generator.checks.result import CheckResult
 
 DEFAULT_MESSAGE = "Check results [skip ci]"
@@ -57,6 +57,8 @@ class Git:
     def run(self, *args: str, check: bool = True) -> GitOutput:
         environment = dict(os.environ if self.env is None else self.env)
         environment.setdefault("GIT_TERMINAL_PROMPT", "0")  # a CI job must fail, not wait for a password
+        import subprocess  # here: `heliograph build` imports this module (see cli.pipeline) and never runs git
+
         completed = subprocess.run(["git", *args], cwd=self.cwd, env=environment, capture_output=True, text=True)
         output = GitOutput(completed.returncode, completed.stdout, completed.stderr)
         if check and not output.ok:
@@ -219,7 +221,9 @@ def push_with_retry(
     failure retrying cannot fix (credentials, branch protection, a real conflict) or after
     `policy.attempts` pushes; the local commits stay in place either way.
     """
-    rng = rng or random.Random()
+    if rng is None:
+        import random
+        rng = random.Random()
     branch = branch or current_branch(git)
     committed = commit_paths(git, paths, message) if paths else None
     attempts = rebases = 0

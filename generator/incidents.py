@@ -6,12 +6,12 @@ import pickle
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .markup import render_markdown
 from .problems import InvalidInput, Problem, did_you_mean
+from .times import parse_time
 from .yamlsource import YamlSyntaxError, load_with_positions, simple_mapping
 
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved")
@@ -404,45 +404,14 @@ def _parse_updates(body: str, first_line: int, is_maintenance: bool, error) -> t
     return updates, heading_count, preamble_line
 
 
-_ZONE_SUFFIX = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?P<zone>.*)$")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time, or `YYYY-MM-DD HH:MM[:SS] ZONE` (UTC, Z, +02:00, Europe/Berlin), as UTC.
-
-    A time without a zone is refused: on a status page, an hour off is a wrong statement.
-    """
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else None
-    if isinstance(value, date) or not isinstance(value, str):
-        return None
-    text = value.strip()
-    match = _ZONE_SUFFIX.match(text)
-    if not match:
-        return None
-    base, zone = match.group("base").replace(" ", "T"), match.group("zone").strip()
-    try:
-        naive = datetime.fromisoformat(base)
-    except ValueError:
-        return None
-    if zone in ("Z", "z", "UTC", "GMT", "utc"):
-        return naive.replace(tzinfo=timezone.utc)
-    offset = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?", zone)
-    if offset:
-        sign = 1 if offset.group(1) == "+" else -1
-        delta = timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0))
-        return (naive.replace(tzinfo=timezone(sign * delta))).astimezone(timezone.utc)
-    if zone:
-        try:
-            return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
-    return None
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "incident"
 
 
-# Loading a folder of incidents (with its cache and worker processes) is its own module.
-from .incident_loading import load_incidents  # noqa: E402,F401
+def __getattr__(name: str) -> Any:
+    # Loading a folder of incidents (with its cache and worker processes) is its own module,
+    # which imports this one: given from here on first use, so either can be imported first.
+    if name == "load_incidents":
+        from .incident_loading import load_incidents
+        return load_incidents
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -79,8 +79,6 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
             self._start()
 
     def _start(self) -> None:
-        import pickle
-
         read_end, write_end = os.pipe()
         child = os.fork()
         if child == 0:  # run, send the outcome, and leave without running anything of the parent's

@@ -41,3 +41,17 @@ def test_wheel_install_inits_and_builds_a_site(tmp_path):
     index = (site / "build" / "index.html").read_text()
     assert "<title>Wheel Status</title>" in index
     assert (site / "build" / "assets" / "style.css").is_file() and (site / "build" / "embed" / "status.js").is_file()
+
+
+def test_every_module_imports_first_in_a_fresh_process():
+    """Forked children and lazy imports meet modules in any order: a large site's build/ child
+    imported incident_loading before incidents, and a cycle between them failed the build."""
+    package = REPO / "generator"
+    modules = sorted(".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+                     for path in package.rglob("*.py") if path.name != "__main__.py")
+    assert "generator.incident_loading" in modules and len(modules) > 40
+    running = {module: subprocess.Popen([sys.executable, "-c", f"import {module}"], cwd=REPO,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for module in modules}
+    failed = {module: process.communicate()[1].strip().splitlines()[-1:] for module, process in running.items()}
+    assert {module: error for module, error in failed.items() if running[module].returncode} == {}

@@ -26,9 +26,9 @@ class Context:
         self.verbose = verbose
 
     def root(self) -> Path:
-        from ..config import CONFIG_FILE, find_site_root
         if self.site_option:
             return self.site_option.resolve()
+        from ..config import CONFIG_FILE, find_site_root
         found = find_site_root(Path.cwd())
         if found is None:
             raise click.ClickException(f"no {CONFIG_FILE} in this directory or any parent; run it inside a "
@@ -97,7 +97,7 @@ def shown_problem_file(file: str, root: Path, output_format: str = "text") -> st
 def parse_now(value: str | None) -> datetime | None:
     if value is None:
         return None
-    from ..incidents import parse_time
+    from ..times import parse_time
     parsed = parse_time(value)
     if parsed is None:
         raise click.BadParameter(f"{value!r} is not a time with a zone, e.g. 2026-11-20T14:00:00Z", param_hint="--now")
