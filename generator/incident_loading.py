@@ -12,12 +12,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .files import Buckets, ContentDigests, content_digest, read_cache, stamp, text_of, write_cache
-from .incidents import Incident, IncidentSet, parse_incident
 from .parallel import fork_map
 from .problems import InvalidInput, Problem
+
+# The incident modules (Markdown, the sanitizer, YAML) are imported where a load needs them: a
+# large site's build has a child list the incident files (IncidentFiles) from its first moment.
+if TYPE_CHECKING:
+    from .incidents import Incident, IncidentSet
 
 
 def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
@@ -134,7 +138,18 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         if not failures:
             latest, maintenance = _latest_update(incidents), tuple(i for i in incidents if i.is_maintenance)
             store(lambda: _write_listing(cache_dir, ids, listing, latest, incidents, problems, maintenance))
-    return IncidentSet(tuple(incidents), tuple(problems))
+    return _incident_set(tuple(incidents), tuple(problems))
+
+
+def parse_incident(*args, **kwargs) -> tuple[Incident, list[Problem]]:
+    """incidents.parse_incident, imported when first needed (see above)."""
+    from .incidents import parse_incident as parse
+    return parse(*args, **kwargs)
+
+
+def _incident_set(incidents: tuple[Incident, ...], problems: tuple[Problem, ...]) -> IncidentSet:
+    from .incidents import IncidentSet
+    return IncidentSet(incidents, problems)
 
 
 def _now(write: Callable[[], None]) -> None:
@@ -169,7 +184,7 @@ def _as_last_time(kept: tuple | None, parsed: dict, listing: IncidentFiles,
         incidents = tuple(parsed[shown][1] for shown in kept[2])
     except KeyError:  # the parse cache lost an entry: load the usual way
         return None
-    return IncidentSet(incidents, kept[3])
+    return _incident_set(incidents, kept[3])
 
 
 # Up to this many files changed since the listing (an edit, a new incident) are parsed before
@@ -249,7 +264,7 @@ def _with_few_changed(kept: tuple, few: _FewChanged, parse_cache: Buckets, parse
     else:
         latest = _latest_update([outcome[1] for outcome in few.outcomes.values()], kept[1])
     store(lambda: _write_listing(cache_dir, ids, listing, latest, incidents, problems, few.maintenance))
-    return IncidentSet(tuple(incidents), tuple(problems))
+    return _incident_set(tuple(incidents), tuple(problems))
 
 
 def _insert_in_order(incidents: list[Incident], incident: Incident) -> None:
@@ -395,4 +410,4 @@ _BUCKETS = 64
 def _parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> Buckets:
     """Each file's parse, (digest, incident, warnings) by its shown name, made from `ids` and
     this code; an entry made from others reads as missing."""
-    return Buckets(cache_dir / "incidents", (_parser_fingerprint(), ids), count=_BUCKETS)
+    return Buckets(cache_dir / "incidents", (_parser_fingerprint(), ids), count=_BUCKETS, mapped=True)

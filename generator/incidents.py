@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copyreg
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -138,6 +139,15 @@ class Incident:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        # The details out of band where the pickler takes them (the parse cache keeps them in
+        # its mapped files: files.Buckets); else as bytes, though they may be a view of such a file.
+        state = self.__getstate__()
+        details = state.get("_details_pickle")
+        if details is not None:
+            state["_details_pickle"] = pickle.PickleBuffer(details) if protocol >= 5 else bytes(details)
+        return (copyreg.__newobj__, (type(self),), state)
 
     def __getattr__(self, name: str) -> Any:
         # Only for attributes not found the usual way: the details of an unpickled incident.
