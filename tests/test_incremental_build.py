@@ -436,6 +436,33 @@ def test_build_folder_checked_in_a_child_while_the_inputs_load(tmp_path, monkeyp
     _assert_same_as_clean(site, NOW, tmp_path)
 
 
+def test_the_incident_cache_a_forked_build_writes_serves_the_next_build(tmp_path, monkeypatch):
+    """A large site's build writes the incident cache while a child renders the feeds and APIs
+    (and after one child listed the files): the next build must find every file as that build
+    left it, parsing none."""
+    from generator import build as build_module
+    from generator import incident_loading
+    from generator import inputs as inputs_module
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_LEDGER_BYTES", 1)
+    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+    edited = sorted((site / "incidents").glob("*trouble*.md"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed: the cache."),
+                      encoding="utf-8")
+    assert build(site, now=NOW).written >= 1
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(incident_loading, "parse_incident", refuse)
+    assert build(site, now=NOW).written == 0
+    assert b"Fixed: the cache." in (site / "build" / "incidents" / edited.stem / "index.html").read_bytes()
+
+
 def test_site_yaml_is_parsed_again_only_when_it_changed(tmp_path, monkeypatch):
     """A rebuild takes the site's settings from the cache while site.yaml's bytes are the same;
     a changed site.yaml is read again, and a broken one is reported, never taken from the cache."""
