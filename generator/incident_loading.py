@@ -61,7 +61,9 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         # Loaded before the files are looked up: that may be happening elsewhere meanwhile.
         parse_cache = _parse_cache(cache_dir, ids)
         cached = parse_cache.load()
-    listing = files() if files is not None else IncidentFiles.find(directory)
+    listing = files() if files is not None else None
+    if listing is None or listing.directory != os.fspath(directory):  # given for another folder: look here
+        listing = IncidentFiles.find(directory)
     if maintenance_known is not None and len(listing.names) < maintenance_from:
         maintenance_known = None
     if cached is not None:
@@ -309,6 +311,7 @@ class IncidentFiles:
     (files.stamp) packed in `stamps`: two listings compare in one step, and one travels from a
     child in one piece (10,000 stamps as tuples took 5-9 ms to unpickle)."""
 
+    directory: str
     names: tuple[str, ...]
     stamps: bytes  # _STAMP_BYTES per file, in the order of `names`
 
@@ -319,12 +322,12 @@ class IncidentFiles:
                 found = sorted((e for e in entries if e.name.endswith(".md") and e.name.lower() != "readme.md"
                                 and e.is_file()), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError):
-            return cls((), b"")
+            return cls(os.fspath(directory), (), b"")
         numbers = array("q")
         for entry in found:
             size, modified, changed, inode = stamp(entry.stat())
             numbers.extend((size, modified, changed, inode & 0x7FFF_FFFF_FFFF_FFFF))  # an inode may need 64 bits
-        return cls(tuple(e.name for e in found), numbers.tobytes())
+        return cls(os.fspath(directory), tuple(e.name for e in found), numbers.tobytes())
 
     def changed_since(self, before: IncidentFiles, limit: int) -> tuple[list[int], list[str]]:
         """The indexes of files new or changed since `before`, and the names of those gone;

@@ -347,3 +347,28 @@ def test_a_rebuild_with_a_few_incident_files_changed_parses_only_those(tmp_path,
     broken = load()
     assert any("huge" in p.message for p in broken.problems) and broken.problems == load(cache_dir=None).problems
 
+
+
+def test_incident_files_listed_elsewhere_are_used_only_for_the_same_folder(tmp_path):
+    """A large site's build has a child list incidents/ while the parent loads the cache; a
+    listing of some other folder is never taken for this one's."""
+    from generator.incident_loading import IncidentFiles
+
+    folder, other = tmp_path / "incidents", tmp_path / "other"
+    folder.mkdir()
+    other.mkdir()
+    (folder / "2026-11-20-good.md").write_text(GOOD)
+    (other / "2026-11-19-elsewhere.md").write_text(GOOD)
+    listed = []
+
+    def listing(directory):
+        listed.append(directory)
+        return IncidentFiles.find(directory)
+
+    def load(directory, listed_folder):
+        return load_incidents(directory, COMPONENTS, now=NOW, relative_to=tmp_path, cache_dir=tmp_path / "cache",
+                              files=lambda: listing(listed_folder))
+
+    assert [i.id for i in load(folder, folder).incidents] == ["2026-11-20-good"]
+    assert [i.id for i in load(folder, other).incidents] == ["2026-11-20-good"]
+    assert listed == [folder, other]  # each asked once; the other folder's listing was not used
