@@ -107,11 +107,16 @@ def read_mapped_cache(path: Path, key: Any) -> Any:
     mapping stays whole."""
     try:
         with open(path, "rb") as handle:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # missing, or empty
+            try:
+                data: Any = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # empty
+                return None
+            except OSError:  # a file system that cannot map files: read it whole instead
+                data = handle.read()
+    except OSError:  # missing
         return None
     try:
-        view = memoryview(mapped)
+        view = memoryview(data)
         head = int.from_bytes(view[:8], "little")
         stored_key, main, sizes = pickle.loads(view[8:8 + head])
         if stored_key != key:

@@ -90,7 +90,7 @@ def test_buckets_rewrite_only_the_files_whose_entries_changed(tmp_path):
     assert 0 < len(survived) < len(changed) and all(changed[name] == value for name, value in survived.items())
 
 
-def test_a_mapped_cache_gives_back_what_was_stored_and_its_large_parts_as_views_of_the_file(tmp_path):
+def test_a_mapped_cache_gives_back_what_was_stored_and_its_large_parts_as_views_of_the_file(tmp_path, monkeypatch):
     """The parse cache keeps each incident's updates out of band in its files, mapped: they are
     read from disk only where a rebuild shows them. A damaged file reads as missing."""
     import pickle
@@ -105,6 +105,13 @@ def test_a_mapped_cache_gives_back_what_was_stored_and_its_large_parts_as_views_
     assert [bytes(part) for part in found["b.md"]] == [bytes([1]) * 5000, bytes([2]) * 5000]
     assert read_mapped_cache(path, ("format-1", "other ids")) is None
     assert read_mapped_cache(tmp_path / "missing.pickle", ("format-1", "ids")) is None
+    def cannot_map(*args, **kwargs):
+        raise OSError(19, "No such device")  # as some network and FUSE file systems say
+
+    with monkeypatch.context() as patched:
+        patched.setattr("mmap.mmap", cannot_map)
+        read = read_mapped_cache(path, ("format-1", "ids"))  # read whole instead
+    assert bytes(read["a.md"][1]) == bytes([0]) * 5000 and len(read["b.md"]) == 2
     data = path.read_bytes()
     for damaged in (b"", data[:len(data) - 10], b"not a pickle at all", data[:20]):
         path.write_bytes(damaged)
