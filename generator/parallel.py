@@ -87,9 +87,9 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
                 os.close(read_end)
                 with os.fdopen(write_end, "wb") as pipe:
                     if self.first is not None:
-                        pipe.write(_message(_outcome(self.first)))
+                        _send(pipe, _outcome(self.first))
                         pipe.flush()
-                    pipe.write(_message(_outcome(self.function)))
+                    _send(pipe, _outcome(self.function))
                 status = 0
             finally:
                 os._exit(status)
@@ -107,10 +107,12 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
     def result(self) -> Result:
         if self.child is None:
             return self.function()
-        if self.first is not None and self._first_outcome is None:
-            self._first_outcome = self._receive()
-        outcome = self._receive()
-        self._collect()
+        try:
+            if self.first is not None and self._first_outcome is None:
+                self._first_outcome = self._receive()
+            outcome = self._receive()
+        finally:
+            self._collect()
         return _given(outcome)
 
     def done(self) -> bool:
@@ -162,7 +164,7 @@ def _outcome(function: Callable[[], Any]) -> tuple:
         return ("raised", exc)
 
 
-def _message(outcome: tuple) -> bytes:
+def _send(pipe: Any, outcome: tuple) -> None:
     """`outcome` pickled, after its length."""
     import pickle
 
@@ -171,7 +173,8 @@ def _message(outcome: tuple) -> bytes:
     except Exception as exc:  # what cannot travel (an exception, or a result) is told in words
         untold = outcome[1] if outcome[0] == "raised" else exc
         data = pickle.dumps(("raised", RuntimeError(f"in a forked worker: {type(untold).__name__}: {untold}")))
-    return len(data).to_bytes(8, "little") + data
+    pipe.write(len(data).to_bytes(8, "little"))
+    pipe.write(data)
 
 
 def _given(outcome: tuple) -> Any:

@@ -52,8 +52,10 @@ def test_fork_call_brings_back_the_childs_result_or_what_it_raised(monkeypatch):
     with pytest.raises(ValueError, match="no such component") as raised:
         fork_call(fails).result()
     assert any(line for _, line in raised.value.forked_frames)  # where it was raised, for crash_problems
+    children = child_processes()
     with pytest.raises(RuntimeError, match="died"):
         fork_call(lambda: os._exit(3)).result()
+    assert child_processes() == children  # and it was waited for
     with pytest.raises(RuntimeError, match="in a forked worker: .*pickle"):
         fork_call(lambda: (lambda: "a result that cannot travel")).result()
 
