@@ -7,8 +7,6 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import nh3
-
 if TYPE_CHECKING:
     import markdown
 
@@ -149,6 +147,8 @@ def render_markdown(text: str) -> str:
 
 
 def sanitize_html(html: str) -> str:
+    import nh3  # here: the fast paths above need no sanitizer, and most rebuilds parse no incident
+
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -164,4 +164,6 @@ def plain_text(text: str) -> str:
     html = _fast_markdown(text) if text else None
     if html is None:
         html = _converter("plain").convert(text)
+    import nh3
+
     return nh3.clean(html, tags=set()).strip()

@@ -69,19 +69,30 @@ A cold build reads the shards nobody cached yet on every core. Output is identic
 without the cache (tests/test_incremental_build.py).
 """
 
-from generator.history.aggregate import SeriesDay, aggregate_day
-from generator.history.codec import Record, parse_raw
-from generator.history.compact import CompactReport, compact, due_shards
-from generator.history.rollup import MODES, UPTIME_WINDOWS, ComponentHistory, DayStats, rollup_component
-from generator.history.summary import summarize
-from generator.history.store import (
-    append_results,
-    daily_path,
-    ensure_gitattributes,
-    raw_shard_path,
-    read_results,
-    validate,
-)
+# What each name here is, found in its module when first asked for (PEP 562): a rebuild's
+# parent process needs only `rollup`, to take the histories a child summed up.
+_WHERE = {
+    "SeriesDay": "aggregate", "aggregate_day": "aggregate",
+    "Record": "codec", "parse_raw": "codec",
+    "CompactReport": "compact", "compact": "compact", "due_shards": "compact",
+    "MODES": "rollup", "UPTIME_WINDOWS": "rollup", "ComponentHistory": "rollup", "DayStats": "rollup",
+    "rollup_component": "rollup",
+    "summarize": "summary",
+    "append_results": "store", "daily_path": "store", "ensure_gitattributes": "store",
+    "raw_shard_path": "store", "read_results": "store", "validate": "store",
+}
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MODES",

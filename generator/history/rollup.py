@@ -12,7 +12,6 @@ import bisect
 import functools
 import operator
 import pickle
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -302,7 +301,9 @@ def todays_results(shard: Shard, until: float) -> tuple[Shard, dict[str, TodaysR
 
 
 def _hour_medians(hours: Mapping[int, list[float]]) -> list[tuple[int, float]]:
-    return [(hour, round(statistics.median(values), 1)) for hour, values in sorted(hours.items())]
+    from statistics import median  # here: see aggregate._hold_cap
+
+    return [(hour, round(median(values), 1)) for hour, values in sorted(hours.items())]
 
 
 @functools.lru_cache(maxsize=1024)  # the same week of hours for every component
