@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 from array import array
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -311,7 +311,7 @@ class IncidentFiles:
     (files.stamp) packed in `stamps`: two listings compare in one step, and one travels from a
     child in one piece (10,000 stamps as tuples took 5-9 ms to unpickle)."""
 
-    directory: str
+    directory: str = field(compare=False)  # the same files, moved with their folder, are as they were
     names: tuple[str, ...]
     stamps: bytes  # _STAMP_BYTES per file, in the order of `names`
 

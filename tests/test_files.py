@@ -138,3 +138,34 @@ def test_an_incident_from_the_mapped_parse_cache_pickles_again_whole(tmp_path):
         assert type(vars(copy)["_details_pickle"]) is bytes
         assert copy == incident and copy.updates[0].body_html == incident.updates[0].body_html
     assert cached == incident
+
+
+def test_many_changed_outputs_are_written_on_every_core_exactly_as_one_process_would(tmp_path, monkeypatch):
+    """A check run that changes the page's status rewrites hundreds of files, spread over forked
+    workers: each must be written only if it changed, new folders made, and the counts right."""
+    from generator import build as build_module
+    from generator.build import write_output
+    from generator.reuse import KEEP
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+    output = tmp_path / "build"
+    files = {f"components/c{number}/index.html": f"page {number}".encode() for number in range(300)}
+    assert write_output(output, files) == (300, 0, 0)
+    forked = []
+    real = build_module._write_if_changed
+    monkeypatch.setattr(build_module, "_write_if_changed", lambda *args: forked.append(os.getpid()) or real(*args))
+    changed = {path: (content + b" again" if number % 3 == 0 else content)
+               for number, (path, content) in enumerate(files.items())}
+    changed["new/folder/index.html"] = b"new"
+    changed["components/c1/index.html"] = KEEP
+    del changed["components/c2/index.html"]
+    assert write_output(output, changed) == (101, 199, 1)
+    assert forked == []  # done in the forked workers, not here
+    assert (output / "components/c3/index.html").read_bytes() == b"page 3 again"
+    assert (output / "components/c4/index.html").read_bytes() == b"page 4"
+    assert (output / "new/folder/index.html").read_bytes() == b"new"
+    assert not (output / "components/c2").exists()
+    monkeypatch.setattr(build_module, "_PARALLEL_MIN_WRITES", 10**9)  # here, one by one: the same
+    changed["components/c5/index.html"] = b"page 5 here"
+    assert write_output(output, changed) == (1, 299, 0) and len(forked) == 299
