@@ -158,11 +158,6 @@ class Buckets:
             entries.update(self.held[number])
         return entries
 
-    def entry(self, name: str) -> Any:
-        """The entry under `name` (None if there is none), reading only its file."""
-        found = self._read(self._path(self._number(name)), self.key)
-        return found.get(name) if type(found) is dict else None
-
     def save(self, entries: Mapping[str, Any]) -> None:
         """Keep exactly `entries`, rewriting the files whose part of them changed."""
         parts: list[dict] = [{} for _ in range(self.count)]
