@@ -111,7 +111,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
             elif digest is None:  # read once, for the digest and, on a miss, the parse
                 data = _read(path)
                 digest = digests.learn(shown, stat, data)
-            if hit is not None and hit[0] == digest and stem == hit[1].id and _still_valid(hit[1], latest_allowed):
+            if _answers(hit, digest, stem, latest_allowed):
                 outcomes[index] = hit
                 continue
         work.append((stem, shown, path if data is None else data, digest, later))
@@ -222,7 +222,7 @@ def _few_changed(kept: tuple | None, listing: IncidentFiles, prefix: str, paths:
             return None
         digest = content_digest(data)
         hit = parsed.get(shown)
-        if hit is not None and hit[0] == digest and hit[1].id == stem and _still_valid(hit[1], latest_allowed):
+        if _answers(hit, digest, stem, latest_allowed):
             outcomes[index] = hit
             continue
         kind, outcome = _parse_file((stem, shown, data, digest, False), ids, now, True)
@@ -398,6 +398,11 @@ def _parser_fingerprint() -> str:
     for library, distribution in (("markdown", None), ("nh3", None), ("yaml", "pyyaml")):
         digest.update(installed_version(library, distribution).encode() + b"\0")
     return digest.hexdigest()
+
+
+def _answers(hit: tuple | None, digest: str | None, stem: str, latest_allowed: datetime) -> bool:
+    """Whether a parse cache entry (`hit`) is the parse of the file with this digest and name now."""
+    return hit is not None and hit[0] == digest and hit[1].id == stem and _still_valid(hit[1], latest_allowed)
 
 
 def _still_valid(incident: Incident, latest_allowed: datetime) -> bool:
