@@ -40,8 +40,8 @@ def render_calendar(inputs: BuildInputs, outputs: Outputs) -> None:
         if incident.status_at(now) == "completed" and end < now - RECENT:
             continue
         shown.append(incident)
-    key = None if any(not i.source_key for i in shown) else output_key(
-        inputs.fingerprint, PATH, [(i.source_key, i.status_at(now), i.ended_at(now), status_changed_at(i, now)) for i in shown])
+    seen = [(i.source_key, i.status_at(now), i.ended_at(now), status_changed_at(i, now)) for i in shown]
+    key = None if any(not i.source_key for i in shown) else output_key(inputs.fingerprint, PATH, seen)
     if outputs.wants(PATH, key):
         outputs.add({PATH: calendar(inputs, shown)})
 
