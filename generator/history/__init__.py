@@ -74,7 +74,7 @@ without the cache (tests/test_incremental_build.py).
 _WHERE = {
     "SeriesDay": "aggregate", "aggregate_day": "aggregate",
     "Record": "codec", "parse_raw": "codec",
-    "CompactReport": "compact", "compact": "compact", "due_shards": "compact",
+    "CompactReport": "compaction", "compact": "compaction", "due_shards": "compaction",
     "MODES": "rollup", "UPTIME_WINDOWS": "rollup", "ComponentHistory": "rollup", "DayStats": "rollup",
     "rollup_component": "rollup",
     "summarize": "summary",
