@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CLOCK_VARIABLE = "HELIOGRAPH_NOW"
 
 _ZONE_SUFFIX = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?P<zone>.*)$")
 
@@ -41,3 +45,29 @@ def parse_time(value: Any) -> datetime | None:
         except (ZoneInfoNotFoundError, ValueError):
             return None
     return None
+
+
+# When this process first read each HELIOGRAPH_NOW value, by time.monotonic(): its clock's start.
+_clock_started: dict[str, float] = {}
+
+
+class BadClock(ValueError):
+    """HELIOGRAPH_NOW is set to something that is not a time with a zone."""
+
+
+def clock_now() -> datetime:
+    """Now, in UTC: the real clock, or, when HELIOGRAPH_NOW is set (an ISO time with a zone), a
+    clock that shows that time the first time this process asks and runs on from there.
+
+    The one place commands read the time when `--now` is not given, so that tests and replays
+    can run whole days of `check`, `compact` and `build` in fresh processes. The clock runs on,
+    rather than standing still, so that the rounds of `check --repeat` stay distinct results.
+    """
+    text = os.environ.get(CLOCK_VARIABLE, "").strip()
+    if not text:
+        return datetime.now(timezone.utc)
+    start = parse_time(text)
+    if start is None:
+        raise BadClock(f"{text!r} is not a time with a zone, e.g. 2026-11-20T14:00:00Z")
+    started = _clock_started.setdefault(text, time.monotonic())
+    return start + timedelta(seconds=time.monotonic() - started)

@@ -7,7 +7,7 @@ import concurrent.futures
 import logging
 import os
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Awaitable, Callable, Mapping
 
 from .dns import probe_dns
@@ -18,6 +18,7 @@ from .secrets import MissingSecret, Redactor, expand_spec
 from .spec import CheckSpec
 from .tcp import probe_tcp
 from .tls import probe_tls
+from ..times import clock_now
 
 logger = logging.getLogger(__name__)
 
@@ -161,5 +162,5 @@ def apply_degraded_after(outcome: Outcome, degraded_after: float | None) -> Outc
 
 
 def _now_ms() -> datetime:
-    now = datetime.now(timezone.utc)
+    now = clock_now()  # HELIOGRAPH_NOW lets tests stamp results on simulated days
     return now.replace(microsecond=now.microsecond // 1000 * 1000)  # history stores milliseconds

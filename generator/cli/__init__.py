@@ -104,6 +104,20 @@ def parse_now(value: str | None) -> datetime | None:
     return parsed
 
 
+def command_now(value: str | None) -> datetime:
+    """The time a command runs as: `--now`, else the clock (HELIOGRAPH_NOW, else the real one).
+    A HELIOGRAPH_NOW that is not a time is said like any bad input, before the command does anything."""
+    from ..times import BadClock, CLOCK_VARIABLE, clock_now
+    given = parse_now(value)
+    if given is not None:
+        return given
+    try:
+        return clock_now()
+    except BadClock as error:
+        report_problems([Problem(CLOCK_VARIABLE, None, None, str(error))])
+        raise click.ClickException(f"unset {CLOCK_VARIABLE} or set it to a time with a zone") from None
+
+
 class _CommandsOnDemand(click.Group):
     """Imports the module of a command when it is asked for: `build`, run every few minutes in
     CI, need not load what `incident` and `serve` are made of."""

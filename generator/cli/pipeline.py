@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from ..gitsync import DEFAULT_MESSAGE
 from ..problems import InvalidInput
-from . import Context, ends_process, exit_now, main, report_problems, parse_now, _colour_enabled, _note
+from . import Context, command_now, ends_process, exit_now, main, report_problems, _colour_enabled, _note
 
 
 def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -41,7 +40,7 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     started = time.perf_counter()
     root = obj.root()
     try:
-        report = run_build(root, output, now=parse_now(now_text), base_url=base_url, strict=strict,
+        report = run_build(root, output, now=command_now(now_text), base_url=base_url, strict=strict,
                            process_ends=ends_process())
     except Exception as exc:
         import jinja2
@@ -82,7 +81,7 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
     """
     from ..validate import validate_site
     root = obj.root()
-    problems = validate_site(root, now=parse_now(now_text) or datetime.now(timezone.utc))
+    problems = validate_site(root, now=command_now(now_text))
     report_problems(problems, output_format, root=root)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
@@ -123,6 +122,7 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
     from ..problems import did_you_mean
 
     site = obj.site()
+    started = command_now(None)  # a bad HELIOGRAPH_NOW stops the run here, not each check
     checked = [c for c in site.components if c.check is not None]
     if component_ids:
         by_id = {c.id: c for c in site.components}
@@ -151,7 +151,7 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
     output_file = os.environ.get("GITHUB_OUTPUT") if github_output else None
     if github_output and not output_file:
         raise click.ClickException("--github-output needs $GITHUB_OUTPUT, which GitHub Actions sets in every step")
-    previous = previous_statuses(site.history_dir, datetime.now(timezone.utc)) if github_output else {}
+    previous = previous_statuses(site.history_dir, started) if github_output else {}
     rounds = []
     first_round = time.monotonic()
     for round_index in range(repeat):
@@ -214,7 +214,7 @@ def compact(obj: Context, now_text: str | None) -> None:
     from ..incidents import load_incidents
 
     site = obj.site()
-    now = parse_now(now_text) or datetime.now(timezone.utc)
+    now = command_now(now_text)
     if not history.due_shards(site.history_dir, raw_days=site.history.raw_days, now=now):
         obj.say(str(history.CompactReport((), (), (), ())))  # most runs: a day falls due once a day
         return
