@@ -99,8 +99,8 @@ def test_check_commits_as_the_actions_bot_and_pushes_safely():
     job = load("check.yml")["jobs"]["check"]
     assert job["env"]["GIT_AUTHOR_NAME"] == job["env"]["GIT_COMMITTER_NAME"] == "github-actions[bot]"
     assert job["env"]["GIT_AUTHOR_EMAIL"] == "41898283+github-actions[bot]@users.noreply.github.com"
-    [push] = steps_running(job, "heliograph push")
-    assert "[skip ci]" in push["run"]
+    pushes = steps_running(job, "heliograph push")
+    assert len(pushes) == 2 and all("[skip ci]" in push["run"] for push in pushes)
     all_runs = " ".join(step.get("run", "") for step in job["steps"])
     assert "git push" not in all_runs and "--force" not in all_runs
     [setup] = [step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-python@")]
@@ -116,6 +116,21 @@ def test_check_deploys_on_a_status_change_or_always_if_configured():
     assert deploy["env"]["GH_TOKEN"] == "${{ github.token }}"
     names = [step.get("name", step.get("uses")) for step in job["steps"]]
     assert names.index(deploy["name"]) > names.index("Commit and push the results")  # deploys what was pushed
+    assert names.index(deploy["name"]) > names.index("Commit and push the compaction")
+
+
+def test_check_pushes_the_results_before_compacting_so_a_failing_compaction_cannot_cost_them():
+    job = load("check.yml")["jobs"]["check"]
+    runs = [step.get("run", "") for step in job["steps"]]
+    order = [next(i for i, run in enumerate(runs) if command in run)
+             for command in ("heliograph check", "heliograph push", "heliograph compact")]
+    assert order == sorted(order), "check, then push the results, then compact"
+    [compact] = steps_running(job, "heliograph compact")
+    after_compact = [step for step in job["steps"][job["steps"].index(compact):] if "heliograph push" in step.get("run", "")]
+    assert after_compact, "the compaction is pushed too"
+    [results_push, compaction_push] = steps_running(job, "heliograph push")
+    assert results_push["run"] != compaction_push["run"]  # each commit says what it holds
+    assert not any(step.get("continue-on-error") for step in job["steps"])
 
 
 def test_deploy_publishes_with_the_official_pages_actions_and_minimal_permissions():
