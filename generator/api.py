@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .incidents import Incident
 from .reuse import Outputs, output_key
-from .readings import UPTIME_WINDOWS, response_time_ms, uptime
+from .readings import UPTIME_WINDOWS, fraction_figure, percent_figure, response_time_ms, uptime
 from .status import COMPONENT_STATUS_LABELS, ComponentState, incident_effects
 from .statuspage import dump_json, status_changed_at
 from .urls import absolute, component_url, incident_url, iso_ms
@@ -96,7 +96,7 @@ def _component(inputs: BuildInputs, state: ComponentState) -> dict[str, Any]:
             "time": iso_ms(latest.time),
             "latency_ms": latest.latency_ms,
         },
-        "uptime": {window: _fraction(uptime(history, window)) for window in UPTIME_WINDOWS},
+        "uptime": {window: fraction_figure(uptime(history, window)) for window in UPTIME_WINDOWS},
         "response_time_ms": response_time_ms(history, inputs.now),
         "open_incidents": list(state.open_incidents),
     }
@@ -127,10 +127,6 @@ def _incident(inputs: BuildInputs, incident: Incident) -> dict[str, Any]:
     }
 
 
-def _fraction(value: float | None) -> float | None:
-    return None if value is None else round(value, 6)
-
-
 def history_rows(inputs: BuildInputs, *, today: bool) -> list[list]:
     """api/history.csv: one row per monitored component per day, oldest day first, empty cells
     where there is no data. These are the rows of today (every history's last day) or of the
@@ -156,11 +152,8 @@ def _csv_text(rows: list) -> str:
 
 
 def _truncated_percent(value: float | None) -> str:
-    """Truncated, not rounded: 99.9996% must not read as 100.000%."""
-    if value is None:
-        return ""
-    thousandths = int(value * 100_000 + 1e-6)  # only float noise is added back
-    return f"{thousandths / 1000:.3f}"
+    """Rounded down (readings.floor_units): 99.9996% must not read as 100.000%."""
+    return "" if value is None else percent_figure(value, 3)
 
 
 def _number(value: float | None) -> str:

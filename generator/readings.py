@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import statistics
-from datetime import datetime, timedelta
+import math
+from datetime import datetime
 from typing import Any
 
 UPTIME_WINDOWS = ("24h", "7d", "30d", "90d")
@@ -18,33 +18,47 @@ def uptime(history: Any, window: str) -> float | None:
 
 
 def response_time_ms(history: Any, now: datetime) -> float | None:
-    """The median of the last 24 hours' hourly medians: steadier than one check, still current.
-
-    Falls back to the latest result's latency; a failed check's latency is usually its timeout,
-    so it never counts.
-    """
+    """The median latency of the up and degraded results of the last 24 hours (`rollup`
+    works it out from the raw results); with none, the latest result's latency, unless it
+    failed: a failed check's latency is usually its timeout."""
     if history is None:
         return None
-    since = now - timedelta(hours=24)
-    recent = [ms for hour, ms in history.latency_series if hour >= since and ms is not None]
-    if recent:
-        return round(statistics.median(recent), 1)
+    median = getattr(history, "response_time_ms", None)
+    if median is not None:
+        return median
     latest = history.latest
     if latest is not None and latest.latency_ms is not None and latest.status != "down":
         return round(latest.latency_ms, 1)
     return None
 
 
+def floor_units(ratio: float, units: int) -> int:
+    """How many whole 1/`units` the ratio 0..1 holds, rounded down, so that no published figure
+    rounds an outage up: a value below 1 never reaches `units`. Only float noise (a billionth)
+    is added back first, so that 0.29 reads 29.00%, not 28.99%."""
+    whole = max(0, math.floor(ratio * units + units * 1e-9))
+    return min(whole, units - 1) if ratio < 1 else whole
+
+
+def percent_figure(ratio: float, digits: int) -> str:
+    """The ratio as a percentage with `digits` decimals, rounded down (`floor_units`): "99.98"."""
+    scale = 10**digits
+    whole = floor_units(ratio, 100 * scale)
+    return f"{whole // scale}.{whole % scale:0{digits}d}" if digits else str(whole)
+
+
+def fraction_figure(ratio: float | None) -> float | None:
+    """The ratio to 6 decimals, rounded down (`floor_units`): what api/status.json publishes."""
+    return None if ratio is None else floor_units(ratio, 1_000_000) / 1_000_000
+
+
 def percent_text(value: float | None) -> str:
-    """"99.98%", "100%"; never rounds a shortfall up to 100%."""
+    """"99.98%", "100%"; rounded down, so a shortfall never reads as 100%."""
     if value is None:
         return "no data"
     if value >= 1:
         return "100%"
-    text = f"{value * 100:.2f}"
-    if text == "100.00":
-        text = "99.99"
-    return text + "%"
+    return percent_figure(value, 2) + "%"
 
 
 def milliseconds_text(value: float | None) -> str:

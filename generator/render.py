@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,19 +12,12 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .config import Site
+from .readings import percent_figure
+# The theme used is the theme fingerprinted for the caches: one function finds it.
+from .fingerprint import default_theme_dir
 from .problems import Problem, relative_file
 from .urls import iso_seconds
 from .status import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
-
-PACKAGE_THEME = "theme"  # generator/theme when installed; the repository's templates/ in a checkout
-
-
-def default_theme_dir() -> Path:
-    """The theme shipped with Heliograph, used for any template a site's templates/ lacks."""
-    checkout = Path(__file__).resolve().parent.parent / "templates"
-    if (checkout / "base.html").is_file():
-        return checkout
-    return Path(str(resources.files("generator") / PACKAGE_THEME))
 
 
 def template_dirs(site: Site) -> list[Path]:
@@ -108,13 +100,10 @@ def format_duration(delta: timedelta) -> str:
 
 
 def format_percent(value: float | None, digits: int = 2) -> str:
+    """Rounded down (readings.floor_units): 99.999% must not claim 100%."""
     if value is None:
         return "no data"
-    text = f"{value * 100:.{digits}f}"
-    # 99.999% must not round up to a claim of 100%.
-    if value < 1 and text == f"{100:.{digits}f}":
-        text = f"{99.99 if digits == 2 else 99.9:.{digits}f}"
-    return text + "%"
+    return percent_figure(value, digits) + "%"
 
 
 def bar_class(day: Any) -> str:
