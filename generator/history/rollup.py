@@ -54,6 +54,9 @@ class ComponentHistory:
     latency_series: list[tuple[datetime, float]]  # (hour start, median ms), hours with data only
     locations: tuple[str, ...]
     last_checked: datetime | None
+    # The median latency of the up and degraded results of the 24 hours before `now`, outside
+    # maintenance (the lower middle one of an even count, so it is always a measured latency).
+    response_time_ms: float | None = None
     # A digest of everything this was rolled up from (the history's files, the maintenance
     # windows, `now`, the code), for keys of what is rendered from it; "" when unknown.
     source_key: str = field(default="", compare=False, repr=False)
@@ -331,6 +334,8 @@ class ClosedDays:
     hour_medians: list[tuple[int, float]]  # latency chart hours that are whole days before today, in the
     # chart whatever the hour of `now`
     edge_latencies: list[tuple[float, float]]  # (time, ms) of the day the chart starts in, cut at `now`
+    yesterday_latencies: list[tuple[float, float]]  # (time, ms) of yesterday's up and degraded results
+    # outside maintenance, for the median of the last 24 hours
     locations: frozenset[str]
     last_seen: float | None
 
@@ -395,6 +400,8 @@ def rollup_closed(
     edge = [(time, latency) for time, latency in latencies if chart_from <= time < always_shown]
     edge += [(r.time, r.latency_ms) for r in recent if chart_from <= r.time < always_shown and r.latency_ms is not None
              and r.status != DOWN and not (windows and in_windows(windows, r.time))]
+    yesterday = [(r.time, r.latency_ms) for r in recent if r.time >= today_start - DAY_SECONDS
+                 and r.latency_ms is not None and r.status != DOWN and not (windows and in_windows(windows, r.time))]
     seen = {a.location for rows in by_location.values() for a in rows if a.day in bar_days}
     seen.update(r.location for r in recent)
     seen.update(locations)
@@ -411,6 +418,7 @@ def rollup_closed(
         latest=latest,
         hour_medians=_hour_medians({hour: values for hour, values in hours.items() if hour * 3600 >= always_shown}),
         edge_latencies=edge,
+        yesterday_latencies=yesterday,
         locations=frozenset(seen),
         last_seen=last_seen,
     )
@@ -463,6 +471,13 @@ def finish_rollup(
                         zip(results.times, results.latencies, results.statuses)
                         for results in today_results.series.values()), chart_from, windows)))
 
+    day_ago = now_seconds - DAY_SECONDS
+    last_day = [latency for time, latency in closed.yesterday_latencies if time >= day_ago]
+    for results in today_results.series.values():
+        last_day += [latency for time, latency, status in zip(results.times, results.latencies, results.statuses)
+                     if time >= day_ago and latency is not None and status != DOWN
+                     and not (windows and in_windows(windows, time))]
+
     newest_recent = today_results.newest
     if closed.newest_recent is not None and (
             newest_recent is None or (closed.newest_recent.time, closed.newest_recent.location)
@@ -481,7 +496,14 @@ def finish_rollup(
         latency_series=[(_hour_start(hour), median) for hour, median in hour_medians],
         locations=tuple(sorted(seen)),
         last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
+        response_time_ms=_lower_median(last_day),
     )
+
+
+def _lower_median(values: list[float]) -> float | None:
+    """The middle value, the lower of the two middle ones for an even count: always a latency
+    that was measured, so an independent reader gets it exactly."""
+    return sorted(values)[(len(values) - 1) // 2] if values else None
 
 
 def rollup_component(
