@@ -10,11 +10,11 @@ import os
 from array import array
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .files import Buckets, ContentDigests, content_digest, read_cache, stamp, text_of, write_cache
+from .fingerprint import code_fingerprint
 from .parallel import fork_map
 from .problems import InvalidInput, Problem
 
@@ -55,7 +55,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     parsed_first: dict[int, tuple] = {}  # by index: the few changed files' outcomes (see below)
     kept = parse_cache = cached = None
     if cache_dir is not None:
-        kept = read_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids))
+        kept = read_cache(cache_dir / "incidents" / _LISTING, (code_fingerprint(), ids))
         if type(kept) is not tuple or (kept[1] is not None and kept[1] > latest_allowed):
             kept = None  # none, or an update is later than `now` allows: parse_incident must say so
         # Loaded before the files are looked up: that may be happening elsewhere meanwhile.
@@ -293,7 +293,7 @@ def _latest_update(incidents: Iterable[Incident], latest: datetime | None = None
 def _write_listing(cache_dir: Path, ids: tuple[str, ...], listing: IncidentFiles, latest: datetime | None,
                    incidents: list[Incident], problems: list[Problem], maintenance: tuple[Incident, ...]) -> None:
     order = [incident.source for incident in incidents]
-    write_cache(cache_dir / "incidents" / _LISTING, (_parser_fingerprint(), ids),
+    write_cache(cache_dir / "incidents" / _LISTING, (code_fingerprint(), ids),
                 (listing, latest, order, tuple(problems), maintenance))
 
 
@@ -375,30 +375,12 @@ def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: boo
     except InvalidInput as exc:
         return ("failed", list(exc.problems))
     if for_cache:
-        source = hashlib.sha256(repr((_parser_fingerprint(), ids, shown, digest)).encode()).hexdigest()
+        source = hashlib.sha256(repr((code_fingerprint(), ids, shown, digest)).encode()).hexdigest()
         incident = replace(incident, source_key=source)
     return ("parsed", (digest, incident.with_derived_facts(), list(warnings)))
 
 
 # --- the parse cache -------------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _parser_fingerprint() -> str:
-    """Changes whenever the code that turns a file into an Incident could give another result."""
-    from .reuse import installed_version  # not importing the libraries: most builds parse nothing
-
-    digest = hashlib.sha256(b"heliograph-incident-cache-3")
-    here = Path(__file__).resolve().parent
-    try:
-        for name in ("incidents.py", "incident_loading.py", "markup.py", "yamlsource.py", "problems.py"):
-            digest.update(name.encode() + b"\0" + (here / name).read_bytes())
-    except OSError:  # no sources to hash (a frozen install): never trust an entry
-        import uuid
-        return uuid.uuid4().hex
-    for library, distribution in (("markdown", None), ("nh3", None), ("yaml", "pyyaml")):
-        digest.update(installed_version(library, distribution).encode() + b"\0")
-    return digest.hexdigest()
-
 
 def _answers(hit: tuple | None, digest: str | None, stem: str, latest_allowed: datetime) -> bool:
     """Whether a parse cache entry (`hit`) is the parse of the file with this digest and name now."""
@@ -418,4 +400,4 @@ _BUCKETS = 64
 def _parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> Buckets:
     """Each file's parse, (digest, incident, warnings) by its shown name, made from `ids` and
     this code; an entry made from others reads as missing."""
-    return Buckets(cache_dir / "incidents", (_parser_fingerprint(), ids), count=_BUCKETS, mapped=True)
+    return Buckets(cache_dir / "incidents", (code_fingerprint(), ids), count=_BUCKETS, mapped=True)

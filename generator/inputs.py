@@ -115,7 +115,7 @@ class BuildInputs:
     @cached_property
     def fingerprint(self) -> str:
         """What every output is made of besides its own data: the code and the site's settings."""
-        from .reuse import code_fingerprint
+        from .fingerprint import code_fingerprint
         site = self.site
         return output_key(code_fingerprint(), site.info, site.components, site.display)
 
@@ -152,7 +152,7 @@ def _load_site(root: Path) -> Site:
     load_site says what is wrong with it."""
     from .config import CONFIG_FILE, Site, load_site, parse_site
     from .files import read_cache, text_of, write_cache
-    from .reuse import code_fingerprint, installed_version
+    from .fingerprint import code_fingerprint, installed_version
 
     try:
         data = (root / CONFIG_FILE).read_bytes()

@@ -18,11 +18,11 @@ import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from .files import Buckets, content_digest, stamp, write_atomically
+from .fingerprint import code_fingerprint, installed_version  # noqa: F401 (installed_version: for callers)
 
 LEDGER = "outputs"  # a folder of files.Buckets
 _LEDGER_FORMAT = "outputs-3"  # (key, digest, stamp) by path
@@ -70,46 +70,6 @@ class NewFileWriter:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, content, new=True)
         return Written(content_digest(content))
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Changes whenever the code that renders outputs could give other bytes: every module of
-    the package and the libraries that write for it."""
-    digest = hashlib.blake2b(b"heliograph-outputs-1", digest_size=20)
-    package = Path(__file__).resolve().parent
-    try:
-        for source in sorted(package.rglob("*.py")):
-            digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
-    except OSError:  # no sources to hash (a frozen install): never trust a key
-        import uuid
-        return uuid.uuid4().hex
-    for library in ("jinja2", "markupsafe", "feedgen", "markdown", "nh3", "lxml"):
-        digest.update(f"{library}={installed_version(library)}\0".encode())
-    return digest.hexdigest()
-
-
-def installed_version(library: str, distribution: str | None = None) -> str:
-    """The version in the name of a package's .dist-info folder, found without importing the
-    package or importlib.metadata (50 ms). Not file times: a fresh CI runner installs the same
-    versions anew, and its restored cache must still match."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(library)
-    if spec is None or not spec.origin:
-        return "none"
-    origin = Path(spec.origin)
-    folder = origin.parent.parent if spec.submodule_search_locations else origin.parent
-    try:
-        for name in os.listdir(folder):
-            if name.endswith(".dist-info"):
-                name_found, _, version = name.removesuffix(".dist-info").partition("-")
-                if name_found.lower().replace(".", "_") == (distribution or library):
-                    return version
-    except OSError:
-        pass
-    stat = os.stat(origin)  # no metadata beside it: the package's own file will have to do
-    return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def output_key(*parts: Any) -> str:
@@ -281,12 +241,12 @@ class Ledger:
         self._store().update(changes)
 
     def _store(self) -> Buckets:
-        return Buckets(self.folder, _LEDGER_FORMAT)
+        return Buckets(self.folder, (_LEDGER_FORMAT, code_fingerprint()))
 
 
 def fragment_store(cache_dir: Path) -> Buckets:
     """Where the fragments of pages are kept between builds (see Outputs.fragment)."""
-    return Buckets(cache_dir / FRAGMENTS, _FRAGMENTS_FORMAT)
+    return Buckets(cache_dir / FRAGMENTS, (_FRAGMENTS_FORMAT, code_fingerprint()))
 
 
 def save_fragments(store: Buckets, outputs: Outputs) -> None:

@@ -11,7 +11,7 @@ problems reading it reported. An entry is used only if its key matches exactly:
   restored CI cache's shards still match);
 - the maintenance windows of every component, clipped to that UTC day (the only part of them
   `aggregate_day` looks at);
-- `CODE_FINGERPRINT`: a hash of the source of the modules that read and aggregate history, so
+- `CODE_FINGERPRINT`: generator.fingerprint's hash of the whole package and its libraries, so
   changing the code invalidates every entry without anyone remembering to bump a version.
 
 Anything wrong with an entry (missing, unreadable, truncated, another version, another key)
@@ -20,7 +20,6 @@ means it is recomputed from the shard; the cache can be deleted at any time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,23 +31,10 @@ from generator.checks.result import DOWN
 from generator.history.aggregate import SeriesDay, Windows, aggregate_day, in_windows
 from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
 from generator.files import ContentDigests, read_cache, write_cache
+from generator.fingerprint import code_fingerprint
 
-_SOURCES = ("aggregate.py", "codec.py", "cache.py", "store.py", "rollup.py", "summary.py")
-
-
-def _fingerprint() -> str:
-    digest = hashlib.sha256(b"heliograph-history-cache-1")
-    here = Path(__file__).resolve().parent
-    try:
-        for name in _SOURCES:
-            digest.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
-    except OSError:  # no sources to hash (a frozen install): never trust an entry
-        import uuid
-        return uuid.uuid4().hex
-    return digest.hexdigest()
-
-
-CODE_FINGERPRINT = _fingerprint()
+# Every cache's one fingerprint of the code (see generator.fingerprint).
+CODE_FINGERPRINT = code_fingerprint()
 
 
 @dataclass
