@@ -115,7 +115,7 @@ def test_an_append_waiting_on_compaction_lands_in_the_new_file(tmp_path):
     time.sleep(0.2)
     assert appender.is_alive(), "the appender should be waiting for the lock"
     shard.unlink()
-    os.close(held)
+    held.release()
     appender.join(5)
     assert [r.time for r in read_results(tmp_path)] == [T0 + timedelta(minutes=5)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Iterable, Mapping
 from generator.history.aggregate import Windows, aggregate_day, encode_daily, parse_daily_lines, windows_by_component
 from generator.files import gc_paused
 from generator.history.codec import ProblemSink, parse_raw_lines
-from generator.history.store import RAW_DIR, daily_path, ensure_gitattributes, lock_shard, raw_shards, write_atomically
+from generator.history.store import RAW_DIR, ShardLock, daily_path, ensure_gitattributes, lock_shard, raw_shards, write_atomically
 from generator.problems import Problem
 
 
@@ -99,20 +98,20 @@ def _compact_month(
         _explain_kept(problems, target, "its month's daily file has unreadable lines")
         return CompactReport((), (), (), tuple(path for _, path in shards))
     skipped: list[Path] = []
-    locks: list[tuple[int, Path, date]] = []
+    locks: list[tuple[ShardLock, Path, date]] = []
     try:
         for day, path in shards:
             # Held until the shard is gone, so a late appender cannot slip a line in between.
-            descriptor = lock_shard(path)
+            lock = lock_shard(path)
             sink = ProblemSink(str(path), problems)
-            records = parse_raw_lines(_read(descriptor), sink, day=day)
+            records = parse_raw_lines(path.read_bytes(), sink, day=day)
             sink.close()
             if sink.skipped_lines:
-                os.close(descriptor)
+                lock.release()
                 skipped.append(path)
                 _explain_kept(problems, path, "of the problems above; fix or delete those lines")
                 continue
-            locks.append((descriptor, path, day))
+            locks.append((lock, path, day))
             for aggregate in aggregate_day(records, day, windows):
                 aggregates[aggregate.key] = aggregate  # raw is the truth for its series and day
         data = encode_daily(aggregates.values())
@@ -123,16 +122,9 @@ def _compact_month(
         for _, path, _ in locks:
             path.unlink()
     finally:
-        for descriptor, _, _ in locks:
-            os.close(descriptor)
+        for lock, _, _ in locks:
+            lock.release()
     return CompactReport(tuple(day for _, _, day in locks), tuple(path for _, path, _ in locks), written, tuple(skipped))
-
-
-def _read(descriptor: int) -> bytes:
-    chunks = []
-    while chunk := os.read(descriptor, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _content(path: Path) -> bytes | None:

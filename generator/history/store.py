@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import errno
-import fcntl
+import hashlib
 import os
+import tempfile
 import re
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Collection, Iterable
+
+import filelock
 
 from generator.checks.result import CheckResult
 from generator.history.aggregate import SeriesDay, parse_daily
@@ -86,9 +89,9 @@ def write_atomically(path: Path, data: bytes) -> None:
 def append_results(history_dir: Path, results: Iterable[CheckResult]) -> list[Path]:
     """Append results to their days' raw shards; returns the shards written, oldest first.
 
-    Nothing already written is rewritten. Each shard gets one write() of the whole batch under
-    an exclusive flock on an O_APPEND descriptor, so concurrent appenders on one machine
-    interleave whole batches and lose nothing.
+    Nothing already written is rewritten. Each shard gets one write() of the whole batch on an
+    O_APPEND descriptor under the shard's exclusive lock (`lock_shard`), so concurrent
+    appenders on one machine interleave whole batches and lose nothing.
     """
     history_dir = Path(history_dir)
     batches: dict[date, list[tuple[tuple, bytes]]] = defaultdict(list)
@@ -109,26 +112,28 @@ def append_results(history_dir: Path, results: Iterable[CheckResult]) -> list[Pa
 
 def _append_locked(path: Path, payload: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    # Under the shard's lock compaction cannot remove the file between our open and our write,
+    # so the batch always lands in the file at `path`, the one readers see.
+    with lock_shard(path):
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _O_BINARY, 0o644)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            # Compaction may have removed this shard while we waited for the lock; writing to
-            # the unlinked file would lose the batch, so start again with the path as it is now.
-            try:
-                current = os.stat(path)
-            except FileNotFoundError:
-                continue
-            if not os.path.samestat(os.fstat(descriptor), current):
-                continue
-            size = current.st_size
-            if size and os.pread(descriptor, 1, size - 1) != b"\n":
+            size = os.fstat(descriptor).st_size
+            if size and _byte_at(descriptor, size - 1) != b"\n":
                 # A writer died mid-line: end that line so ours stays whole; readers report it.
                 payload = b"\n" + payload
             _write_all(descriptor, payload)
-            return
         finally:
-            os.close(descriptor)  # also releases the lock
+            os.close(descriptor)
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+
+
+def _byte_at(descriptor: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(descriptor, 1, offset)
+    os.lseek(descriptor, offset, os.SEEK_SET)  # Windows has no pread; O_APPEND writes go to the end anyway
+    return os.read(descriptor, 1)
 
 
 def _write_all(descriptor: int, payload: bytes) -> None:
@@ -145,15 +150,32 @@ def _write_all(descriptor: int, payload: bytes) -> None:
         view = view[written:]
 
 
-def lock_shard(path: Path) -> int:
-    """An open descriptor holding the shard's exclusive lock (blocks appenders); close it to unlock."""
-    descriptor = os.open(path, os.O_RDONLY)
+ShardLock = filelock.BaseFileLock
+
+
+def lock_shard(path: Path) -> ShardLock:
+    """The shard's exclusive lock, held (blocks appenders); `release()` it, or use it in `with`.
+
+    The lock is a file of its own (filelock: flock on Linux and macOS, LockFileEx on Windows),
+    not the shard: a lock file in the history directory would end up in git, and a shard
+    cannot be removed on Windows while it is open. It is in the temporary directory, named by
+    the shard's absolute path, so every process of this user on this machine finds the same one."""
+    name = hashlib.sha256(os.path.normcase(str(Path(path).resolve())).encode("utf-8")).hexdigest()[:32]
+    folder = Path(tempfile.gettempdir()) / f"heliograph-locks-{_user()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(folder / f"{name}.lock")
+    lock.acquire()
+    return lock
+
+
+def _user() -> str:
+    """A folder of locks per user: another user's lock files could not be opened for writing."""
+    import getpass
+
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-    except BaseException:
-        os.close(descriptor)
-        raise
-    return descriptor
+        return "".join(c for c in getpass.getuser() if c.isalnum() or c in "-_") or "user"
+    except Exception:  # no name for this user id (some containers)
+        return str(getattr(os, "getuid", lambda: "user")())
 
 
 # --- reading ---------------------------------------------------------------------------------
