@@ -208,9 +208,14 @@ def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) 
     windows = maintenance_windows(incidents, site.component_ids, now)
     histories = history.summarize(site.history_dir, checked, now=now, days=site.display.uptime_days,
                                   mode=site.display.uptime_mode, maintenance=windows, problems=problems,
-                                  cache_dir=site.root / CACHE_DIR)
+                                  cache_dir=site.root / CACHE_DIR, intervals=check_intervals(site))
     # A corrupt history line is skipped and reported; only validate and --strict fail on it.
     return histories, [replace(p, severity="warning", file=relative_file(p.file, site.root)) for p in problems]
+
+
+def check_intervals(site: Site) -> dict[str, float]:
+    """Each checked component's configured check interval: a result holds at most three."""
+    return {c.id: c.check.interval for c in site.components if c.check is not None}
 
 
 def maintenance_windows(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime) -> dict[str, list]:

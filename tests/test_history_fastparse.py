@@ -9,7 +9,6 @@ import importlib.util
 import json
 import math
 import random
-import statistics
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +19,6 @@ from generator.checks.result import DOWN, CheckResult, format_time
 from generator.history import cache, codec
 from generator.history.aggregate import (
     DEFAULT_HOLD_SECONDS,
-    HOLD_CAP_INTERVALS,
     MAINTENANCE,
     SeriesDay,
     aggregate_day,
@@ -91,8 +89,7 @@ def reference_aggregates(records, day, maintenance) -> list[SeriesDay]:
 def reference_series_day(component, location, day, records, windows) -> SeriesDay:
     end = day_start(day) + DAY_SECONDS
     times = [record.time for record in records]
-    median = statistics.median(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else None
-    cap = DEFAULT_HOLD_SECONDS if median is None else HOLD_CAP_INTERVALS * median
+    cap = DEFAULT_HOLD_SECONDS  # three of the default 5-minute check interval, whatever the spacing
     held = [min(next_time, time + cap, end) - time for time, next_time in zip(times, times[1:] + [math.inf])]
     maintenance = 0
     if windows:

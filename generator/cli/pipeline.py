@@ -210,7 +210,7 @@ def compact(obj: Context, now_text: str | None) -> None:
       heliograph compact
     """
     from .. import history
-    from ..inputs import CACHE_DIR, maintenance_windows
+    from ..inputs import CACHE_DIR, check_intervals, maintenance_windows
     from ..incidents import load_incidents
 
     site = obj.site()
@@ -229,7 +229,8 @@ def compact(obj: Context, now_text: str | None) -> None:
               "windows for good; the raw results stay as they are until then.", fg="yellow")
         return
     report = history.compact(site.history_dir, raw_days=site.history.raw_days, now=now,
-                             maintenance=maintenance_windows(incidents.incidents, site.component_ids, now))
+                             maintenance=maintenance_windows(incidents.incidents, site.component_ids, now),
+                             intervals=check_intervals(site))
     obj.say(str(report))
 
 

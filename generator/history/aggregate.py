@@ -38,12 +38,15 @@ from generator.history.codec import (
 DAILY_SCHEMA_VERSION = 1
 MAINTENANCE = "maintenance"  # `last_status` of a series whose last result fell in maintenance
 
-# A result is taken to hold until the next one, but never longer than this many median
-# intervals: past that the runner was not running, which is "no data", not up or down.
+# A result is taken to hold until the next one, but never longer than this many of the
+# component's configured check intervals: past that the runner was not running, which is
+# "no data", not up or down. The configured interval, not the spacing seen in the data: a
+# run of quick checks must not shrink how long the last one before an outage holds.
 HOLD_CAP_INTERVALS = 3
-# A series with a single result in a day has no interval to go by: hold it for three
-# 5-minute intervals, the schedule Heliograph suggests.
-DEFAULT_HOLD_SECONDS = 900.0
+DEFAULT_INTERVAL_SECONDS = 300.0  # a check's `interval` unless site.yaml says otherwise (checks.spec)
+DEFAULT_HOLD_SECONDS = HOLD_CAP_INTERVALS * DEFAULT_INTERVAL_SECONDS
+
+Intervals = Mapping[str, float]  # component -> its configured check interval, seconds
 
 HISTOGRAM_GAMMA = 1.02
 _BUCKETS_PER_E = 1 / math.log(HISTOGRAM_GAMMA)
@@ -224,9 +227,9 @@ def _string(value: object) -> str:
     return value
 
 
-def hold_cap(times: Sequence[float]) -> float:
-    """How long one result of this series may stand for: a few of its usual intervals."""
-    return _hold_cap(_gaps(times))
+def hold_cap(component: str, intervals: Intervals | None) -> float:
+    """How long one result of this component may stand for: three of its configured intervals."""
+    return HOLD_CAP_INTERVALS * (intervals or {}).get(component, DEFAULT_INTERVAL_SECONDS)
 
 
 def _gaps(times: Sequence[float]) -> list[float]:
@@ -234,19 +237,15 @@ def _gaps(times: Sequence[float]) -> list[float]:
     return list(map(operator.sub, times[1:], times))
 
 
-def _hold_cap(gaps: Sequence[float]) -> float:
-    from statistics import median  # here: importing it costs every rebuild's parent 3 ms
-
-    return DEFAULT_HOLD_SECONDS if not gaps else HOLD_CAP_INTERVALS * median(gaps)
-
-
 def aggregate_series_day(
-    component: str, location: str, day: date, records: Sequence[Record], windows: Windows = ()
+    component: str, location: str, day: date, records: Sequence[Record], windows: Windows = (),
+    intervals: Intervals | None = None,
 ) -> SeriesDay:
     """One series' records of one UTC day (sorted by time, non-empty) to its aggregate."""
     latencies = [r.latency_ms for r in records]
     return _series_day(component, location, day, day_start(day) + DAY_SECONDS, [r.time for r in records],
-                       [r.status for r in records], latencies, windows, _buckets(latencies))
+                       [r.status for r in records], latencies, windows, _buckets(latencies),
+                       hold_cap(component, intervals))
 
 
 def _buckets(latencies: Iterable[float | None]) -> dict[float, int]:
@@ -262,16 +261,14 @@ def _buckets(latencies: Iterable[float | None]) -> dict[float, int]:
 
 def _series_day(component: str, location: str, day: date, end: float, times: Sequence[float],
                 statuses: Sequence[str], latencies: Sequence[float | None], windows: Windows,
-                buckets: Mapping[float, int]) -> SeriesDay:
+                buckets: Mapping[float, int], cap: float) -> SeriesDay:
     """`aggregate_series_day` on the series' columns (sorted by time, non-empty); `end` is the
-    end of `day`; `buckets` has the bucket of every latency.
+    end of `day`; `buckets` has the bucket of every latency; `cap` is `hold_cap`.
 
     Hot: each step is a column at a time with C built-ins (map, compress, list methods), as
     fast as Python goes, rather than one loop over the results doing everything.
     """
-    gaps = _gaps(times)
-    cap = _hold_cap(gaps)
-    held = _held(times, gaps, cap, end)
+    held = _held(times, _gaps(times), cap, end)
     counted_times = times
     if windows:
         # A result in maintenance still ends the hold of the one before it, so holds are
@@ -335,12 +332,13 @@ def _held(times: Sequence[float], gaps: list[float], cap: float, end: float) -> 
 
 
 def aggregate_day(records: Iterable[Record] | Shard, day: date,
-                  maintenance: Mapping[str, Windows] | None = None) -> list[SeriesDay]:
+                  maintenance: Mapping[str, Windows] | None = None, intervals: Intervals | None = None,
+                  ) -> list[SeriesDay]:
     """Aggregates of every series in one day's records (as `codec.parse_raw` returns them, or
     as `codec.scan_raw_lines` does), sorted by (component, location).
 
     This is the per-shard step a cache can key on the shard file (plus the maintenance windows
-    that touch that day).
+    that touch that day and the components' check intervals).
     """
     shard = records if isinstance(records, Shard) else Shard.from_records(records)
     start = day_start(day)
@@ -352,7 +350,7 @@ def aggregate_day(records: Iterable[Record] | Shard, day: date,
     buckets = _buckets(chain.from_iterable(series.latencies for series in shard.series.values()))
     return [
         _series_day(component, location, day, end, series.times, series.statuses, series.latencies,
-                    maintenance.get(component, ()), buckets)
+                    maintenance.get(component, ()), buckets, hold_cap(component, intervals))
         for (component, location), series in sorted(shard.series.items())
     ]
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Mapping
 
 from generator.checks.result import DOWN
-from generator.history.aggregate import SeriesDay, Windows, aggregate_day, in_windows
+from generator.history.aggregate import Intervals, SeriesDay, Windows, aggregate_day, in_windows
 from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
 from generator.files import ContentDigests, read_cache, write_cache
 from generator.fingerprint import code_fingerprint
@@ -51,7 +51,7 @@ class ShardSummary:
 
 
 def summarize_records(records: list[Record], day: date, windows: Mapping[str, Windows], problems: list,
-                      with_latencies: bool = True) -> ShardSummary:
+                      with_latencies: bool = True, intervals: Intervals | None = None) -> ShardSummary:
     """The summary of one day's records: as `parse_raw` gives them (sorted, each once), or as a
     `codec.Shard`, which is what `compute` reads a shard into, much faster. Either way it is
     worked out a series at a time, from the Shard's columns."""
@@ -85,7 +85,7 @@ def summarize_records(records: list[Record], day: date, windows: Mapping[str, Wi
         if pairs:
             latencies[component] = pairs
     return ShardSummary(
-        aggregates=aggregate_day(shard, day, windows),
+        aggregates=aggregate_day(shard, day, windows, intervals),
         latest=dict(zip(by_component, shard.records_at(last_places))),
         latencies=latencies if with_latencies else None,
         locations={component: tuple(sorted(locations)) for component, locations in by_component.items()},
@@ -106,9 +106,10 @@ def day_windows(windows: Mapping[str, Windows], day: date) -> tuple:
 
 
 def shard_key(history_dir: Path, path: Path, day: date, windows: Mapping[str, Windows],
-              digests: ContentDigests | None = None) -> tuple | None:
+              digests: ContentDigests | None = None, intervals: Intervals | None = None) -> tuple | None:
     """None when there is no shard that day. With `digests`, the key names the shard's bytes
-    (so it survives a fresh clone); without, its stat (enough for a summary used once)."""
+    (so it survives a fresh clone); without, its stat (enough for a summary used once). The
+    check intervals are in it: they cap how long a result holds."""
     relative = path.relative_to(history_dir).as_posix()
     if digests is not None:
         content = digests.digest(path, relative)
@@ -120,7 +121,8 @@ def shard_key(history_dir: Path, path: Path, day: date, windows: Mapping[str, Wi
         except FileNotFoundError:
             return None
         content = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-    return (CODE_FINGERPRINT, relative, content, day.isoformat(), day_windows(windows, day))
+    return (CODE_FINGERPRINT, relative, content, day.isoformat(), day_windows(windows, day),
+            tuple(sorted((intervals or {}).items())))
 
 
 def _entry_path(cache_dir: Path, day: date, part: str = "") -> Path:
@@ -159,7 +161,8 @@ def store(cache_dir: Path | None, day: date, key: tuple, summary: ShardSummary) 
     write_cache(_entry_path(cache_dir, day), key, light)
 
 
-def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencies: bool) -> ShardSummary:
+def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencies: bool,
+            intervals: Intervals | None = None) -> ShardSummary:
     """Read and summarise one shard (in a worker process, for a cold build)."""
     # `read_raw_shard`, but read into a Shard, which is all a summary needs and much faster to
     # get (see `codec.scan_raw_lines`).
@@ -167,6 +170,6 @@ def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencie
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        return summarize_records([], day, windows, problems, with_latencies)
+        return summarize_records([], day, windows, problems, with_latencies, intervals)
     shard = parse_raw_shard(data, str(path), problems, day=day)
-    return summarize_records(shard, day, windows, problems, with_latencies)
+    return summarize_records(shard, day, windows, problems, with_latencies, intervals)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from generator.history.aggregate import Windows, aggregate_day, encode_daily, parse_daily_lines, windows_by_component
+from generator.history.aggregate import Intervals, Windows, aggregate_day, encode_daily, parse_daily_lines, windows_by_component
 from generator.files import gc_paused
 from generator.history.codec import ProblemSink, parse_raw_lines
 from generator.history.store import RAW_DIR, ShardLock, daily_path, ensure_gitattributes, lock_shard, raw_shards, write_atomically
@@ -49,6 +49,7 @@ def compact(
     now: datetime,
     maintenance: Mapping[str, Iterable[tuple[datetime, datetime]]] | None = None,
     problems: list | None = None,
+    intervals: Intervals | None = None,
 ) -> CompactReport:
     """Roll raw shards of days before `today - raw_days` (UTC) into `daily/YYYY-MM.jsonl`.
 
@@ -58,7 +59,8 @@ def compact(
     than dropping the line for good, and so is a month whose daily file has one; fix or
     delete the line and the next run compacts it. Conflicting copies of one result or one
     aggregate are not unreadable: the same copy wins as when reading, and the other goes.
-    Maintenance windows are applied now, for good: compacted days keep the figures they had.
+    Maintenance windows and check `intervals` (as `summarize` takes them) are applied now, for
+    good: compacted days keep the figures they had.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -75,7 +77,8 @@ def compact(
         ensure_gitattributes(history_dir)
     with gc_paused():
         for (year, month), shards in sorted(by_month.items()):
-            reports.append(_compact_month(daily_path(history_dir, year, month), shards, windows, problems))
+            reports.append(_compact_month(daily_path(history_dir, year, month), shards, windows, problems,
+                                          intervals))
     removed = tuple(path for report in reports for path in report.removed)
     _remove_empty_dirs(history_dir / RAW_DIR, removed)
     return CompactReport(
@@ -87,7 +90,8 @@ def compact(
 
 
 def _compact_month(
-    target: Path, shards: list[tuple[date, Path]], windows: Mapping[str, Windows], problems: list | None
+    target: Path, shards: list[tuple[date, Path]], windows: Mapping[str, Windows], problems: list | None,
+    intervals: Intervals | None = None,
 ) -> CompactReport:
     existing = _content(target)
     sink = ProblemSink(str(target), problems)
@@ -112,7 +116,7 @@ def _compact_month(
                 _explain_kept(problems, path, "of the problems above; fix or delete those lines")
                 continue
             locks.append((lock, path, day))
-            for aggregate in aggregate_day(records, day, windows):
+            for aggregate in aggregate_day(records, day, windows, intervals):
                 aggregates[aggregate.key] = aggregate  # raw is the truth for its series and day
         data = encode_daily(aggregates.values())
         written = ()

@@ -20,7 +20,8 @@ from itertools import chain, compress, repeat
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from generator.checks.result import DOWN, CheckResult
-from generator.history.aggregate import MAINTENANCE, SeriesDay, Windows, histogram_quantile, hold_cap, in_windows
+from generator.history.aggregate import (DEFAULT_HOLD_SECONDS, MAINTENANCE, SeriesDay, Windows, histogram_quantile,
+                                         in_windows)
 from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start
 
 MODES = ("results", "duration")
@@ -200,10 +201,11 @@ def held_time(aggregates: Sequence[SeriesDay], now: float) -> list[tuple[float, 
 
 
 def _rolling_uptime(
-    series: Mapping[str, Iterable[tuple[float, str]]], start: float, end: float, windows: Windows, mode: str
+    series: Mapping[str, Iterable[tuple[float, str]]], start: float, end: float, windows: Windows, mode: str,
+    cap: float = DEFAULT_HOLD_SECONDS,
 ) -> float | None:
     """Uptime over [start, end) straight from one component's raw results, as (time, status) of
-    each location."""
+    each location; a result holds at most `cap` seconds (`aggregate.hold_cap`)."""
     # Only windows that touch these two days matter: usually none, so no lookup per result.
     windows = tuple(w for w in windows if w[1] > start - DAY_SECONDS and w[0] < end)
     totals = _Totals()
@@ -212,7 +214,6 @@ def _rolling_uptime(
         rows = sorted(results, key=_FIRST)  # in time order already, but for a hand-edited shard: cheap
         rows = rows[bisect.bisect_left(rows, start - DAY_SECONDS, key=_FIRST):bisect.bisect_left(rows, end, key=_FIRST)]
         times = list(map(_FIRST, rows))
-        cap = hold_cap(times)
         if not windows:
             _add_held(totals, times, [status for _, status in rows], cap, start, end)
             continue
@@ -338,6 +339,7 @@ class ClosedDays:
     # outside maintenance, for the median of the last 24 hours
     locations: frozenset[str]
     last_seen: float | None
+    hold: float = DEFAULT_HOLD_SECONDS  # how long a result holds at most (`aggregate.hold_cap`)
 
 
 def rollup_closed(
@@ -352,6 +354,7 @@ def rollup_closed(
     windows: Windows = (),
     latencies: Iterable[tuple[float, float]] = (),
     locations: Iterable[str] = (),
+    hold: float = DEFAULT_HOLD_SECONDS,
 ) -> ClosedDays:
     """The part of `rollup_component` that only days before `today` give (pure)."""
     today_start = day_start(today)
@@ -421,6 +424,7 @@ def rollup_closed(
         yesterday_latencies=yesterday,
         locations=frozenset(seen),
         last_seen=last_seen,
+        hold=hold,
     )
 
 
@@ -459,7 +463,7 @@ def finish_rollup(
         series[location].extend(zip(results.times, results.statuses))
         seen.add(location)
     uptime: dict[str, float | None] = {
-        "24h": _rolling_uptime(series, now_seconds - DAY_SECONDS, now_seconds, windows, mode)}
+        "24h": _rolling_uptime(series, now_seconds - DAY_SECONDS, now_seconds, windows, mode, closed.hold)}
     for name, (checks, up, degraded, covered, downtime) in closed.window_sums.items():
         window = _Totals(checks=totals.checks + checks, up=totals.up + up, degraded=totals.degraded + degraded,
                          covered=totals.covered + covered, downtime=totals.downtime + downtime)
@@ -518,6 +522,7 @@ def rollup_component(
     windows: Windows = (),
     latencies: Iterable[tuple[float, float]] = (),
     locations: Iterable[str] = (),
+    hold: float = DEFAULT_HOLD_SECONDS,
 ) -> ComponentHistory:
     """One component's history from its day aggregates (any locations, any days), its raw
     records of the last `LATENCY_SERIES_DAYS` days or more (for the rolling 24 hours and the
@@ -529,7 +534,7 @@ def rollup_component(
     today = now.astimezone(timezone.utc).date()
     aggregates = list(aggregates)
     closed = rollup_closed(component, aggregates, recent, latest=latest, today=today, days=days, mode=mode,
-                           windows=windows, latencies=latencies, locations=locations)
+                           windows=windows, latencies=latencies, locations=locations, hold=hold)
     today_start = day_start(today)
     return finish_rollup(closed, aggregates, TodaysResults.from_records([r for r in recent if r.time >= today_start]),
                          now=now, windows=windows)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 from generator.files import ContentDigests, gc_paused, read_cache, write_cache
-from generator.history.aggregate import SeriesDay, Windows, aggregate_day, windows_by_component
+from generator.history.aggregate import Intervals, SeriesDay, Windows, aggregate_day, hold_cap, windows_by_component
 from generator.history.codec import Record
 from generator.history.rollup import (
     LATENCY_SERIES_DAYS,
@@ -37,11 +37,13 @@ def summarize(
     maintenance: Mapping[str, list[tuple[datetime, datetime]]] | None = None,
     problems: list | None = None,
     cache_dir: Path | None = None,
+    intervals: Intervals | None = None,
 ) -> dict[str, ComponentHistory]:
     """History of each component in `component_ids` (in that order) as of `now`.
 
     With `cache_dir`, what each closed raw shard contributes is kept there between calls (see
-    `history.cache`); the result is the same with or without it.
+    `history.cache`); the result is the same with or without it. `intervals` are the components'
+    configured check intervals (seconds; 300 when not given): a result holds at most three.
 
     Reads only the shards and daily files the windows need: raw shards win over daily
     aggregates for the same component, location and day. Results after `now` are ignored.
@@ -60,10 +62,11 @@ def summarize(
     # One day more than shown, for the stretch the day before still holds after midnight.
     first = today - timedelta(days=span)
     windows = windows_by_component(maintenance)
+    intervals = dict(intervals or {})
 
     cache = Path(cache_dir) if cache_dir else None
     with gc_paused(freeze=True):  # a build's history lives as long as the build
-        inputs = _closed_inputs(history_dir, list(component_ids), first, today, windows, days, mode, cache)
+        inputs = _closed_inputs(history_dir, list(component_ids), first, today, windows, days, mode, cache, intervals)
         # Everything below depends only on the closed days' inputs, today's shard and `now`: a
         # rebuild at the same `now` (an incident edited, a template changed) reads none of it.
         today_shard = raw_shard_path(history_dir, today)
@@ -74,7 +77,8 @@ def summarize(
             inputs.digests.save()
             histories, found = kept
         else:
-            histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs)
+            histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs,
+                                          intervals)
             if key:
                 summary, closed = output_key(key), output_key(inputs.key)
                 histories = {component: replace(history, source_key=f"{summary}:{component}",
@@ -92,16 +96,16 @@ _NO_RESULTS = TodaysResults({}, None)
 
 def _summarize(history_dir: Path, component_ids: list[str], now: datetime, first: date,
                windows: Mapping[str, Windows], days: int, mode: str,
-               inputs: _ClosedInputs | None) -> tuple[dict[str, ComponentHistory], list]:
+               inputs: _ClosedInputs | None, intervals: Intervals) -> tuple[dict[str, ComponentHistory], list]:
     """summarize's result and the problems it found."""
     found: list = []
     today = now.astimezone(timezone.utc).date()
-    closed = _closed_days(history_dir, component_ids, first, today, windows, days, mode, inputs)
+    closed = _closed_days(history_dir, component_ids, first, today, windows, days, mode, inputs, intervals)
     found.extend(closed.problems)
     # Today's shard is read into columns (codec.scan_raw_lines), not Records: on every build.
     shard, by_component_today = todays_results(read_raw_columns(raw_shard_path(history_dir, today), today, found),
                                                now.timestamp())
-    aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(shard, today, windows)}
+    aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(shard, today, windows, intervals)}
     for key, aggregate in closed.today_from_daily.items():
         aggregates.setdefault(key, aggregate)  # raw results win over a daily file's figures
     found.extend(closed.daily_problems)
@@ -138,7 +142,8 @@ class _ClosedInputs:
 
 
 def _closed_inputs(history_dir: Path, component_ids: list[str], first: date, today: date,
-                   windows: Mapping[str, Windows], days: int, mode: str, cache_dir: Path | None) -> _ClosedInputs | None:
+                   windows: Mapping[str, Windows], days: int, mode: str, cache_dir: Path | None,
+                   intervals: Intervals) -> _ClosedInputs | None:
     """The key naming every input of the closed days (None without a cache): each closed shard's
     `cache.shard_key`, a digest of each daily file's bytes, the maintenance windows, the days
     shown and the code."""
@@ -150,18 +155,21 @@ def _closed_inputs(history_dir: Path, component_ids: list[str], first: date, tod
     shards = {day: raw_shard_path(history_dir, day)
               for day in (first + timedelta(days=offset) for offset in range((today - first).days))}
     digests.prefetch([(path.relative_to(history_dir).as_posix(), path) for path in shards.values()])
-    shard_keys = {day: cache.shard_key(history_dir, path, day, windows, digests) for day, path in shards.items()}
+    shard_keys = {day: cache.shard_key(history_dir, path, day, windows, digests, intervals)
+                  for day, path in shards.items()}
     daily_digests = []
     for month in _months(first, today):
         path = daily_path(history_dir, *month)
         daily_digests.append((month, digests.digest(path, path.relative_to(history_dir).as_posix())))
     key = (cache.CODE_FINGERPRINT, tuple(component_ids), today.isoformat(), days, mode,
-           tuple(sorted(windows.items())), tuple(shard_keys.values()), tuple(daily_digests))
+           tuple(sorted(windows.items())), tuple(sorted(intervals.items())), tuple(shard_keys.values()),
+           tuple(daily_digests))
     return _ClosedInputs(key, shard_keys, digests, cache_dir)
 
 
 def _closed_days(history_dir: Path, component_ids: list[str], first: date, today: date,
-                 windows: Mapping[str, Windows], days: int, mode: str, inputs: _ClosedInputs | None) -> _ClosedWindow:
+                 windows: Mapping[str, Windows], days: int, mode: str, inputs: _ClosedInputs | None,
+                 intervals: Intervals) -> _ClosedWindow:
     """`rollup_closed` of each component, from the days `first` to yesterday.
 
     With a cache (`inputs`), the result is kept (one file for all components) under
@@ -176,7 +184,8 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     problems: list = []
     daily_problems: list = []
     aggregates, recent, latest, latencies, locations, today_from_daily = _read_window(
-        history_dir, first, today, windows, problems, daily_problems, cache_dir, inputs and inputs.shard_keys)
+        history_dir, first, today, windows, problems, daily_problems, cache_dir, inputs and inputs.shard_keys,
+        intervals)
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
@@ -194,6 +203,7 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
             windows=windows.get(component, ()),
             latencies=latencies.get(component, ()),
             locations=locations.get(component, ()),
+            hold=hold_cap(component, intervals),
         )
 
     # Once a day or on a cold build: about 7 ms a component, so on every core when there are many.
@@ -225,6 +235,7 @@ _POOL_MIN_COMPONENTS = 40
 def _read_window(
     history_dir: Path, first: date, today: date, windows: Mapping[str, Windows], problems: list,
     daily_problems: list, cache_dir: Path | None, shard_keys: Mapping[date, tuple | None] | None = None,
+    intervals: Intervals | None = None,
 ) -> tuple[dict, dict[str, list[Record]], dict[str, Record], dict[str, list], dict[str, set], dict]:
     """Day aggregates from `first` to the day before `today` (raw shards win over daily files for
     the same series and day), each component's newest record, what the latency chart and rolling
@@ -252,7 +263,8 @@ def _read_window(
     to_compute: list[date] = []
     for day in days:
         path = raw_shard_path(history_dir, day)
-        key = shard_keys[day] if shard_keys is not None else cache.shard_key(history_dir, path, day, windows)
+        key = shard_keys[day] if shard_keys is not None else cache.shard_key(history_dir, path, day, windows,
+                                                                                          intervals=intervals)
         if key is None:
             continue  # no shard that day
         keys[day] = key
@@ -265,13 +277,14 @@ def _read_window(
             records_by_day[day] = read_raw_shard(path, day, found)
             shard_problems[day] = found
             if summary is None:
-                summaries[day] = cache.summarize_records(records_by_day[day], day, windows, found)
+                summaries[day] = cache.summarize_records(records_by_day[day], day, windows, found, intervals=intervals)
                 cache.store(cache_dir, day, key, summaries[day])
         elif summary is None:
             to_compute.append(day)
     if to_compute:
         # Days before the latency chart never need their latencies again: days only age.
-        results = fork_map(lambda day: cache.compute(raw_shard_path(history_dir, day), day, windows, day >= recent_from),
+        results = fork_map(lambda day: cache.compute(raw_shard_path(history_dir, day), day, windows, day >= recent_from,
+                                                     intervals),
                            to_compute, minimum=_POOL_MIN_SHARDS)
         for day, summary in zip(to_compute, results):
             summaries[day] = summary
