@@ -10,11 +10,66 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 _work: tuple | None = None  # (function, items): forked workers inherit it, so neither is pickled
+# HELIOGRAPH_PARALLEL=serial runs everything in this process, as on platforms without os.fork
+# (Windows): to compare the two ways, or to debug a build in one process.
+PARALLEL_ENV = "HELIOGRAPH_PARALLEL"
 
 
 def can_fork() -> bool:
-    """Forking is safe only from a single-threaded process: `heliograph serve` builds on a watcher thread."""
-    return threading.active_count() == 1 and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    """Forking is safe only from a single-threaded process: `heliograph serve` builds on a watcher thread.
+    A worker's own parent watcher (see die_with_parent) holds no lock and is not counted."""
+    threads = threading.active_count()
+    if threads > 1:
+        threads -= sum(thread.name == _PARENT_WATCHER for thread in threading.enumerate())
+    if os.environ.get(PARALLEL_ENV, "").strip().lower() == "serial":
+        return False
+    return threads == 1 and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+_PARENT_WATCHER = "heliograph-parent-watcher"
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_PARENT_POLL_SECONDS = 0.2
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this forked worker end as soon as `parent`, the process that forked it, ends.
+
+    A build killed outright (SIGKILL, an out-of-memory kill, a cancelled CI job) runs no
+    clean-up of its own, and its workers would otherwise live on: rendering and writing into
+    build/ after it, then waiting for ever on a parent that is gone. On Linux the kernel kills
+    the worker (prctl PR_SET_PDEATHSIG), at no cost while the parent lives; elsewhere (macOS,
+    the BSDs) a thread notices that the worker was handed to another parent. Either way a
+    worker's own workers then see their parent end, and follow it.
+    """
+    import signal
+
+    if not _kill_me_with_parent(signal.SIGKILL):
+        threading.Thread(target=_exit_when_orphaned, args=(parent,), name=_PARENT_WATCHER, daemon=True).start()
+    if os.getppid() != parent:  # it ended before this worker was told to follow it
+        os._exit(1)
+
+
+def _kill_me_with_parent(signal_number: int) -> bool:
+    """Ask the kernel for `signal_number` when the parent ends; whether it took the request (Linux only)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal_number, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no C library to ask (a static or unusual build of Python)
+        return False
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Wait for `parent` to end (this process is then re-parented), then end this process at once."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minimum: int) -> list[Result]:
@@ -42,7 +97,8 @@ def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minim
         # runs of consecutive items left one worker with the heavy tail and the other idle.
         count = min(workers * 4, len(items))
         results: list = [None] * len(items)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for first, part in enumerate(pool.map(_run_chunk, [(first, count) for first in range(count)])):
                 results[first::count] = part
         return results
@@ -80,10 +136,12 @@ class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as
 
     def _start(self) -> None:
         read_end, write_end = os.pipe()
+        parent = os.getpid()
         child = os.fork()
         if child == 0:  # run, send the outcome, and leave without running anything of the parent's
             status = 1
             try:
+                die_with_parent(parent)
                 os.close(read_end)
                 with os.fdopen(write_end, "wb") as pipe:
                     if self.first is not None:
