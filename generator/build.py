@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from . import inputs as _inputs
-from .files import write_atomically
+from .files import remove_temporaries, write_atomically
 from .inputs import CACHE_DIR, BuildInputs, read_inputs
 from .parallel import fork_call
 from .problems import InvalidInput, Problem
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .incident_loading import IncidentFiles
 
 MANIFEST = ".heliograph-manifest"
+# In build/ while a build writes there: found by the next build, it says the last one was killed.
+UNFINISHED = ".heliograph-unfinished"
 # The ledger's size from which a build checks build/ in a child from its start: about 4,500
 # outputs, a site of about 4,000 incidents. It is known before anything is loaded.
 PARALLEL_MIN_LEDGER_BYTES = 1_000_000
@@ -136,7 +138,7 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
             removed += 1
             _remove_empty_parents(stale.parent, output)
     if previous != files.keys():
-        manifest_path.write_text("\n".join(sorted(files)) + "\n")
+        write_atomically(manifest_path, ("\n".join(sorted(files)) + "\n").encode())
     return written, unchanged, removed
 
 
@@ -169,6 +171,20 @@ def _claim(output: Path, paths: list[str]) -> None:
     before = _manifest(output)
     if not before.issuperset(paths):
         write_atomically(output / MANIFEST, ("\n".join(sorted(before.union(paths))) + "\n").encode())
+
+
+def _start_writing(output: Path) -> None:
+    """Mark `output` as being written. If the mark is there already, the last build was killed
+    while writing: every file it wrote is whole (write_atomically), but its temporaries are left
+    behind, and go now. The files it did not get to are written by this build as usual."""
+    marker = output / UNFINISHED
+    try:
+        open(marker, "xb").close()
+    except FileNotFoundError:  # no build/ yet
+        output.mkdir(parents=True, exist_ok=True)
+        open(marker, "xb").close()
+    except FileExistsError:
+        remove_temporaries(output)
 
 
 def _remove_empty_parents(directory: Path, stop: Path) -> None:
@@ -224,10 +240,14 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
     problems = inputs.incidents.problems
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise InvalidInput(problems)
-    writer = NewFileWriter(output, lambda paths: _claim(output, paths))
-    outputs = render_changed(inputs, ledger.reusable, kept_fragments, cache_dir, writer,
-                             meanwhile=lambda: [store() for store in store_later])
-    written, unchanged, removed = write_output(output, outputs.files)
+    _start_writing(output)
+    try:
+        writer = NewFileWriter(output, lambda paths: _claim(output, paths))
+        outputs = render_changed(inputs, ledger.reusable, kept_fragments, cache_dir, writer,
+                                 meanwhile=lambda: [store() for store in store_later])
+        written, unchanged, removed = write_output(output, outputs.files)
+    finally:  # not after SIGKILL, which is the point: a build that fails cleans up after itself
+        (output / UNFINISHED).unlink(missing_ok=True)
     ledger.save(outputs.files, outputs.keys)
     save_fragments(fragments, outputs)
     if kept is not None:

@@ -8,6 +8,7 @@ import hashlib
 import mmap
 import os
 import pickle
+import re
 import shutil
 import uuid
 import zlib
@@ -27,6 +28,7 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: in
     if not new:
         path.parent.mkdir(parents=True, exist_ok=True)
     # Unique per writer: two processes writing the same file must not share a temporary.
+    # (remove_temporaries knows this name.)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         with open(temporary, "xb") as out:
@@ -44,6 +46,30 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: in
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+_TEMPORARY_NAME = re.compile(r"\..+\.[0-9]+\.[0-9a-f]{8}\.tmp")
+
+
+def remove_temporaries(folder: Path) -> int:
+    """Remove, in `folder` and below, the temporaries write_atomically leaves when its process is
+    killed mid-write (nothing else can clean up after SIGKILL); how many. Not while another
+    process may be writing into `folder`: its temporaries are not told apart from a dead one's."""
+    removed = 0
+    pending = [folder]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            elif _TEMPORARY_NAME.fullmatch(entry.name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 @contextlib.contextmanager
