@@ -88,6 +88,7 @@ class Component:
     check: Any = None  # a generator.checks CheckSpec; None means a manual component
     show_uptime: bool = True
     position: int = 0
+    alerts: tuple[str, ...] | None = None  # channels that alert about it; None: every channel that wants it
 
     @property
     def is_manual(self) -> bool:
@@ -102,6 +103,7 @@ class Site:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     history: HistorySettings = field(default_factory=HistorySettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
+    alerts: Any = None  # a generator.alerts.settings.AlertSettings when site.yaml has `alerts:`
 
     @property
     def incidents_dir(self) -> Path:
@@ -229,7 +231,7 @@ class _Validator:
 
 
 def _build_site(data: Any, v: _Validator, root: Path) -> Site:
-    top = v.mapping(data, (), ("site", "components", "display", "history", "checks", "badges"),
+    top = v.mapping(data, (), ("site", "components", "display", "history", "checks", "badges", "alerts"),
                     required=("site", "components"), what="site.yaml")
     info = _site_info(top.get("site"), v)
     components = _components(top.get("components"), v)
@@ -248,7 +250,23 @@ def _build_site(data: Any, v: _Validator, root: Path) -> Site:
         concurrency=v.integer(checks_raw, "concurrency", ("checks",), 50, minimum=1, maximum=10000),
         location=v.string(checks_raw, "location", ("checks",), "default") or "default",
     )
-    return Site(root=root, info=info, components=components, display=display, history=history, checks=checks)
+    alerts = _alerts(top.get("alerts"), components, v) if "alerts" in top else None
+    return Site(root=root, info=info, components=components, display=display, history=history, checks=checks,
+                alerts=alerts)
+
+
+def _alerts(raw: Any, components: tuple[Component, ...], v: _Validator) -> Any:
+    from .alerts.settings import channel_name_problems, parse_alerts  # the alerts stage owns its own schema
+
+    def report(relative: KeyPath, message: str) -> None:
+        v.report(("alerts",) + tuple(relative), message, at_key=message.startswith("unknown key"))
+
+    settings = parse_alerts(raw, report, lambda relative: v.positions.of_value(("alerts",) + tuple(relative)))
+    overrides = {c.id: c.alerts for c in components if c.alerts is not None}
+    positions = {c.id: c.position - 1 for c in components}
+    for component_id, message in channel_name_problems(settings, overrides, tuple(positions)):
+        v.report(("components", positions[component_id], "alerts"), message)
+    return settings
 
 
 def _site_info(raw: Any, v: _Validator) -> SiteInfo:
@@ -325,7 +343,7 @@ def _display(raw: Any, badges_raw: Any, v: _Validator) -> DisplaySettings:
     )
 
 
-COMPONENT_KEYS = ("id", "name", "description", "group", "check", "show_uptime")
+COMPONENT_KEYS = ("id", "name", "description", "group", "check", "show_uptime", "alerts")
 
 
 def _components(raw: Any, v: _Validator) -> tuple[Component, ...]:
@@ -358,8 +376,16 @@ def _components(raw: Any, v: _Validator) -> tuple[Component, ...]:
             check=check,
             show_uptime=v.boolean(item, "show_uptime", path, True),
             position=index + 1,
+            alerts=_component_alerts(item.get("alerts"), v, path + ("alerts",)),
         ))
     return tuple(components)
+
+
+def _component_alerts(raw: Any, v: _Validator, path: KeyPath) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    from .alerts.settings import parse_component_alerts
+    return parse_component_alerts(raw, lambda message: v.report(path, message))
 
 
 def _check(raw: Any, v: _Validator, path: KeyPath) -> Any:

@@ -17,6 +17,10 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
     except InvalidInput as exc:
         return exc.problems  # incidents can't be checked against components we could not read
     problems = list(load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root).problems)
+    if site.alerts is not None and site.alerts.channels:
+        from .alerts.send import url_problem  # imports Apprise: only for sites that alert
+        problems.extend(Problem("site.yaml", channel.line, channel.column, message)
+                        for channel in site.alerts.channels if (message := url_problem(channel)))
     if site.history_dir.is_dir():
         from . import history
         history_problems: list[Problem] = []

@@ -123,7 +123,8 @@ class _CommandsOnDemand(click.Group):
     CI, need not load what `incident` and `serve` are made of."""
 
     MODULES = {"build": "pipeline", "validate": "pipeline", "check": "pipeline", "compact": "pipeline",
-               "push": "pipeline", "init": "site", "incident": "incident", "serve": "site"}
+               "push": "pipeline", "init": "site", "incident": "incident", "serve": "site",
+               "alert": "alert"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         for module in set(self.MODULES.values()):

@@ -1,0 +1,63 @@
+"""What a person reads at 3 a.m.: one message per transition, plain text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ..checks.secrets import Redactor
+from .rules import DEGRADED, DOWN, REMINDER, RESOLVED, Transition
+
+_STATE = {2: "down", 1: "degraded"}
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+
+
+def transition_message(transition: Transition, *, name: str, page_url: str, now: datetime,
+                       redactor: Redactor | None = None) -> Message:
+    redactor = redactor or Redactor()
+    state = _STATE[transition.state_level]
+    result = transition.result
+    reason = redactor.text(f"{result.reason}: {result.message}" if result.message else result.reason)
+    since = _when(transition.since)
+    where = f"{transition.bad_locations} of {transition.locations} location{'s' if transition.locations != 1 else ''}"
+    if transition.kind in (DOWN, DEGRADED):
+        title = f"[{state.upper()}] {name} is {state}"
+        lines = [f"{name} is {state} since {since}: {reason}",
+                 f"Seen from {where} ({result.location} last); {transition.failed_rounds} failed checks in a row."]
+    elif transition.kind == REMINDER:
+        title = f"[STILL {state.upper()}] {name} is still {state}"
+        lines = [f"{name} is still {state}, for {_duration(transition.time - transition.since)} since {since}: {reason}",
+                 f"Seen from {where} ({result.location} last)."]
+    else:
+        title = f"[RESOLVED] {name} is up again"
+        lines = [f"{name} is up again after {_duration(transition.time - transition.since)} {state} "
+                 f"(since {since}): {reason}",
+                 f"Seen from {where}."]
+    lines.append(page_url)
+    return Message(title, "\n".join(lines))
+
+
+def test_message(*, site_title: str, channel: str, now: datetime) -> Message:
+    return Message(f"[TEST] {site_title}: alerts work",
+                   f"A test alert from Heliograph to the channel \"{channel}\", sent {_when(now)}. "
+                   "From now on this channel hears when a component goes down and when it recovers.")
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(delta) -> str:
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+__all__ = ["Message", "transition_message", "test_message", "RESOLVED"]

@@ -1,0 +1,214 @@
+"""`heliograph alert send` and `heliograph alert test`: telling the team when a check changes state.
+
+`send` runs after the check results were pushed: it works out from `history/` which transitions
+nobody was told about yet, claims them in `history/alerts.jsonl`, pushes that claim, and only
+once the push has landed sends them. A channel that fails is a warning; the exit code stays 0.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from . import Context, _note, main, parse_now
+from .pipeline import seconds
+
+
+@main.group()
+def alert() -> None:
+    """Alerts to the team through the channels in site.yaml's `alerts:` (Apprise URLs).
+
+    \b
+    Example:
+      heliograph alert test               # a test message to every channel
+      heliograph alert send --no-push     # tell about new transitions, without git
+    """
+
+
+def _settings(obj: Context):
+    from ..alerts.settings import AlertSettings
+    site = obj.site()
+    settings = site.alerts or AlertSettings()
+    return site, settings
+
+
+def _warn(message: str, output_format: str) -> None:
+    if output_format == "github":
+        text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        click.echo(f"::warning title=Alert not sent::{text}")
+    click.echo(f"warning: {message}", err=True)
+
+
+@alert.command("send")
+@click.option("--no-push", is_flag=True, help="Record the claims in history/alerts.jsonl without git (local use).")
+@click.option("--remote", default="origin", show_default=True)
+@click.option("--branch", help="Branch to push the claims to (default: the current branch).")
+@click.option("--location", envvar="HELIOGRAPH_LOCATION", help="This runner's location, written in the claims.")
+@click.option("--format", "output_format", type=click.Choice(["text", "github"]), default="text",
+              help="github also prints a GitHub Actions warning for each channel that failed.")
+@click.option("--now", "now_text", metavar="TIME", envvar="HELIOGRAPH_NOW", help="Decide as of this time (tests).")
+@click.option("--attempts", type=click.IntRange(1, 100), default=10, show_default=True, help="Pushes in all before giving up.")
+@click.option("--base-delay", default="1s", show_default=True, callback=seconds, help="Wait before the first retry.")
+@click.pass_obj
+def send(obj: Context, no_push: bool, remote: str, branch: str | None, location: str | None, output_format: str,
+         now_text: str | None, attempts: int, base_delay: float) -> None:
+    """Send an alert for each transition nobody was told about yet (run after `heliograph push`).
+
+    Down after alerts.failure_threshold failed rounds, resolved after success_threshold good
+    ones, once each: what was sent is claimed in history/alerts.jsonl, committed and pushed
+    before sending, so a re-run, or a second runner, sends nothing twice. A channel that fails
+    is reported on stderr; the exit code stays 0.
+
+    \b
+    Example:
+      heliograph check && heliograph push && heliograph alert send
+    """
+    from .. import history
+    from ..alerts import ledger
+    from ..alerts.rules import LOOKBACK, component_transitions
+
+    site, settings = _settings(obj)
+    if not settings.channels:
+        obj.say("No alert channels in site.yaml (alerts.channels); nothing to send.")
+        return
+    now = parse_now(now_text) or datetime.now(timezone.utc)
+    wanted_on = tuple(dict.fromkeys(settings.on + tuple(s for c in settings.channels for s in c.on or ())))
+    results = history.read_results(site.history_dir, since=now - LOOKBACK, until=None,
+                                   components=[c.id for c in site.components])
+    results = [r for r in results if r.time <= now]
+    transitions = component_transitions(results, replace(settings, on=wanted_on), {},
+                                        _maintenance(obj, site, now, output_format))
+    before = ledger.read_claims(site.history_dir)
+    due = ledger.due(transitions, before)
+    if before is None:  # alerts switched on: from now on every transition counts (committed by the next push)
+        ledger.append_claims(site.history_dir, ())
+    if not due:
+        obj.say("No alerts due.")
+        return
+    claimer = ledger.new_claimer(location or site.checks.location)
+    mine = ledger.claims_for(due, claimer, now)
+    ledger.append_claims(site.history_dir, mine)
+    if not no_push and not _push_claims(obj, site, mine, remote, branch, attempts, base_delay, output_format):
+        return
+    taken = ledger.taken_by_others(mine, before, ledger.read_claims(site.history_dir))
+    for transition in due:
+        if (transition.component, transition.time, transition.kind) in taken:
+            obj.say(f"{transition.component}: {transition.kind} already claimed by another runner; not sent")
+    to_send = [t for t in due if (t.component, t.time, t.kind) not in taken]
+    batches = _batches(site, settings, to_send, now)
+    _deliver(obj, batches, settings.timeout, output_format)
+
+
+def _maintenance(obj: Context, site, now: datetime, output_format: str) -> dict:
+    from ..incidents import load_incidents
+    from ..inputs import CACHE_DIR, maintenance_windows
+
+    incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=site.root,
+                               cache_dir=site.root / CACHE_DIR)
+    if any(p.severity == "error" for p in incidents.problems):
+        _warn("an incident file has errors (`heliograph validate` lists them); maintenance windows in it "
+              "cannot silence alerts", output_format)
+    return maintenance_windows(incidents.incidents, site.component_ids, now)
+
+
+def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, attempts: int, base_delay: float,
+                 output_format: str) -> bool:
+    from ..alerts.ledger import ledger_path
+    from ..gitsync import Git, GitError, RetryPolicy, push_with_retry
+
+    path = ledger_path(site.history_dir)
+    try:
+        git = Git(site.root)
+        toplevel = Path(git.run("rev-parse", "--show-toplevel").stdout.strip())
+        git = Git(toplevel)
+        relative = os.path.relpath(path.resolve(), toplevel)
+        kinds = ", ".join(f"{c.component} {c.kind}" for c in mine)
+        push_with_retry(git, remote=remote, branch=branch, paths=(relative,),
+                        message=f"Alerts claimed: {kinds} [skip ci]",
+                        policy=RetryPolicy(attempts, base_delay, 60.0), log=lambda line: _note(obj, line))
+    except GitError as error:
+        _warn(f"the alert claims could not be pushed, so nothing was sent (two runners must not both send); "
+              f"the next run tries again: {error}", output_format)
+        return False
+    return True
+
+
+def _batches(site, settings, transitions, now: datetime):
+    from ..alerts.message import transition_message
+    from ..alerts.rules import RESOLVED
+    from ..urls import component_url
+
+    batches = []
+    for channel in settings.channels:
+        on = channel.on or settings.on
+        messages = []
+        for transition in transitions:
+            component = site.component(transition.component)
+            if component is None:
+                continue
+            chosen = component.alerts if component.alerts is not None else None
+            if chosen is not None and channel.name not in chosen:
+                continue
+            if chosen is None and channel.components is not None and component.id not in channel.components:
+                continue
+            if transition.state_level == 1 and "degraded" not in on:
+                continue
+            if transition.kind == RESOLVED and not settings.send_on_resolved:
+                continue
+            messages.append(transition_message(transition, name=component.name,
+                                               page_url=component_url(site.info, component.id), now=now))
+        batches.append((channel, messages))
+    return batches
+
+
+def _deliver(obj: Context, batches, timeout: float, output_format: str) -> list:
+    from ..alerts.send import send_all
+
+    deliveries = send_all(batches, timeout=timeout)
+    for delivery in deliveries:
+        if delivery.ok:
+            obj.say(f"sent to {delivery.channel}: {delivery.title}")
+        else:
+            _warn(f"alert channel {delivery.channel!r} failed: {delivery.error} ({delivery.title})", output_format)
+    if not deliveries:
+        obj.say("No channel wants these alerts.")
+    return deliveries
+
+
+@alert.command("test")
+@click.argument("channel", required=False)
+@click.pass_obj
+def test(obj: Context, channel: str | None) -> None:
+    """Send a test message to CHANNEL (default: every channel in alerts.channels).
+
+    Exits 1 when a channel failed, saying why.
+
+    \b
+    Example:
+      heliograph alert test team-email
+    """
+    from ..alerts.message import test_message
+    from ..problems import did_you_mean
+
+    site, settings = _settings(obj)
+    channels = settings.channels
+    if channel is not None:
+        chosen = settings.channel(channel)
+        if chosen is None:
+            names = [c.name for c in channels]
+            raise click.ClickException(f"no alert channel named {channel!r}{did_you_mean(channel, names)}; "
+                                       f"channels: {', '.join(names) or 'none (add alerts.channels to site.yaml)'}")
+        channels = (chosen,)
+    if not channels:
+        raise click.ClickException("no alert channels in site.yaml; add e.g.\n"
+                                   "alerts:\n  channels:\n    team-email: \"mailtos://user:${SMTP_PASSWORD}@example.com\"")
+    now = datetime.now(timezone.utc)
+    batches = [(c, [test_message(site_title=site.info.title, channel=c.name, now=now)]) for c in channels]
+    deliveries = _deliver(obj, batches, settings.timeout, "text")
+    failed = [d for d in deliveries if not d.ok]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(deliveries)} channel(s) failed")
