@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -72,7 +73,7 @@ def format_time(moment: datetime | None, zone: ZoneInfo, fmt: str) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(zone)
-    text = local.strftime(fmt)
+    text = portable_strftime(local, fmt)
     # Zones without an abbreviation print offsets like "+0530"; make them readable.
     name = local.tzname() or ""
     if "%Z" in fmt and name[:1] in ("+", "-"):
@@ -134,9 +135,23 @@ def uptime_rects(days: Any, day_notes: Any) -> Markup:
     return Markup("".join(rects))
 
 
+# "%%" first, so that "%%-d" stays a literal "%-d" as strftime would print it.
+_FORMAT_CODE = re.compile(r"%%|%-([dmHIMSjy])")
+
+
+def portable_strftime(moment: date | datetime, fmt: str) -> str:
+    """strftime, where "%-d" (and %-m, %-H, ...) is the number without its leading zero on every
+    platform: glibc and macOS know that code, Windows' strftime rejects it."""
+    def unpadded(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return match.group(0) if code is None else str(int(moment.strftime("%" + code)))
+
+    return moment.strftime(_FORMAT_CODE.sub(unpadded, fmt))
+
+
 @lru_cache(maxsize=1024)
 def _day_label(day: date) -> str:
-    return day.strftime("%b %-d, %Y")  # the same 90 days for every component
+    return portable_strftime(day, "%b %-d, %Y")  # the same 90 days for every component
 
 
 def _once_per_build(draw: Any) -> Any:
