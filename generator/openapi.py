@@ -11,7 +11,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .incidents import IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES
-from .readings import UPTIME_WINDOWS
+from .readings import (LATENCY_PERCENTILE_NOTE, RESPONSE_TIME_DEFINITION, UPTIME_DEFINITION, UPTIME_WINDOWS,
+                       WINDOW_DEFINITIONS)
 from .reuse import Outputs, output_key
 from .status import COMPONENT_STATUSES, INDICATORS
 
@@ -157,9 +158,9 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
                 "latest_check": _nullable(_object({"status": {"enum": ["up", "degraded", "down"]},
                                                    "time": TIMESTAMP,
                                                    "latency_ms": _nullable({"type": "number"})})),
-                "uptime": _object({window: fraction for window in UPTIME_WINDOWS},
-                                  "Share of checks up (0..1) per window; null means no data, never 100%."),
-                "response_time_ms": _nullable({"type": "number", "description": "Median of the last 24 hours."}),
+                "uptime": _object({window: {**fraction, "description": WINDOW_DEFINITIONS[window]}
+                                   for window in UPTIME_WINDOWS}, UPTIME_DEFINITION),
+                "response_time_ms": _nullable({"type": "number", "description": RESPONSE_TIME_DEFINITION}),
                 "open_incidents": _array({"type": "string"}),
             })),
             "groups": _array(_object({"id": {"type": "string"}, "name": {"type": "string"},
@@ -183,6 +184,14 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+HISTORY_CSV_DESCRIPTION = (
+    "One row per checked component per UTC day shown, oldest first. uptime_percent: that day's share of checks up or "
+    "degraded (or of time not down, in duration mode), outside maintenance, rounded down to 3 decimals; empty when "
+    "no data. checks, up, degraded, down: counted results; maintenance_checks: results inside maintenance windows; "
+    "downtime_seconds: time held by down results, averaged over the locations that reported. latency_p50_ms and "
+    f"latency_p95_ms over up and degraded results are {LATENCY_PERCENTILE_NOTE}; latency_max_ms is exact.")
+
+
 def openapi_document(inputs: BuildInputs) -> dict[str, Any]:
     site = inputs.site.info
     component_ids = inputs.site.component_ids
@@ -196,8 +205,11 @@ def openapi_document(inputs: BuildInputs) -> dict[str, Any]:
     def other_response(media: str, description: str) -> dict[str, Any]:
         return {"200": {"description": description, "content": {media: {"schema": {"type": "string"}}}}}
 
-    def get(summary: str, responses: dict[str, Any], *, tag: str, parameters: list | None = None) -> dict[str, Any]:
+    def get(summary: str, responses: dict[str, Any], *, tag: str, parameters: list | None = None,
+            description: str = "") -> dict[str, Any]:
         operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
+        if description:
+            operation["description"] = description
         if parameters:
             operation["parameters"] = parameters
         return {"get": operation}
@@ -224,7 +236,7 @@ def openapi_document(inputs: BuildInputs) -> dict[str, Any]:
         "/api/status.json": get("Everything the page says, with component ids, uptime and response times",
                                 json_response("HeliographStatus"), tag="Heliograph"),
         "/api/history.csv": get("Daily uptime and latency per component (RFC 4180 CSV with a header row)",
-                                other_response("text/csv", "CSV"), tag="Heliograph"),
+                                other_response("text/csv", "CSV"), tag="Heliograph", description=HISTORY_CSV_DESCRIPTION),
         "/badges/status.json": get("The page's status as a shields.io endpoint badge",
                                    json_response("ShieldsEndpoint"), tag="Badges"),
         "/badges/status.svg": get("The page's status badge", other_response("image/svg+xml", "SVG"), tag="Badges"),

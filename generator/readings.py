@@ -8,6 +8,21 @@ from typing import Any
 
 UPTIME_WINDOWS = ("24h", "7d", "30d", "90d")
 WINDOW_WORDS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
+# What each published figure is, in the words README, OpenAPI and the page use.
+WINDOW_DEFINITIONS = {
+    "24h": "the 24 hours before the build (rolling)",
+    "7d": "today (UTC) so far and the 6 UTC days before it, as the daily bars",
+    "30d": "today (UTC) so far and the 29 UTC days before it, as the daily bars",
+    "90d": "today (UTC) so far and the 89 UTC days before it, as the daily bars",
+}
+UPTIME_DEFINITION = ("Share of checks that were up or degraded (display.uptime_mode: results) or of time not down "
+                     "(duration), outside maintenance windows, 0..1 rounded down to 6 decimals so that an outage "
+                     "never reads as 1; null means no data, never 100%.")
+RESPONSE_TIME_DEFINITION = ("The median latency (the lower middle one of an even count) of the up and degraded "
+                            "results of the 24 hours before the build, outside maintenance; with none, the latest "
+                            "result's latency unless it was down; null when there is neither.")
+LATENCY_PERCENTILE_NOTE = ("approximate: read from a histogram of 2%-wide latency buckets, within 1% of the exact "
+                           "percentile and never outside the day's lowest and highest latency")
 
 
 def uptime(history: Any, window: str) -> float | None:

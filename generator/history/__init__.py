@@ -48,23 +48,29 @@ Uptime semantics (see `rollup`):
 - mode "results": share of counted results that are up or degraded (degraded is up, and
   reported separately).
 - mode "duration": share of time not down. Each result holds until the next one of its
-  series, but at most 3 median intervals (15 minutes for a lone result): longer gaps are no
-  data, neither up nor down.
+  series, but at most 3 of the component's configured check intervals (`interval` in
+  site.yaml, 300 s by default, so 15 minutes), whatever spacing the day's results show:
+  longer gaps are no data, neither up nor down. The intervals are an input of
+  `aggregate_day`, so they are part of the cache keys.
 - Several locations are independent observers with equal weight: each result is one vote
   (mode results), each location's time counts once (mode duration), and a day's
   downtime_seconds is the average over the locations that reported.
 - Results inside a component's maintenance windows count neither way (DayStats.maintenance
   counts them). Days with no counted results have uptime None, never 100%.
 - Days are UTC days. "24h" is the rolling 24 hours before `now` from raw results; "7d", "30d"
-  and "90d" are the last 7/30/90 day bars including today, so they agree with the bars.
+  and "90d" are today so far plus the previous 6/29/89 UTC days (the last 7/30/90 day bars),
+  so they agree with the bars.
 - Latency figures come from up and degraded results only: a failure's latency is usually
-  the timeout.
+  the timeout. The response time is the exact (lower) median of the last 24 hours' raw
+  latencies; a day's p50/p95 come from its histogram, within 1% of the exact ones.
+- Published ratios are rounded down (`readings.floor_units`), so an outage never reads as 100%.
 - Problems with history files are warnings: the page still builds from what could be read.
 
 Cache (`history.cache`): `heliograph build` keeps what each closed raw shard (a past UTC day)
 contributes -- its `aggregate_day` results, newest record per component, the latencies the
 chart needs -- in `.heliograph-cache/history/`, keyed by the shard's path, size, mtime, ctime
-and inode, the maintenance windows clipped to that day, and a hash of this package's source.
+and inode, the maintenance windows clipped to that day, the check intervals, and a hash of
+the code.
 A cold build reads the shards nobody cached yet on every core. Output is identical with or
 without the cache (tests/test_incremental_build.py).
 """
