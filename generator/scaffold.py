@@ -48,6 +48,22 @@ checks:                            # how `heliograph check` runs
 badges:                            # the SVG status badges
   style: flat                      # flat, flat-square or for-the-badge
 
+# Alerts to the team when a check changes state (`heliograph alert send`, run by check.yml).
+# Each channel is an Apprise URL: Slack, Discord, Teams, Telegram, ntfy, PagerDuty, email and
+# 100+ more (https://github.com/caronc/apprise/wiki). ${{NAME}} reads a secret from the
+# environment. Try a channel with `heliograph alert test`.
+# alerts:
+#   channels:
+#     team-email: "mailtos://alerts:${{SMTP_PASSWORD}}@example.com?to=oncall@example.com"
+#     discord: {{url: "discord://${{DISCORD_WEBHOOK_ID}}/${{DISCORD_TOKEN}}", components: [website]}}
+#   failure_threshold: 3           # failed rounds in a row before the alert
+#   success_threshold: 2           # good rounds in a row before the resolved message
+#   send_on_resolved: true
+#   remind_every: off              # e.g. 2h: remind while it stays down
+#   on: [down]                     # [down, degraded] alerts on degraded too
+#   timeout: 10s                   # per channel
+# A component's `alerts: [discord]` sends its alerts to those channels only (`[]`: none).
+
 # Components, in display order. The id appears in URLs and incident files: never change it.
 # `group` gathers components under a collapsible heading. A component without `check` is manual:
 # its status comes from incidents only.

@@ -397,3 +397,18 @@ def test_two_runners_sending_at_once_send_one_alert(tmp_path, web, webhook):
     git("pull", "--quiet", "--no-rebase", cwd=clones[0])
     claims = (clones[0] / "history" / "alerts.jsonl").read_text().splitlines()
     assert len(claims) == 2  # both claimed; the one whose claim landed second stood back
+
+
+def test_the_alerts_example_init_writes_is_valid_once_uncommented(tmp_path):
+    import re
+
+    assert invoke("init", str(tmp_path / "site")).code == 0
+    site_yaml = tmp_path / "site" / "site.yaml"
+    text = site_yaml.read_text()
+    assert "#   failure_threshold: 3" in text and "#   remind_every: off" in text
+    site_yaml.write_text(re.sub(r"(?m)^# (alerts:|  .*)$", r"\1", text))
+    ran = invoke("--site", str(tmp_path / "site"), "validate")
+    assert ran.code == 0, ran.stderr
+    site_yaml.write_text(site_yaml.read_text().replace("on: [down]", "on: [sideways]"))
+    ran = invoke("--site", str(tmp_path / "site"), "validate")
+    assert ran.code == 1 and re.search(r'site\.yaml:\d+:\d+: error: "on" must list', ran.stderr), ran.stderr

@@ -53,8 +53,9 @@ def parse_alerts(raw: Any, report: Report, locate: Locate) -> AlertSettings:
     if not isinstance(raw, dict):
         report((), "alerts must be a mapping, e.g. `alerts: {channels: {team: \"mailto://...\"}}`")
         return AlertSettings()
+    on_key = _on_key(raw)
     for key in raw:
-        if key not in ALERT_KEYS:
+        if key not in ALERT_KEYS and key is not on_key:
             report((key,), f'unknown key "{key}" in alerts{did_you_mean(str(key), ALERT_KEYS)}; '
                    f"allowed keys: {', '.join(ALERT_KEYS)}")
     defaults = AlertSettings()
@@ -64,7 +65,7 @@ def parse_alerts(raw: Any, report: Report, locate: Locate) -> AlertSettings:
         success_threshold=_count(raw, "success_threshold", defaults.success_threshold, report),
         send_on_resolved=_flag(raw, "send_on_resolved", defaults.send_on_resolved, report),
         remind_every=_remind_every(raw.get("remind_every"), report),
-        on=_states(raw.get("on"), ("on",), report) or defaults.on,
+        on=_states(raw.get(on_key), (on_key,), report) or defaults.on,
         timeout=_seconds(raw.get("timeout"), ("timeout",), defaults.timeout, report),
     )
 
@@ -104,8 +105,9 @@ def _channels(raw: Any, report: Report, locate: Locate) -> tuple[Channel, ...]:
         if not isinstance(entry, dict):
             report(path, f'alert channel "{name}" must be an Apprise URL or a mapping with `url:`')
             continue
+        on_key = _on_key(entry)
         for key in entry:
-            if key not in CHANNEL_KEYS:
+            if key not in CHANNEL_KEYS and key is not on_key:
                 report(path + (key,), f'unknown key "{key}" in alert channel "{name}"'
                        f"{did_you_mean(str(key), CHANNEL_KEYS)}; allowed keys: {', '.join(CHANNEL_KEYS)}")
         url = entry.get("url")
@@ -122,8 +124,13 @@ def _channels(raw: Any, report: Report, locate: Locate) -> tuple[Channel, ...]:
             components = None
         line, column = locate(url_path)
         channels.append(Channel(str(name), url.strip(), tuple(components) if components is not None else None,
-                                _states(entry.get("on"), path + ("on",), report), line, column))
+                                _states(entry.get(on_key), path + (on_key,), report), line, column))
     return tuple(channels)
+
+
+def _on_key(mapping: dict) -> object:
+    """How `on:` came out of YAML: a bare `on` is the boolean true in YAML 1.1, as PyYAML reads it."""
+    return True if True in mapping and "on" not in mapping else "on"
 
 
 def _states(raw: Any, path: tuple, report: Report) -> tuple[str, ...] | None:
