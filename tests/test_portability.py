@@ -128,3 +128,24 @@ def test_appending_where_the_platform_has_no_pread_keeps_every_line_whole(tmp_pa
                           timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[(0,", "'up'),", "(5,", "'down')]", "1"]
+
+
+def test_the_suite_runs_on_linux_macos_and_windows_in_ci():
+    import tomllib
+
+    import yaml
+
+    jobs = yaml.safe_load((REPO / ".github" / "workflows" / "test.yml").read_text(encoding="utf-8"))["jobs"]
+    systems = set()
+    for job in jobs.values():
+        runner = job["runs-on"]
+        names = job.get("strategy", {}).get("matrix", {}).get("os", []) if "matrix.os" in runner else [runner]
+        for name in names:
+            systems.add(name.split("-")[0])
+            # Browser tests are skipped only where there is no Debian chromium, never on Linux.
+            skips = job.get("env", {}).get("HELIOGRAPH_SKIP_BROWSER_TESTS")
+            assert (skips == "1") == (name.split("-")[0] != "ubuntu"), name
+    assert systems == {"ubuntu", "macos", "windows"}
+    classifiers = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["classifiers"]
+    assert {"Operating System :: POSIX :: Linux", "Operating System :: MacOS",
+            "Operating System :: Microsoft :: Windows"} <= set(classifiers)
