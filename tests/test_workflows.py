@@ -199,6 +199,10 @@ def test_every_heliograph_command_in_the_workflows_exists_with_those_options():
     for name, argv in invocations:
         command = main.get_command(click.Context(main), argv[0])  # commands load on demand
         assert isinstance(command, click.Command), f"{name}: no command `heliograph {argv[0]}`"
+        while isinstance(command, click.Group) and len(argv) > 1 and not argv[1].startswith("-"):
+            group, argv = command, [f"{argv[0]} {argv[1]}", *argv[2:]]  # `heliograph alert send`
+            command = group.get_command(click.Context(group), argv[0].split()[-1])
+            assert isinstance(command, click.Command), f"{name}: no command `heliograph {argv[0]}`"
         known = {opt for param in command.params if isinstance(param, click.Option) for opt in param.opts}
         for word in argv[1:]:
             if word.startswith("--"):
