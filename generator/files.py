@@ -244,10 +244,16 @@ class ContentDigests:
 
     def __init__(self, store: Path) -> None:
         self.store = store
-        known = read_cache(store, "content-digests-1")
+        known = read_cache(store, self._key())
         self.known: dict[str, tuple[tuple, str]] = known if type(known) is dict else {}
         self.used: set[str] = set()  # names asked about or learned this run; `save` keeps only these
         self.changed = False
+
+    @staticmethod
+    def _key() -> tuple[str, str]:
+        from .fingerprint import code_fingerprint  # like every cache: other code, other digests
+
+        return ("content-digests-1", code_fingerprint())
 
     def digest(self, path: Path | str, name: str, stat: os.stat_result | None = None) -> str | None:
         """The digest of `path`'s bytes (kept under `name`), or None if there is no such file.
@@ -312,7 +318,7 @@ class ContentDigests:
             self.known = {name: entry for name, entry in self.known.items() if name in self.used}
             self.changed = True
         if self.changed:
-            write_cache(self.store, "content-digests-1", self.known)
+            write_cache(self.store, self._key(), self.known)
             self.changed = False
 
 
