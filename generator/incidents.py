@@ -28,6 +28,11 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SEPARATORS = "·|—–-"
 UPDATE_HEADING = re.compile(r"^##(?!#)\s*(?P<rest>.*?)\s*#*\s*$")
 HEADING_PARTS = re.compile(rf"^(?P<time>.+?)\s+[{SEPARATORS}]\s+(?P<status>[A-Za-z][A-Za-z _-]*?)\s*$")
+# Python-Markdown's time grows faster than a paragraph's length (a 4 MB paragraph with emphasis
+# took minutes): text beyond these is refused before it is rendered. Far above any real update;
+# a log to share belongs in a linked file.
+MAX_FILE_KB = 1024
+MAX_PARAGRAPH_KB = 64
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,10 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
     def error(line: int | None, message: str, column: int | None = 1) -> None:
         errors.append(Problem(file, line, column, message))
 
+    size = _utf8_size(text, MAX_FILE_KB * 1024)
+    if size is not None:
+        raise InvalidInput([Problem(file, 1, 1, f"the file is {size // 1024:,} KB; the limit is {MAX_FILE_KB:,} KB: "
+                                    "shorten it, or link to long logs instead of pasting them")])
     if not ID_PATTERN.match(incident_id):
         error(None, f"the file name gives the incident id {incident_id!r}, which appears in URLs; rename the file "
               f"to lowercase letters, digits and dashes, e.g. {_slug(incident_id)}.md", None)
@@ -276,6 +285,9 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
         candidate = postmortem.strip()
         if re.fullmatch(r"https?://\S+", candidate):
             postmortem_url = candidate
+        elif (oversize := _oversize_paragraph(candidate.splitlines(keepends=True), 1)) is not None:
+            error_at(("postmortem",), f'"postmortem" has a paragraph of {oversize[1] // 1024:,} KB; the limit is '
+                     f"{MAX_PARAGRAPH_KB} KB: split it with blank lines, or link to the postmortem")
         else:
             postmortem_html = render_markdown(candidate)
     elif postmortem is not None:
@@ -375,6 +387,12 @@ def _parse_updates(body: str, first_line: int, is_maintenance: bool, error) -> t
     def flush() -> None:
         if heading and heading[1] is not None and heading[2] is not None:
             markdown_text = "".join(collected).strip("\n")
+            too_long = _utf8_size(markdown_text, MAX_PARAGRAPH_KB * 1024) is not None
+            oversize = _oversize_paragraph(collected, heading[0] + 1) if too_long else None
+            if oversize is not None:
+                error(oversize[0], f"this paragraph is {oversize[1] // 1024:,} KB; the limit is {MAX_PARAGRAPH_KB} KB: "
+                      "split it with blank lines, or link to long logs instead of pasting them")
+                return
             updates.append(Update(heading[1], heading[2], markdown_text, render_markdown(markdown_text), heading[0]))
 
     for offset, line in enumerate(body.splitlines(keepends=True)):
@@ -412,6 +430,29 @@ def _parse_updates(body: str, first_line: int, is_maintenance: bool, error) -> t
         heading = (number, when, status)
     flush()
     return updates, heading_count, preamble_line
+
+
+def _utf8_size(text: str, limit: int) -> int | None:
+    """How many bytes `text` is in UTF-8 when that is over `limit`, else None (and, for most
+    texts, without encoding them: a character is at most 4 bytes)."""
+    if len(text) * 4 <= limit:
+        return None
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return size if size > limit else None
+
+
+def _oversize_paragraph(lines: list[str], first_line: int) -> tuple[int, int] | None:
+    """(line, size in bytes) of the first paragraph of `lines` (lines between blank ones, the first
+    on line `first_line`) over MAX_PARAGRAPH_KB, or None."""
+    start, size = first_line, 0
+    for number, line in enumerate(lines + [""], first_line):
+        if line.strip():
+            size += len(line.encode("utf-8", "surrogatepass"))
+            continue
+        if size > MAX_PARAGRAPH_KB * 1024:
+            return start, size
+        start, size = number + 1, 0
+    return None
 
 
 def _slug(text: str) -> str:
