@@ -203,7 +203,9 @@ def _generator(feed: Feed, site: Site, self_url: str, *, for_rss: bool) -> FeedG
     generator = FeedGenerator()
     generator.id(feed.id)
     generator.title(feed.title)
-    generator.description(feed.description)
+    # RSS readers take a <description> as HTML, the channel's as well as the items' (whose HTML
+    # is escaped where it is made): the site's description is text, so it is escaped to stay so.
+    generator.description(escape(feed.description) if for_rss else feed.description)
     generator.link(href=self_url, rel="self")
     generator.link(href=feed.home_url, rel="alternate")  # feedgen gives RSS the last link
     generator.language(info.language)
