@@ -278,6 +278,12 @@ def _site_info(raw: Any, v: _Validator) -> SiteInfo:
         v.report(path + ("base_url",), f'base_url must be an absolute http(s) URL such as '
                  f'"https://status.example.com/" or "https://you.github.io/repo/", not {base_url!r}')
         base_url = "https://status.example.com/"
+    elif (unsafe := _NOT_IN_URLS.search(base_url)) is not None:
+        # base_url is written into pages, feeds, headers and sitemaps as it is: such a character
+        # there would end an attribute, start a tag, or split a header into two.
+        v.report(path + ("base_url",), f"base_url must not contain {unsafe.group()!r}, which no URL has unescaped; "
+                 "percent-encode it (e.g. %22 for a quote, %20 for a space) or remove it")
+        base_url = "https://status.example.com/"
     if not base_url.endswith("/"):
         base_url += "/"
     timezone = v.string(site, "timezone", path, "UTC") or "UTC"
@@ -404,6 +410,10 @@ def _check(raw: Any, v: _Validator, path: KeyPath) -> Any:
 def _type_name(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number",
             bool: "true/false"}.get(type(value), type(value).__name__)
+
+
+# What RFC 3986 never allows unescaped in a URL: white space, control characters and " < > \ ^ ` { | }.
+_NOT_IN_URLS = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]')
 
 
 def _is_absolute_url(url: str) -> bool:
