@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import traceback
 from dataclasses import replace
 from datetime import datetime
 from typing import Awaitable, Callable, Mapping
@@ -14,7 +15,7 @@ from .dns import probe_dns
 from .errors import short_error
 from .http import HttpClients, probe_http
 from .result import DEGRADED, DOWN, UP, CheckResult, Outcome, down
-from .secrets import MissingSecret, Redactor, expand_spec
+from .secrets import MissingSecret, Redactor, expand_spec, spec_strings
 from .spec import CheckSpec
 from .tcp import probe_tcp
 from .tls import probe_tls
@@ -102,12 +103,14 @@ async def run_target(
     redactor = Redactor()
     try:
         expanded, secrets = expand_spec(spec, env)
-        redactor = Redactor(secrets)
-        outcome = await _with_retries(expanded, semaphore, clients)
+        redactor = Redactor(secrets, spec_strings(expanded))
+        outcome = await _with_retries(expanded, semaphore, clients, redactor)
     except MissingSecret as exc:
         outcome = down("secret_missing", str(exc), missing=exc.names)
     except Exception as exc:  # a bug in a probe must not cost the other checks their results
-        logger.debug("check %s failed unexpectedly", component, exc_info=True)
+        # Redacted by hand: a traceback's messages may carry the expanded values.
+        logger.debug("check %s failed unexpectedly: %s", component,
+                     redactor.text("".join(traceback.format_exception(exc))))
         outcome = down("error", f"unexpected error: {exc.__class__.__name__}: {short_error(exc)}")
     return CheckResult(
         component=component,
@@ -121,13 +124,15 @@ async def run_target(
     )
 
 
-async def _with_retries(spec: CheckSpec, semaphore: asyncio.Semaphore, clients: HttpClients) -> Outcome:
+async def _with_retries(
+    spec: CheckSpec, semaphore: asyncio.Semaphore, clients: HttpClients, redactor: Redactor
+) -> Outcome:
     """Retry only 'down': a slow or expiring service is not fixed by asking again."""
     attempts = 0
     while True:
         attempts += 1
         async with semaphore:
-            outcome = await attempt(spec, clients)
+            outcome = await attempt(spec, clients, redactor)
         if outcome.status != DOWN or attempts > spec.retries:
             break
         await asyncio.sleep(RETRY_PAUSE)
@@ -137,7 +142,7 @@ async def _with_retries(spec: CheckSpec, semaphore: asyncio.Semaphore, clients: 
     return outcome
 
 
-async def attempt(spec: CheckSpec, clients: HttpClients) -> Outcome:
+async def attempt(spec: CheckSpec, clients: HttpClients, redactor: Redactor | None = None) -> Outcome:
     """One try of one check; unexpected exceptions become down/error."""
     try:
         async with asyncio.timeout(spec.timeout + SAFETY_MARGIN):
@@ -145,7 +150,8 @@ async def attempt(spec: CheckSpec, clients: HttpClients) -> Outcome:
     except TimeoutError:
         return down("timeout", f"no result within {spec.timeout:g}s")
     except Exception as exc:
-        logger.debug("%s check raised", spec.type, exc_info=True)
+        # Redacted by hand: a traceback's messages may carry the expanded values.
+        logger.debug("%s check raised: %s", spec.type, (redactor or Redactor()).text("".join(traceback.format_exception(exc))))
         return down("error", f"unexpected error: {exc.__class__.__name__}: {short_error(exc)}")
 
 

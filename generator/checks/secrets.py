@@ -7,9 +7,10 @@ Values that came from the environment are treated as secrets: nothing Heliograph
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 # "$${" is the escape for a literal "${".
@@ -103,6 +104,26 @@ def expand_spec(spec: Any, env: Mapping[str, str]) -> tuple[Any, dict[str, str]]
     return dataclasses.replace(spec, **changes), used
 
 
+def spec_strings(spec: Any) -> list[str]:
+    """Every string in a check spec's settings (keys included), e.g. to find the host names in it."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for f in dataclasses.fields(spec):
+        walk(getattr(spec, f.name))
+    return found
+
+
 def redact_url(url: str) -> str:
     """The URL without userinfo credentials or query values: https://u:p@h/x?k=v -> https://***@h/x?k=***."""
     try:
@@ -126,23 +147,42 @@ def _mask_query_item(item: str) -> str:
 
 
 class Redactor:
-    """Scrubs secret values and URL credentials out of anything about to be recorded."""
+    """Scrubs secret values and URL credentials out of anything about to be recorded.
 
-    def __init__(self, secrets: Mapping[str, str] | None = None):
-        replacements: dict[str, str] = {}
-        for name, value in (secrets or {}).items():
-            if not value:
-                continue  # an empty value cannot be found again, and cannot leak
-            replacements[value] = f"${{{name}}}"
-            escaped = repr(value)[1:-1]  # the form a secret takes inside exception reprs
-            if escaped != value:
-                replacements[escaped] = f"${{{name}}}"
-        # Longest first, so a secret that contains another is replaced whole.
-        self._replacements = sorted(replacements.items(), key=lambda item: len(item[0]), reverse=True)
+    A secret is found in every form the libraries and servers a check talks to may give it back
+    in: any letter case (host names are lower-cased), percent-encoded (either hex case, `+` for a
+    space), JSON- or repr-escaped, base64-encoded (basic auth echoed by a server), and, for the
+    labels of host names it is part of, IDNA-encoded. `expanded` are the check's strings after
+    expansion, where the host names to look at come from.
+    """
+
+    def __init__(self, secrets: Mapping[str, str] | None = None, expanded: Iterable[str] = ()):
+        # An empty value cannot be found again, and cannot leak.
+        named = [(value, f"${{{name}}}") for name, value in (secrets or {}).items() if value]
+        forms: list[_Form] = []
+        clipped: list[_Form] = []
+        self._base64: list[tuple[str, str]] = []
+        for value, placeholder in named:
+            # Matching ignores case; only a folding that changes length (ß -> ss) needs its own form.
+            for variant in dict.fromkeys((value, value.casefold() if len(value.casefold()) != len(value) else value)):
+                forms.append(_Form(variant, len(variant), placeholder, _plain_run(variant)))
+                if len(variant) > _MIN_CLIPPED:
+                    clipped.append(_Form(variant, len(variant), placeholder + ELLIPSIS))
+            self._base64 += [(encoded, placeholder) for encoded in _base64_cores(value)]
+        self._forms = _Alternatives(forms, build=_any_encoding)
+        self._labels = _Alternatives(
+            [_Form(label, len(label), MASK) for label in _secret_host_labels([v for v, _ in named], expanded)],
+            build=re.escape,
+        )
+        # Used only for a text with an ellipsis: most never have one, and its pattern is the slowest to compile.
+        self._clipped = _Alternatives(clipped, build=_clipped)
 
     def text(self, text: str) -> str:
-        for value, placeholder in self._replacements:
-            text = text.replace(value, placeholder)
+        text = self._labels.replace(self._forms.replace(text))
+        for encoded, placeholder in self._base64:
+            text = text.replace(encoded, placeholder)  # base64 is case-sensitive
+        if ELLIPSIS in text or "\\u2026" in text.lower():
+            text = self._clipped.replace(text)
         return _URL.sub(lambda m: redact_url(m.group(0)), text)
 
     def value(self, value: Any) -> Any:
@@ -154,3 +194,171 @@ class Redactor:
         if isinstance(value, (list, tuple)):
             return [self.value(item) for item in value]
         return value
+
+
+# How JSON and repr escape a character in short; a form-encoded query writes a space as `+`,
+# and reading one back turns a `+` into a space.
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                  "\b": "\\b", "\f": "\\f", "'": "\\'", " ": "+", "+": " "}
+
+
+def _any_encoding(value: str) -> str:
+    """A pattern (to match ignoring case) for value with each character as itself or escaped.
+
+    Each character is matched on its own, since libraries escape only some characters (httpx
+    leaves a backslash in a path alone but percent-encodes a space).
+    """
+    return "".join(_character_pattern(char) for char in value)
+
+
+class _Form(NamedTuple):
+    text: str  # what the pattern is built from, when first needed
+    length: int  # of the secret: the longest are matched first, so one that contains another is replaced whole
+    replacement: str
+    hint: str = ""  # lower-cased text every match contains; "" when there is none to go by
+
+
+class _Alternatives:
+    """Forms matched as one pattern ignoring case, built and compiled when first needed: most
+    checks' texts never contain a secret."""
+
+    def __init__(self, forms: list[_Form], build: Callable[[str], str]):
+        self._forms = sorted(forms, key=lambda form: form.length, reverse=True)
+        self._build = build
+        self._pattern: re.Pattern | None = None
+        self._hints = [form.hint for form in self._forms] if all(form.hint for form in self._forms) else None
+
+    def replace(self, text: str) -> str:
+        if not self._forms:
+            return text
+        if self._hints is not None:
+            # Most texts contain no secret: a plain search tells, without compiling the pattern.
+            folded = text.casefold()
+            if not any(hint in folded for hint in self._hints):
+                return text
+        if self._pattern is None:
+            self._pattern = re.compile("|".join(f"({self._build(form.text)})" for form in self._forms), re.IGNORECASE)
+        return self._pattern.sub(lambda m: self._forms[m.lastindex - 1].replacement, text)
+
+
+# Messages clip long values with an ellipsis; a secret cut short there is found from this many
+# characters on, and up to the longest a message clips at.
+_MIN_CLIPPED = 4
+_MAX_CLIPPED = 200
+ELLIPSIS = "\u2026"
+
+
+def _clipped(value: str) -> str:
+    """A pattern for the start of value, cut short and followed by an ellipsis."""
+    rest = ""
+    for char in reversed(value[_MIN_CLIPPED:min(len(value) - 1, _MAX_CLIPPED)]):
+        rest = f"(?:{_character_pattern(char)}{rest})?"
+    return _any_encoding(value[:_MIN_CLIPPED]) + rest + _character_pattern(ELLIPSIS)
+
+
+def _character_pattern(char: str) -> str:
+    if char in _UNRESERVED:
+        return re.escape(char)  # never escaped by anyone: most of a token's characters
+    code = ord(char)
+    forms = {char, "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))}
+    if char in _SHORT_ESCAPES:
+        forms.add(_SHORT_ESCAPES[char])
+    if not char.isprintable() or not char.isascii():
+        if code < 0x100:
+            forms.add(f"\\x{code:02x}")  # repr
+        if code < 0x10000:
+            forms.add(f"\\u{code:04x}")  # JSON with ensure_ascii, repr
+        else:
+            high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+            forms.add(f"\\u{high:04x}\\u{low:04x}")  # JSON with ensure_ascii
+            forms.add(f"\\U{code:08x}")  # repr
+    return "(?:" + "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)) + ")"
+
+
+# Characters that percent-encoding, JSON and repr all leave as they are.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._")
+_PLAIN_RUN = re.compile("[A-Za-z0-9._-]{3,}")
+
+
+def _plain_run(value: str) -> str:
+    """The longest run of characters that every form of value keeps as they are, lower-cased."""
+    return max(_PLAIN_RUN.findall(value), key=len, default="").lower()
+
+
+# Base64 of fewer bytes than this gives too few characters to tell a secret from chance.
+_MIN_BASE64_BYTES = 6
+
+
+def _base64_cores(value: str) -> list[str]:
+    """The base64 characters that encode value alone, wherever it starts in the encoded bytes.
+
+    A secret inside a longer encoded string ("user:secret" in basic auth) starts at one of three
+    offsets in a 3-byte group; the characters at either end also carry bits of its neighbours.
+    """
+    raw = value.encode("utf-8", "surrogatepass")
+    if len(raw) < _MIN_BASE64_BYTES:
+        return []
+    cores = []
+    for offset in range(3):
+        encoded = base64.b64encode(bytes(offset) + raw).decode("ascii")
+        core = encoded[-(-8 * offset // 6): 8 * (offset + len(raw)) // 6]
+        cores.append(core)
+        cores.append(core.translate(_URLSAFE))
+    return cores
+
+
+_URLSAFE = str.maketrans("+/", "-_")
+_LABEL_DOTS = re.compile("[.\u3002\uff0e\uff61]")
+
+
+def _secret_host_labels(secrets: list[str], expanded: Iterable[str]) -> set[str]:
+    """The IDNA (xn--) forms of every host-name label a secret is part of.
+
+    An encoded label does not contain the secret's characters as they are, so it is found by
+    encoding the host names the check was given.
+    """
+    labels: set[str] = set()
+    if not secrets:
+        return labels
+    for text in expanded:
+        for host in _host_candidates(text):
+            if host.isascii():
+                continue  # ASCII labels are not encoded, and the secret is found in them as it is
+            spans = [(m.start(), m.end()) for secret in secrets for m in re.finditer(re.escape(secret), host, re.IGNORECASE)]
+            position = 0
+            for label in _LABEL_DOTS.split(host):
+                start, end = position, position + len(label)
+                position = end + 1
+                if not label.isascii() and any(a < end and b > start for a, b in spans):
+                    labels.update(_idna_forms(label))
+    return labels
+
+
+def _host_candidates(text: str) -> list[str]:
+    if "://" in text:
+        try:
+            host = urlsplit(text).hostname
+        except ValueError:
+            return [text]
+        return [host] if host else [text]
+    return [text]
+
+
+def _idna_forms(label: str) -> set[str]:
+    """The label as IDNA 2003 (Python, dnspython) and IDNA 2008 (httpx) encode it."""
+    forms = set()
+    try:
+        forms.add(label.encode("idna").decode("ascii"))
+    except UnicodeError:
+        pass
+    try:
+        import idna  # httpx's dependency; only a check run gets here
+
+        forms.add(idna.encode(label, uts46=True).decode("ascii"))
+    except (ImportError, UnicodeError, ValueError):
+        pass
+    try:
+        forms.add("xn--" + label.casefold().encode("punycode").decode("ascii"))
+    except UnicodeError:
+        pass
+    return {form for form in forms if form.lower().startswith("xn--")}
