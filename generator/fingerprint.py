@@ -106,3 +106,40 @@ def installed_version(library: str, distribution: str | None = None) -> str:
         pass
     stat = os.stat(origin)  # no metadata beside it: the package's own file will have to do
     return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+# --- the cache folder as a whole ---------------------------------------------------------------
+
+CACHE_STAMP = "code-fingerprint.txt"  # in the cache folder: the fingerprint of the code that last wrote it
+
+
+def cache_miss_reason(cache_dir: Path) -> str | None:
+    """Why every cache in `cache_dir` will miss, or None when they may hit: "absent" (no cache
+    yet, or --clean), "fingerprint" (other code or libraries wrote them), "corrupt" (the stamp
+    cannot be read). An entry's own format is part of the code, so it is the fingerprint too."""
+    try:
+        stamp = (cache_dir / CACHE_STAMP).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return "absent"
+    except (OSError, UnicodeDecodeError):
+        return "corrupt"
+    return None if stamp == code_fingerprint() else "fingerprint"
+
+
+def stamp_cache(cache_dir: Path) -> None:
+    """Record that the code running now wrote `cache_dir`'s caches."""
+    try:
+        if cache_dir.is_dir() and cache_miss_reason(cache_dir) is not None:
+            (cache_dir / CACHE_STAMP).write_text(code_fingerprint() + "\n", encoding="ascii")
+    except OSError:
+        pass  # a read-only checkout builds without caches
+
+
+def forget_caches(cache_dir: Path) -> None:
+    """Remove every cache, so that the next build computes and writes all of them again."""
+    import shutil
+
+    if cache_dir.is_symlink() or cache_dir.is_file():
+        cache_dir.unlink()
+    elif cache_dir.exists():
+        shutil.rmtree(cache_dir)

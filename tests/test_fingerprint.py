@@ -111,3 +111,46 @@ def test_a_rebuild_after_a_code_change_equals_a_clean_build(tmp_path):
     assert rebuilt.keys() == fresh.keys()
     assert [path for path in fresh if rebuilt[path] != fresh[path]] == []
 
+
+
+def test_build_clean_ignores_and_rewrites_every_cache(tmp_path):
+    code = tmp_path / "code"
+    _copy_of_the_code(code)
+    site = _site(tmp_path / "site")
+    _build(site, code)
+    cache = site / ".heliograph-cache"
+    folders = sorted(p.name for p in cache.iterdir() if p.is_dir())
+    assert {"incidents", "outputs", "fragments"} <= set(folders)
+    (cache / "left-by-an-old-version.pickle").write_bytes(b"junk")
+    for entry in (cache / "incidents").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    ran = run("-v", "build", "--clean", "--now", NOW, cwd=site, env={"PYTHONPATH": str(code)}, timeout=120)
+    assert ran.code == 0, ran.stderr
+    assert "caches: none yet" in ran.stdout
+    assert not (cache / "left-by-an-old-version.pickle").exists()
+    assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == folders
+    assert all(entry.read_bytes() != b"not a pickle" for entry in (cache / "incidents").glob("*.pickle"))
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns("build", ".heliograph-cache"))
+    _build(clean, code)
+    assert _outputs(site / "build") == _outputs(clean / "build")
+
+
+def test_verbose_build_says_why_the_caches_miss(tmp_path):
+    code = tmp_path / "code"
+    sources = _copy_of_the_code(code)
+    site = _site(tmp_path / "site")
+
+    def said() -> str:
+        ran = run("-v", "build", "--now", NOW, cwd=site, env={"PYTHONPATH": str(code)}, timeout=120)
+        assert ran.code == 0, ran.stderr
+        return next(line for line in ran.stdout.splitlines() if line.startswith("caches: "))
+
+    assert said().startswith("caches: none yet")
+    assert said().startswith("caches: kept")
+    with (sources.package / "times.py").open("a", encoding="utf-8") as module:
+        module.write("\n# an edit\n")
+    assert said().startswith("caches: other code or library versions wrote them")
+    assert said().startswith("caches: kept")
+    (site / ".heliograph-cache" / "code-fingerprint.txt").write_bytes(b"\xff\xfe")
+    assert said().startswith("caches: unreadable")

@@ -28,8 +28,10 @@ def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
 @click.option("--base-url", help="Override site.base_url, e.g. for a preview deploy.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--now", "now_text", metavar="TIME", help="Render as of this time (reproducible builds and tests).")
+@click.option("--clean", is_flag=True, help="Ignore .heliograph-cache/ and write every cache anew.")
 @click.pass_obj
-def build(obj: Context, output: Path | None, base_url: str | None, strict: bool, now_text: str | None) -> None:
+def build(obj: Context, output: Path | None, base_url: str | None, strict: bool, now_text: str | None,
+          clean: bool) -> None:
     """Render the status page into build/.
 
     \b
@@ -37,8 +39,22 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
       heliograph build --base-url https://preview.example.com/ --output /tmp/preview
     """
     from ..build import build as run_build  # light: Jinja is imported once the build has begun (see there)
+    from ..fingerprint import cache_miss_reason, forget_caches, stamp_cache
+    from ..inputs import CACHE_DIR
     started = time.perf_counter()
     root = obj.root()
+    cache_dir = root / CACHE_DIR
+    if clean:
+        try:
+            forget_caches(cache_dir)
+        except OSError as exc:
+            raise click.ClickException(f"--clean could not remove {cache_dir}: {exc.strerror or exc}") from None
+    if obj.verbose:
+        reason = cache_miss_reason(cache_dir)
+        obj.say("caches: " + {None: "kept from the last build where their inputs are unchanged",
+                              "absent": "none yet (a first build, or --clean): every one is written",
+                              "fingerprint": "other code or library versions wrote them: every one misses",
+                              "corrupt": "unreadable: every one is written again"}[reason])
     try:
         report = run_build(root, output, now=command_now(now_text), base_url=base_url, strict=strict,
                            process_ends=ends_process())
@@ -56,6 +72,7 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
         errors = sum(p.severity == "error" for p in problems) or len(problems)
         raise click.ClickException(f"build failed: {errors} problem(s); fix them and build again ({kept})")
     report_problems(report.problems, root=root)
+    stamp_cache(cache_dir)
     elapsed = time.perf_counter() - started
     where = os.path.relpath(report.output) if report.output.is_absolute() else report.output
     obj.say(f"Built {report.files} files into {where}/ in {elapsed:.2f} s "
