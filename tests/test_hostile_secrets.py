@@ -3,8 +3,9 @@
 A `${NAME}` value must not come back in any form through `heliograph check`: not lower-cased
 in a host name, not percent-encoded in a redirect's URL, not JSON-escaped in a message, not as
 base64 in a server's echo of basic auth, not IDNA-encoded in a DNS answer, not in part where a
-message clips it; in the history,
-stdout, stderr or $GITHUB_OUTPUT.
+message clips it; in the history, stdout, stderr or $GITHUB_OUTPUT. And a header carrying a
+secret is not sent on to another origin when the check is redirected there, while a redirect
+within the origin keeps it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from urllib.parse import unquote, unquote_plus
 import dns.message
 import dns.rrset
 
+from checkservers import run_one
 from clirun import run
 from conftest import write_site
 from servers import http_server
@@ -215,3 +217,55 @@ def test_a_secret_in_an_international_host_name_is_not_recorded_idna_encoded(tmp
     assert_no_form_of(secret, everything)
     [record] = records
     assert record["s"] == "up" and record["m"].startswith("CNAME ") and record["m"].endswith(".test")
+
+
+# ---------------------------------------------------------------- item 4: secret headers and redirects
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Records each request's headers; /to/<port>/<path> redirects to that port on 127.0.0.1."""
+
+    protocol_version = "HTTP/1.1"
+    received: list[dict[str, str]]
+
+    def do_GET(self) -> None:
+        self.received.append(dict(self.headers))
+        match = re.fullmatch(r"/to/(\d+)(/.*)", self.path)
+        location = f"http://127.0.0.1:{match[1]}{match[2]}" if match else None
+        self.send_response(302 if location else 200)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def recording_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    received: list[dict[str, str]] = []
+    handler = type("Recorder", (_Recorder,), {"received": received})
+    with http_server(handler) as base:
+        yield base, received
+
+
+SECRET_HEADERS = {"X-Api-Key": "${API_KEY}", "Authorization": "Bearer ${API_KEY}", "Cookie": "session=${API_KEY}",
+                  "X-Plain": "not a secret"}
+
+
+def test_headers_with_secrets_follow_redirects_within_the_origin_but_not_to_another():
+    secret = "k3y-0f-the-first-origin"
+    with recording_server() as (first, first_saw), recording_server() as (second, second_saw):
+        first_port, second_port = first.rsplit(":", 1)[1], second.rsplit(":", 1)[1]
+        # first -> first (same origin) -> second (another port: another origin)
+        url = f"{first}/to/{first_port}/to/{second_port}/landing"
+        result = run_one({"type": "http", "url": url, "headers": SECRET_HEADERS, "retries": 0}, env={"API_KEY": secret})
+    assert (result.status, result.details.get("redirects")) == ("up", 2)
+    assert [sent["X-Api-Key"] for sent in first_saw] == [secret, secret]  # the check's own origin gets it each time
+    assert [sent["Authorization"] for sent in first_saw] == [f"Bearer {secret}"] * 2
+    [sent_second] = second_saw
+    assert not any(secret in value for value in sent_second.values()), sent_second
+    assert not {"x-api-key", "authorization", "cookie"} & {name.lower() for name in sent_second}
+    assert sent_second["X-Plain"] == "not a secret"  # headers without a secret still follow

@@ -10,15 +10,17 @@ Behaviour worth knowing:
   details["attempts"] is recorded when more than one attempt was made.
 - `degraded_after` (any type) turns a slow "up" into degraded/slow.
 - http: redirects are followed by hand (at most 20; revisiting a URL twice is a loop) so that
-  redirect bodies are never read. The body is read up to `max_body` and body expectations are
-  matched against that prefix; only if one fails on a cut-off body is the result
-  down/body_too_large. Without expectations an oversized body is simply truncated.
+  redirect bodies are never read. A redirect to another origin (scheme, host or port) drops
+  Authorization, Proxy-Authorization, Cookie and every header whose value has a ${NAME}.
+  The body is read up to `max_body` and body expectations are matched against that prefix;
+  only if one fails on a cut-off body is the result down/body_too_large. Without expectations
+  an oversized body is simply truncated.
 - http: `ca_file` adds certificates to the usual trust store (certifi or SSL_CERT_FILE).
   With `verify_tls: false` certificates are not judged at all, but their expiry is still recorded.
   Timing phases: connect (including DNS), tls, ttfb (request sent to headers received), body.
 - ${NAME} references are expanded from `env` (default os.environ) when the check runs; a missing
-  variable gives down/secret_missing. Expanded values, URL userinfo and query values never
-  appear in results.
+  variable gives down/secret_missing. Expanded values (in any letter case, escaped, encoded or
+  clipped; see secrets.Redactor), URL userinfo and query values never appear in results.
 """
 
 from .result import CheckResult

@@ -208,6 +208,7 @@ async def _exchange(
                 exchange.redirects += 1
                 if visits[target] > MAX_VISITS_PER_URL or exchange.redirects > MAX_REDIRECTS:
                     return _redirect_loop(request, next_request, exchange.redirects)
+                drop_credentials_across_origins(request, next_request, spec.secret_headers)
                 cookies.set_cookie_header(next_request)
                 request = next_request
                 continue
@@ -223,6 +224,24 @@ async def _exchange(
             return _judge_body(spec, regex, body, response, exchange.truncated)
         finally:
             await response.aclose()
+
+
+# Headers that carry credentials whatever their value, as browsers treat them on redirects.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def drop_credentials_across_origins(request: httpx.Request, next_request: httpx.Request, secret_headers: frozenset[str]) -> None:
+    """A redirect to another origin (scheme, host or port) carries no credentials and no header
+    whose value came from ${...}: those were meant for the origin the check names, not for
+    wherever it redirects to. httpx keeps such headers, and Authorization on http -> https."""
+    if origin(request.url) == origin(next_request.url):
+        return
+    for name in CREDENTIAL_HEADERS | secret_headers:
+        next_request.headers.pop(name, None)
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
 
 
 def _redirect_loop(request: httpx.Request, next_request: httpx.Request, hops: int) -> Outcome:

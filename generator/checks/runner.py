@@ -15,8 +15,8 @@ from .dns import probe_dns
 from .errors import short_error
 from .http import HttpClients, probe_http
 from .result import DEGRADED, DOWN, UP, CheckResult, Outcome, down
-from .secrets import MissingSecret, Redactor, expand_spec, spec_strings
-from .spec import CheckSpec
+from .secrets import MissingSecret, Redactor, expand_spec, secret_header_names, spec_strings
+from .spec import CheckSpec, HttpCheck
 from .tcp import probe_tcp
 from .tls import probe_tls
 from ..times import clock_now
@@ -104,6 +104,8 @@ async def run_target(
     try:
         expanded, secrets = expand_spec(spec, env)
         redactor = Redactor(secrets, spec_strings(expanded))
+        if isinstance(spec, HttpCheck):
+            expanded = replace(expanded, secret_headers=secret_header_names(spec.headers))
         outcome = await _with_retries(expanded, semaphore, clients, redactor)
     except MissingSecret as exc:
         outcome = down("secret_missing", str(exc), missing=exc.names)

@@ -104,6 +104,11 @@ def expand_spec(spec: Any, env: Mapping[str, str]) -> tuple[Any, dict[str, str]]
     return dataclasses.replace(spec, **changes), used
 
 
+def secret_header_names(headers: Mapping[str, str]) -> frozenset[str]:
+    """The lower-cased names of the headers whose value has a ${NAME} reference."""
+    return frozenset(name.lower() for name, value in headers.items() if has_references(value))
+
+
 def spec_strings(spec: Any) -> list[str]:
     """Every string in a check spec's settings (keys included), e.g. to find the host names in it."""
     found: list[str] = []

@@ -52,6 +52,9 @@ class HttpCheck(_Common):
     tls_warn_days: int = DEFAULT_WARN_DAYS
     max_body: int = DEFAULT_MAX_BODY
     ca_file: str | None = None  # extra CA certificates (PEM) to trust, for private CAs
+    # Lower-cased names of the headers whose value came from ${...}; set by the runner when it
+    # expands them (never from site.yaml), so they are not sent on to another origin.
+    secret_headers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
