@@ -157,7 +157,9 @@ def _truncated_percent(value: float | None) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    """To the millisecond (what downtime is kept to; latencies are kept to 0.1 ms), without
+    trailing zeros: "300", "5405.185". Not "%g", whose 6 significant digits cut 86399.5 s."""
+    return "" if value is None else f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def _spreadsheet_safe(text: str) -> str:
