@@ -201,7 +201,7 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
 
     size = _utf8_size(text, MAX_FILE_KB * 1024)
     if size is not None:
-        raise InvalidInput([Problem(file, 1, 1, f"the file is {size // 1024:,} KB; the limit is {MAX_FILE_KB:,} KB: "
+        raise InvalidInput([Problem(file, 1, 1, f"the file is {_kilobytes(size)} KB; the limit is {MAX_FILE_KB:,} KB: "
                                     "shorten it, or link to long logs instead of pasting them")])
     if not ID_PATTERN.match(incident_id):
         error(None, f"the file name gives the incident id {incident_id!r}, which appears in URLs; rename the file "
@@ -286,7 +286,7 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
         if re.fullmatch(r"https?://\S+", candidate):
             postmortem_url = candidate
         elif (oversize := _oversize_paragraph(candidate.splitlines(keepends=True), 1)) is not None:
-            error_at(("postmortem",), f'"postmortem" has a paragraph of {oversize[1] // 1024:,} KB; the limit is '
+            error_at(("postmortem",), f'"postmortem" has a paragraph of {_kilobytes(oversize[1])} KB; the limit is '
                      f"{MAX_PARAGRAPH_KB} KB: split it with blank lines, or link to the postmortem")
         else:
             postmortem_html = render_markdown(candidate)
@@ -390,7 +390,7 @@ def _parse_updates(body: str, first_line: int, is_maintenance: bool, error) -> t
             too_long = _utf8_size(markdown_text, MAX_PARAGRAPH_KB * 1024) is not None
             oversize = _oversize_paragraph(collected, heading[0] + 1) if too_long else None
             if oversize is not None:
-                error(oversize[0], f"this paragraph is {oversize[1] // 1024:,} KB; the limit is {MAX_PARAGRAPH_KB} KB: "
+                error(oversize[0], f"this paragraph is {_kilobytes(oversize[1])} KB; the limit is {MAX_PARAGRAPH_KB} KB: "
                       "split it with blank lines, or link to long logs instead of pasting them")
                 return
             updates.append(Update(heading[1], heading[2], markdown_text, render_markdown(markdown_text), heading[0]))
@@ -430,6 +430,11 @@ def _parse_updates(body: str, first_line: int, is_maintenance: bool, error) -> t
         heading = (number, when, status)
     flush()
     return updates, heading_count, preamble_line
+
+
+def _kilobytes(size: int) -> str:
+    """`size` bytes in KB, rounded up: a file just over a limit never reads as at it."""
+    return f"{-(-size // 1024):,}"
 
 
 def _utf8_size(text: str, limit: int) -> int | None:
