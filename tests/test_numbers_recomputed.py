@@ -343,6 +343,8 @@ def published_mismatches(root: Path, now: datetime) -> list[str]:
     with (out / "api/history.csv").open(newline="") as handle:
         rows = {(row["component_id"], row["date"]): row for row in csv.DictReader(handle)}
     front = page(out, "index.html")
+    v2 = {c["name"]: c for c in json.loads((out / "api/v2/components.json").read_text())["components"]
+          if not c["group"]}
     for component in site.components:
         cid = component["id"]
         if cid not in expected:
@@ -353,6 +355,9 @@ def published_mismatches(root: Path, now: datetime) -> list[str]:
             badge = json.loads((out / f"badges/{cid}/uptime-{window}.json").read_text())
             check(f"{cid} badge uptime-{window}", badge["message"], percent(value, 2, whole_when_full=True))
         check(f"{cid} status.json response_time_ms", status[cid]["response_time_ms"], figures.response_time)
+        first_day = next((day.isoformat() for day, by_location in figures.days
+                          if any(one.checks for one in by_location.values())), None)
+        check(f"{cid} api/v2 start_date", v2[component["name"]]["start_date"], first_day)
         badge = json.loads((out / f"badges/{cid}/response-time.json").read_text())
         check(f"{cid} badge response-time", badge["message"], milliseconds(figures.response_time))
         line = next(line for line in llms.splitlines() if f"/components/{cid}/)" in line)
