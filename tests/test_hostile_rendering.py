@@ -52,9 +52,10 @@ def test_a_four_megabyte_paragraph_is_refused_with_its_place_and_the_limit(tmp_p
     before = build_files(root)
     text = HOSTILE_PARAGRAPH * (4 * 1024 * 1024 // len(HOSTILE_PARAGRAPH))
     (root / "incidents" / "2026-11-20-long.md").write_text(incident(text))
+    kilobytes = -(-(root / "incidents" / "2026-11-20-long.md").stat().st_size // 1024)  # rounded up
     ran = run("build", "--now", NOW, cwd=root, timeout=60)  # rendering it took many minutes
     assert ran.code == 1
-    assert "incidents/2026-11-20-long.md:1:1: error: the file is 4,096 KB; the limit is 1,024 KB" in ran.stderr
+    assert f"incidents/2026-11-20-long.md:1:1: error: the file is {kilobytes:,} KB; the limit is 1,024 KB" in ran.stderr
     assert "Traceback" not in ran.stderr
     assert build_files(root) == before
 
@@ -66,17 +67,21 @@ def test_a_long_paragraph_in_a_small_enough_file_is_refused_at_its_line(tmp_path
     ran = run("validate", "--now", NOW, cwd=root, timeout=60)
     assert ran.code == 1
     # line 12: front matter (4 lines), a blank, the first update (3 with its blank), the heading, the short one, a blank
-    assert "incidents/2026-11-20-long.md:12:1: error: this paragraph is 199 KB; the limit is 64 KB" in ran.stderr
+    assert "incidents/2026-11-20-long.md:12:1: error: this paragraph is 200 KB; the limit is 64 KB" in ran.stderr
 
 
 def test_a_long_postmortem_paragraph_is_refused_at_its_key(tmp_path):
+    # Letters of two bytes each: over the paragraph limit in bytes while the front matter
+    # stays under its own limit in characters.
+    unit = "ŀøréɱ ïƥšüɱ *ðöłøř* šïŧ åɱéŧ "
+    long = unit * (80 * 1024 // len(unit.encode()))
     root = write_site(tmp_path / "site", SITE)
-    long = HOSTILE_PARAGRAPH * (100 * 1024 // len(HOSTILE_PARAGRAPH))
     (root / "incidents" / "2026-11-20-long.md").write_text(incident("Looking.", f"postmortem: '{long}'\n"))
     ran = run("validate", "--now", NOW, cwd=root, timeout=60)
     assert ran.code == 1
-    assert 'incidents/2026-11-20-long.md:4:13: error: "postmortem" has a paragraph of 99 KB; the limit is 64 KB' \
-        in ran.stderr
+    kilobytes = -(-len(long.strip().encode()) // 1024)
+    assert f'incidents/2026-11-20-long.md:4:13: error: "postmortem" has a paragraph of {kilobytes} KB; ' \
+        "the limit is 64 KB" in ran.stderr
 
 
 def test_long_updates_in_paragraphs_under_the_limit_still_render(tmp_path):
@@ -93,8 +98,8 @@ HOSTILE_DESCRIPTION = "<script>alert(1)</script> & <b>bold</b>"
 
 
 def test_the_rss_channel_description_stays_text(tmp_path):
-    root = write_site(tmp_path / "site", SITE.replace("  base_url:", f"  description: '{HOSTILE_DESCRIPTION}'\n  base_url:"),
-                      {"2026-11-20-fine.md": incident("We are looking.")})
+    site = SITE.replace("  base_url:", f"  description: '{HOSTILE_DESCRIPTION}'\n  base_url:")
+    root = write_site(tmp_path / "site", site, {"2026-11-20-fine.md": incident("We are looking.")})
     ran = run("build", "--now", NOW, cwd=root)
     assert ran.code == 0, ran.stderr
     for name in ("feed.rss", "history.rss"):  # a component's feed describes itself in its own words
