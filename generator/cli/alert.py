@@ -67,8 +67,8 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
     Example:
       heliograph check && heliograph push && heliograph alert send
     """
-    from .. import history
     from ..alerts import ledger
+    from ..alerts.reading import results_that_may_alert
     from ..alerts.rules import LOOKBACK, component_transitions
 
     site, settings = _settings(obj)
@@ -77,9 +77,8 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
         return
     now = parse_now(now_text) or datetime.now(timezone.utc)
     wanted_on = tuple(dict.fromkeys(settings.on + tuple(s for c in settings.channels for s in c.on or ())))
-    results = history.read_results(site.history_dir, since=now - LOOKBACK, until=None,
-                                   components=[c.id for c in site.components])
-    results = [r for r in results if r.time <= now]
+    results = results_that_may_alert(site.history_dir, since=now - LOOKBACK, until=now,
+                                     components=[c.id for c in site.components])
     transitions = component_transitions(results, replace(settings, on=wanted_on), {},
                                         _maintenance(obj, site, now, output_format))
     before = ledger.read_claims(site.history_dir)

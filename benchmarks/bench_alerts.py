@@ -1,0 +1,118 @@
+"""The alert step's share of a check run: `heliograph check` with N components and one alert channel.
+
+    python benchmarks/bench_alerts.py --components 1000 --down 100 --history-hours 48
+
+Writes a site whose components are checked against a local server (the first --down of them
+answer 503), fills history/ with --history-hours of 5-minute rounds before now (what a real
+site's alert step reads: it looks two days back), then runs, three times over, `heliograph
+check` followed by `heliograph alert send --no-push` to a local json:// receiver. The third
+round crosses the failure threshold, so its alert step sends --down messages. Prints each
+step's wall time and the alert step's share of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_check import serve  # noqa: E402  the same asyncio server, answering 200 after a latency
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_site(root: Path, port: int, receiver: int, components: int, down: int) -> None:
+    lines = ["site: {title: Bench, base_url: 'https://bench.example/'}", f"checks: {{concurrency: {components}}}",
+             "alerts:", f"  channels: {{team: 'json://127.0.0.1:{receiver}/'}}", "components:"]
+    for i in range(components):
+        # A closed port for the components that should fail: refused at once, like a dead service.
+        target = "http://127.0.0.1:9/down" if i < down else f"http://127.0.0.1:{port}/e{i}"
+        lines.append(f"  - {{id: e{i}, name: Endpoint {i}, check: {{type: http, url: '{target}', retries: 0, timeout: 10s}}}}")
+    (root / "site.yaml").write_text("\n".join(lines) + "\n")
+    (root / "incidents").mkdir()
+
+
+def write_history(root: Path, components: int, hours: float, now: datetime) -> int:
+    """Up results every 5 minutes for the last `hours`, one shard per UTC day, as `check` writes them."""
+    rounds = int(hours * 12)
+    by_day: dict[str, list[str]] = {}
+    for round_index in range(rounds, 0, -1):
+        moment = now - timedelta(minutes=5 * round_index)
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        day = moment.strftime("%Y/%m/%d")
+        by_day.setdefault(day, []).extend(
+            f'{{"v":1,"c":"e{i}","t":"{stamp}","s":"up","r":"ok","loc":"ci","m":"HTTP 200","ms":12.3}}\n'
+            for i in range(components))
+    for day, lines in by_day.items():
+        path = root / "history" / "raw" / f"{day}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(lines))
+    return rounds * components
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    posts = 0
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        Receiver.posts += 1
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def timed(*args: str, cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "generator.cli", "-q", *args], cwd=cwd, capture_output=True,
+                          text=True, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+    if done.returncode:
+        sys.exit(f"heliograph {' '.join(args)} failed:\n{done.stderr}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--components", type=int, default=1000)
+    parser.add_argument("--down", type=int, default=100, help="how many components fail (and alert)")
+    parser.add_argument("--history-hours", type=float, default=48, help="history before the run, in hours")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds each up endpoint takes to answer")
+    options = parser.parse_args()
+
+    ports: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(ports, options.latency), daemon=True)
+    server.start()
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            root = Path(directory)
+            write_site(root, ports.get(timeout=30), receiver.server_address[1], options.components, options.down)
+            results = write_history(root, options.components, options.history_hours, datetime.now(timezone.utc))
+            print(f"{options.components} components ({options.down} failing), {results:,} results of history "
+                  f"({options.history_hours:g} h)")
+            timed("alert", "send", "--no-push", cwd=root)  # alerts switched on: the ledger starts
+            for round_number in (1, 2, 3):
+                check_s = timed("check", cwd=root)
+                alert_s = timed("alert", "send", "--no-push", cwd=root)
+                share = alert_s / (check_s + alert_s)
+                print(f"round {round_number}: check {check_s:.2f} s, alert send {alert_s:.2f} s "
+                      f"({share:.0%} of the run), {Receiver.posts} alerts received so far")
+    finally:
+        receiver.shutdown()
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()
