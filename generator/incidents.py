@@ -24,7 +24,7 @@ DEFAULT_EFFECT = {"none": None, "minor": "degraded_performance", "major": "parti
                   "critical": "major_outage"}
 FRONT_MATTER_KEYS = ("title", "type", "impact", "components", "scheduled_for", "scheduled_until",
                      "postmortem", "started")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")  # \Z: "$" would let a final newline through
 SEPARATORS = "·|—–-"
 UPDATE_HEADING = re.compile(r"^##(?!#)\s*(?P<rest>.*?)\s*#*\s*$")
 HEADING_PARTS = re.compile(rf"^(?P<time>.+?)\s+[{SEPARATORS}]\s+(?P<status>[A-Za-z][A-Za-z _-]*?)\s*$")
@@ -208,6 +208,9 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
               f"to lowercase letters, digits and dashes, e.g. {_slug(incident_id)}.md", None)
 
     front, body, body_line = _split_front_matter(text, file)
+    if front is not None and len(front) > MAX_FRONT_MATTER_CHARS:
+        raise InvalidInput([Problem(file, 2, 1, f"the front matter is {len(front):,} characters; the limit is "
+                                    f"{MAX_FRONT_MATTER_CHARS:,}: it holds a title and a few keys, the text goes below it")])
     meta = simple_mapping(front) if front is not None else {}
     positions = None  # where each value is: only error messages need it, so only they ask for it
     try:
@@ -293,7 +296,11 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
     elif postmortem is not None:
         error_at(("postmortem",), '"postmortem" must be Markdown text or an https:// URL')
 
-    updates, headings, preamble_line = _parse_updates(body, body_line, is_maintenance, error)
+    try:
+        updates, headings, preamble_line = _parse_updates(body, body_line, is_maintenance, error)
+    except RecursionError:  # Markdown recurses once per level of nested lists or quotes
+        raise InvalidInput([Problem(file, _deepest_line(body, body_line), 1, "lists or quotes nested too deeply "
+                                    "to render; nest fewer levels")]) from None
     if preamble_line is not None:
         warnings.append(Problem(file, preamble_line, 1, "text before the first update heading is not shown; "
                                 "move it under a `## <time> · <status>` heading", "warning"))
@@ -430,6 +437,18 @@ def _parse_updates(body: str, first_line: int, is_maintenance: bool, error) -> t
         heading = (number, when, status)
     flush()
     return updates, heading_count, preamble_line
+
+
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+
+
+def _deepest_line(body: str, first_line: int) -> int:
+    """The line of `body` that starts with the most list or quote markers: where nesting went too deep."""
+    def depth(line: str) -> int:
+        return len(re.match(r"(?:\s*(?:[-*+>]|\d+[.)])(?=\s|>))*", line)[0])
+    lines = body.splitlines() or [""]
+    deepest = max(range(len(lines)), key=lambda index: depth(lines[index]))
+    return first_line + deepest
 
 
 def _kilobytes(size: int) -> str:

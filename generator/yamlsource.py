@@ -49,8 +49,46 @@ class YamlSyntaxError(Exception):
         super().__init__(f"{file}:{line}:{column}: {message}")
 
 
+def decode_yaml_bytes(data: bytes, file: str) -> str:
+    """A YAML file's bytes as text (files.text_of), or YamlSyntaxError at the first byte that
+    is not UTF-8 or the first NUL, which no YAML file holds."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_and_column(data, exc.start, b"\n")
+        raise YamlSyntaxError(file, line, column, f"not UTF-8 text ({exc.reason} 0x{data[exc.start]:02x}); "
+                              "save the file as UTF-8") from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line, column = _line_and_column(text, nul, "\n")
+        raise YamlSyntaxError(file, line, column, "a NUL character, which a text file never holds; "
+                              "is this a binary file?")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _line_and_column(text: Any, at: int, newline: Any) -> tuple[int, int]:
+    """1-based line and column of offset `at` in `text` (str or bytes)."""
+    return text.count(newline, 0, at) + 1, at - (text.rfind(newline, 0, at) + 1) + 1
+
+
+# An alias repeats a whole subtree where it is used, so a few lines of anchors ("billion laughs")
+# can stand for billions of values. A document may hold at most this many values per byte of
+# it (plus a few for tiny ones): far more than any real use of anchors and `<<` merges gives,
+# and a bound on what a hostile file can make us build.
+MAX_VALUES_PER_BYTE = 4
+MIN_VALUE_BUDGET = 10_000
+MAX_DEPTH = 200  # nesting of mappings and lists; Python's own recursion would end far above it
+
+
+class _Budget:
+    def __init__(self, text: str):
+        self.left = MIN_VALUE_BUDGET + MAX_VALUES_PER_BYTE * len(text)
+
+
 def load_with_positions(text: str, file: str, line_offset: int = 0) -> tuple[Any, Positions]:
-    """Parse one YAML document into plain Python values plus the position of each one."""
+    """Parse one YAML document into plain Python values plus the position of each one.
+    Raises YamlSyntaxError for a syntax error, a duplicate key, nesting deeper than MAX_DEPTH
+    or aliases that expand past the value budget."""
     import yaml
 
     positions = Positions(file=file, line_offset=line_offset)
@@ -62,30 +100,55 @@ def load_with_positions(text: str, file: str, line_offset: int = 0) -> tuple[Any
         line = mark.line + 1 + line_offset if mark else None
         column = mark.column + 1 if mark else None
         raise YamlSyntaxError(file, line, column, f"YAML syntax error: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:  # the reader's: a character YAML does not allow, with no mark
+        position = getattr(exc, "position", None)
+        line, column = _line_and_column(text, position, "\n") if isinstance(position, int) else (None, None)
+        reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+        character = getattr(exc, "character", None)
+        if isinstance(character, str):
+            reason = f"character U+{ord(character):04X}: {reason}"
+        raise YamlSyntaxError(file, line + line_offset if line else None, column,
+                              f"YAML syntax error: {reason}") from None
     if node is None:
         return None, positions
     constructor = yaml.SafeLoader("")  # reuses PyYAML's scalar resolution (ints, bools, dates)
-    return _to_python(node, (), positions, constructor), positions
+    return _to_python(node, (), positions, constructor, _Budget(text)), positions
 
 
-def _to_python(node: yaml.Node, path: KeyPath, positions: Positions, constructor: yaml.SafeLoader) -> Any:
+def _to_python(node: yaml.Node, path: KeyPath, positions: Positions, constructor: yaml.SafeLoader,
+               budget: _Budget) -> Any:
     import yaml
 
-    positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    where = (node.start_mark.line + 1, node.start_mark.column + 1)
+    budget.left -= 1
+    if budget.left < 0:
+        raise YamlSyntaxError(positions.file, where[0] + positions.line_offset, where[1],
+                              "aliases (*name) here expand to more values than the file could hold written out "
+                              f"({MAX_VALUES_PER_BYTE} per byte); write the values out instead of repeating anchors")
+    if len(path) > MAX_DEPTH:
+        raise YamlSyntaxError(positions.file, where[0] + positions.line_offset, where[1],
+                              f"nested more than {MAX_DEPTH} levels deep")
+    positions.values[path] = where
     if isinstance(node, yaml.MappingNode):
         result: dict = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: an alias bomb could hide there too
+                raise YamlSyntaxError(positions.file, key_node.start_mark.line + 1 + positions.line_offset,
+                                      key_node.start_mark.column + 1, "a key must be plain text, not a list or mapping")
             key = constructor.construct_object(key_node, deep=True)
-            if isinstance(key, (list, dict)):
-                key = str(key)
             child = path + (key,)
-            positions.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            key_at = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:
-                positions.keys[path + ("__duplicate__", key)] = positions.keys[child]
-            result[key] = _to_python(value_node, child, positions, constructor)
+                # A second `components:` would silently drop every component of the first.
+                first_line = positions.keys[child][0] + positions.line_offset
+                raise YamlSyntaxError(positions.file, key_at[0] + positions.line_offset, key_at[1],
+                                      f"duplicate key {key!r} (first at line {first_line}); "
+                                      "YAML keeps only the last, so merge the two")
+            positions.keys[child] = key_at
+            result[key] = _to_python(value_node, child, positions, constructor, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, path + (i,), positions, constructor) for i, item in enumerate(node.value)]
+        return [_to_python(item, path + (i,), positions, constructor, budget) for i, item in enumerate(node.value)]
     return constructor.construct_object(node, deep=True)
 
 
