@@ -13,6 +13,7 @@ import shutil
 import uuid
 import zlib
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, Iterator, Mapping
 
 
@@ -263,6 +264,8 @@ class ContentDigests:
                 stat = os.stat(path)
             except FileNotFoundError:
                 return None
+        if not S_ISREG(stat.st_mode):  # a folder where a file belongs: as good as none (its reader says so)
+            return None
         digest = self.lookup(name, stat)
         if digest is None:
             with open(path, "rb") as handle:
@@ -280,7 +283,7 @@ class ContentDigests:
                 stat = os.stat(path)
             except FileNotFoundError:
                 continue
-            if self.lookup(name, stat) is None:
+            if S_ISREG(stat.st_mode) and self.lookup(name, stat) is None:
                 unknown.append((name, path, stat))
         digests = fork_map(lambda item: content_digest(Path(item[1]).read_bytes()), unknown, minimum=_PREFETCH_IN_PARALLEL)
         for (name, _, stat), digest in zip(unknown, digests):

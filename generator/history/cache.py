@@ -166,10 +166,11 @@ def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencie
     """Read and summarise one shard (in a worker process, for a cold build)."""
     # `read_raw_shard`, but read into a Shard, which is all a summary needs and much faster to
     # get (see `codec.scan_raw_lines`).
+    from generator.history.store import read_history_file
+
     problems: list = []
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+    data = read_history_file(path, problems)
+    if data is None:
         return summarize_records([], day, windows, problems, with_latencies, intervals)
     shard = parse_raw_shard(data, str(path), problems, day=day)
     return summarize_records(shard, day, windows, problems, with_latencies, intervals)

@@ -36,10 +36,10 @@ class CompactReport:
         return text
 
 
-def due_shards(history_dir: Path, *, raw_days: int, now: datetime) -> dict[date, Path]:
+def due_shards(history_dir: Path, *, raw_days: int, now: datetime, problems: list | None = None) -> dict[date, Path]:
     """The raw shards `compact` would roll up now: those of days before `today - raw_days`."""
     cutoff = now.astimezone(timezone.utc).date() - timedelta(days=raw_days)
-    return {day: path for day, path in raw_shards(Path(history_dir)).items() if day < cutoff}
+    return {day: path for day, path in raw_shards(Path(history_dir), problems).items() if day < cutoff}
 
 
 def compact(
@@ -69,7 +69,7 @@ def compact(
     history_dir = Path(history_dir)
     windows = windows_by_component(maintenance)
     by_month: dict[tuple[int, int], list[tuple[date, Path]]] = {}
-    for day, path in due_shards(history_dir, raw_days=raw_days, now=now).items():
+    for day, path in due_shards(history_dir, raw_days=raw_days, now=now, problems=problems).items():
         by_month.setdefault((day.year, day.month), []).append((day, path))
 
     reports = []

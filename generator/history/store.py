@@ -18,6 +18,7 @@ from generator.checks.result import CheckResult
 from generator.history.aggregate import SeriesDay, parse_daily
 from generator import files
 from generator.history.codec import Record, Shard, encode_result, for_storage, parse_raw, parse_raw_shard
+from generator.problems import Problem
 
 RAW_DIR = "raw"
 DAILY_DIR = "daily"
@@ -40,17 +41,28 @@ def daily_path(history_dir: Path, year: int, month: int) -> Path:
     return Path(history_dir) / DAILY_DIR / f"{year:04d}-{month:02d}.jsonl"
 
 
-def raw_shards(history_dir: Path) -> dict[date, Path]:
-    """Every raw shard by day; files that do not look like shards are not ours to read."""
+def raw_shards(history_dir: Path, problems: list | None = None, misnamed: list | None = None) -> dict[date, Path]:
+    """Every raw shard by day; files that do not look like shards are not ours to read. A
+    folder where a shard belongs is reported in `problems`; a shard named for no real day
+    (13/01.jsonl, 11/99.jsonl) in `misnamed`, else in `problems` too."""
+    misnamed = problems if misnamed is None else misnamed
     root = Path(history_dir) / RAW_DIR
     shards = {}
     for path in root.glob("*/*/*.jsonl"):
         match = _RAW_NAME.search(path.relative_to(root).as_posix())
         if match:
             try:
-                shards[date(*map(int, match.groups()))] = path
+                day = date(*map(int, match.groups()))
             except ValueError:
+                if misnamed is not None:
+                    misnamed.append(Problem(str(path), None, None, "left out: no such day; a raw shard is named "
+                                            "raw/YYYY/MM/DD.jsonl for the UTC day its results are from", "warning"))
                 continue
+            if path.is_dir():  # read_history_file says so where a reader asks for this day's shard
+                if problems is not None:
+                    problems.append(Problem(str(path), None, None, "left out: this is a folder, not a file", "warning"))
+                continue
+            shards[day] = path
     return dict(sorted(shards.items()))
 
 
@@ -181,27 +193,39 @@ def _user() -> str:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_raw_shard(path: Path, day: date, problems: list | None = None) -> list[Record]:
+def read_history_file(path: Path, problems: list | None) -> bytes | None:
+    """A history file's bytes; None when there is none, or when it cannot be read (a folder
+    where a shard belongs, say): that is reported in `problems`, like a bad line, and the
+    file is left out."""
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
+        return None
+    except OSError as exc:  # IsADirectoryError; PermissionError for a folder on Windows
+        if problems is not None:
+            what = "a folder, not a file" if os.path.isdir(path) else f"unreadable ({exc.strerror or exc})"
+            problems.append(Problem(str(path), None, None, f"left out: this is {what}", "warning"))
+        return None
+
+
+def read_raw_shard(path: Path, day: date, problems: list | None = None) -> list[Record]:
+    data = read_history_file(path, problems)
+    if data is None:
         return []
     return parse_raw(data, str(path), problems, day=day)
 
 
 def read_raw_columns(path: Path, day: date, problems: list | None = None) -> Shard:
     """`read_raw_shard` as a Shard: the same results and problems, several times faster."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+    data = read_history_file(path, problems)
+    if data is None:
         return Shard({})
     return parse_raw_shard(data, str(path), problems, day=day)
 
 
 def read_daily_file(path: Path, problems: list | None = None) -> dict[tuple[str, str, date], SeriesDay]:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
+    data = read_history_file(path, problems)
+    if data is None:
         return {}
     return parse_daily(data, str(path), problems)
 
@@ -236,9 +260,39 @@ def read_results(
     return results
 
 
-def validate(history_dir: Path, problems: list) -> None:
-    """Read every raw and daily file, reporting each unreadable line into `problems`."""
-    for day, path in sorted(raw_shards(history_dir).items()):
-        read_raw_shard(path, day, problems)
+def validate(history_dir: Path, problems: list, component_ids: Collection[str] | None = None,
+             notices: list | None = None) -> None:
+    """Read every raw and daily file, reporting each unreadable line into `problems`. Into
+    `notices` (else `problems`) go what is left out but not broken: a shard named for no real
+    day, and, with `component_ids`, the first line of each component not among them."""
+    notices = problems if notices is None else notices
+    for day, path in sorted(raw_shards(history_dir, problems, notices).items()):
+        data = read_history_file(path, problems)
+        if data is not None:
+            parse_raw(data, str(path), problems, day=day)
+            if component_ids is not None:
+                notices.extend(unknown_components(data, str(path), component_ids))
     for _, path in sorted(daily_files(history_dir).items()):
         read_daily_file(path, problems)
+
+
+def unknown_components(data: bytes, source: str, component_ids: Collection[str]) -> list[Problem]:
+    """A warning at the first line of each component id in a shard's `data` that site.yaml
+    does not have (a typo, or a component since removed), with how many lines name it."""
+    from json import loads
+
+    from generator.problems import did_you_mean
+
+    first: dict[str, int] = {}
+    count: dict[str, int] = defaultdict(int)
+    for number, line in enumerate(data.split(b"\n"), 1):
+        try:
+            component = loads(line).get("c")
+        except (ValueError, AttributeError):
+            continue  # parse_raw reports it
+        if type(component) is str and component not in component_ids:
+            first.setdefault(component, number)
+            count[component] += 1
+    return [Problem(source, line, None, f"component {component!r} is not in site.yaml"
+                    f"{did_you_mean(component, component_ids)}; its {count[component]} result(s) here are "
+                    "not shown anywhere", "warning") for component, line in first.items()]
