@@ -14,7 +14,7 @@ from .problems import InvalidInput, Problem, did_you_mean
 from .yamlsource import KeyPath, Positions, YamlSyntaxError, load_with_positions
 
 CONFIG_FILE = "site.yaml"
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")  # \Z: "$" would let a final newline through
 THEMES = ("auto", "light", "dark")
 UPTIME_MODES = ("results", "duration")
 BADGE_STYLES = ("flat", "flat-square", "for-the-badge")
@@ -136,18 +136,41 @@ def find_site_root(start: Path) -> Path | None:
 
 def load_site(root: Path) -> Site:
     """Read and validate <root>/site.yaml; raises InvalidInput listing every problem."""
+    from .sitepaths import check_inside
+    from .yamlsource import decode_yaml_bytes
+
     path = root / CONFIG_FILE
     display_name = CONFIG_FILE
+    check_inside(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_CONFIG_BYTES:  # not read at all: it could be a device or a huge file
+            raise InvalidInput([_too_large(display_name)])
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InvalidInput([Problem(str(path), None, None,
                                     "no site.yaml here; run `heliograph init` to create one, "
                                     "or pass --site PATH")]) from None
+    except IsADirectoryError:
+        raise InvalidInput([Problem(display_name, None, None, "site.yaml is a folder; it must be a file")]) from None
+    try:
+        text = decode_yaml_bytes(data, display_name)
+    except YamlSyntaxError as exc:
+        raise InvalidInput([Problem(exc.file, exc.line, exc.column, exc.message)]) from None
     return parse_site(text, root=root, file=display_name)
 
 
+# A site.yaml of 10,000 components is about 2 MB; anything past this is a mistake or an attack.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+
+def _too_large(file: str) -> Problem:
+    return Problem(file, None, None, f"this file is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MB, "
+                   "the most Heliograph reads for site.yaml")
+
+
 def parse_site(text: str, *, root: Path, file: str = CONFIG_FILE) -> Site:
+    if len(text) > MAX_CONFIG_BYTES:
+        raise InvalidInput([_too_large(file)])
     try:
         data, positions = load_with_positions(text, file)
     except YamlSyntaxError as exc:

@@ -64,6 +64,9 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     listing = files() if files is not None else None
     if listing is None or listing.directory != os.fspath(directory):  # given for another folder: look here
         listing = IncidentFiles.find(directory)
+    refused = _outside_the_site(directory, listing, relative_to)
+    if refused:  # not read at all, and the build fails: its page would publish them
+        return _incident_set((), tuple(refused))
     if maintenance_known is not None and len(listing.names) < maintenance_from:
         maintenance_known = None
     if cached is not None:
@@ -314,6 +317,7 @@ class IncidentFiles:
     directory: str = field(compare=False)  # the same files, moved with their folder, are as they were
     names: tuple[str, ...]
     stamps: bytes  # _STAMP_BYTES per file, in the order of `names`
+    linked: tuple[str, ...] = ()  # those of `names` that are symlinks: each is checked (sitepaths)
 
     @classmethod
     def find(cls, directory: Path | str) -> IncidentFiles:
@@ -327,7 +331,9 @@ class IncidentFiles:
         for entry in found:
             size, modified, changed, inode = stamp(entry.stat())
             numbers.extend((size, modified, changed, inode & 0x7FFF_FFFF_FFFF_FFFF))  # an inode may need 64 bits
-        return cls(os.fspath(directory), tuple(e.name for e in found), numbers.tobytes())
+        # is_symlink() costs nothing here (the folder listing says so): only links are resolved.
+        linked = tuple(entry.name for entry in found if entry.is_symlink())
+        return cls(os.fspath(directory), tuple(e.name for e in found), numbers.tobytes(), linked)
 
     def changed_since(self, before: IncidentFiles, limit: int) -> tuple[list[int], list[str]]:
         """The indexes of files new or changed since `before`, and the names of those gone;
@@ -352,6 +358,19 @@ class IncidentFiles:
 
 
 _STAMP_BYTES = 4 * 8
+
+
+def _outside_the_site(directory: Path, listing: IncidentFiles, root: Path | None) -> list[Problem]:
+    """A problem for the incidents folder, or each incident file, whose real path leaves the site."""
+    from .sitepaths import is_inside, outside_problem
+
+    root = Path(directory).parent if root is None else root
+    if listing.linked or os.path.islink(directory):
+        if not is_inside(directory, root):
+            return [outside_problem(directory, root)]
+        return [outside_problem(os.path.join(directory, name), root) for name in listing.linked
+                if not is_inside(os.path.join(directory, name), root)]
+    return []
 
 
 def _read(path: str) -> bytes:

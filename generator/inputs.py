@@ -151,11 +151,15 @@ def _load_site(root: Path) -> Site:
     parsing and checking a large site.yaml, and importing PyYAML for it, took 30-45 ms of
     every rebuild. Only a site.yaml without problems is kept: any other is read again, and
     load_site says what is wrong with it."""
-    from .config import CONFIG_FILE, Site, load_site, parse_site
+    from .config import CONFIG_FILE, MAX_CONFIG_BYTES, Site, load_site, parse_site
     from .files import read_cache, text_of, write_cache
     from .fingerprint import code_fingerprint, installed_version
+    from .sitepaths import check_inside
 
+    check_inside(root / CONFIG_FILE, root)
     try:
+        if (root / CONFIG_FILE).stat().st_size > MAX_CONFIG_BYTES:
+            return load_site(root)  # which says so, without reading it
         data = (root / CONFIG_FILE).read_bytes()
         text = text_of(data)
     except (OSError, UnicodeDecodeError):
@@ -203,6 +207,10 @@ def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) 
     checked = [c.id for c in site.components if c.check is not None]
     if not checked or not site.history_dir.is_dir():
         return {}, []
+    from .sitepaths import links_outside
+    refused = links_outside(site.history_dir, site.root)
+    if refused:  # an error, unlike other history problems: such a file is never read
+        return {}, refused
     from . import history  # imported late: a site with no checks never pays for it
 
     problems: list[Problem] = []

@@ -22,6 +22,11 @@ from .status import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
 
 
 def template_dirs(site: Site) -> list[Path]:
+    """The site's templates/, then the built-in theme. Raises InvalidInput if a link in
+    templates/ leads out of the site: its target would be rendered or published as an asset."""
+    from .sitepaths import refuse_links_outside
+
+    refuse_links_outside(site.templates_dir, site.root)
     dirs = [site.templates_dir] if site.templates_dir.is_dir() else []
     fallback = default_theme_dir()
     if fallback.resolve() not in [d.resolve() for d in dirs]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from .config import load_site
 from .incidents import load_incidents
 from .problems import InvalidInput, Problem, relative_file
+from .sitepaths import links_outside
 
 
 def validate_site(root: Path, *, now: datetime) -> list[Problem]:
@@ -21,10 +22,15 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
         from .alerts.send import url_problem  # imports Apprise: only for sites that alert
         problems.extend(Problem("site.yaml", channel.line, channel.column, message)
                         for channel in site.alerts.channels if (message := url_problem(channel)))
+    refused = links_outside(site.history_dir, root)
+    if refused:  # not read at all
+        return problems + refused
     if site.history_dir.is_dir():
-        from . import history
+        from .history.store import validate
         history_problems: list[Problem] = []
-        history.validate(site.history_dir, problems=history_problems)
+        notices: list[Problem] = []  # results left out on purpose: a removed component's, say
+        validate(site.history_dir, problems=history_problems, component_ids=site.component_ids, notices=notices)
         # A corrupt history line is skipped by builds; here it is an error so CI catches it.
         problems.extend(replace(p, severity="error", file=relative_file(p.file, root)) for p in history_problems)
+        problems.extend(replace(p, file=relative_file(p.file, root)) for p in notices)
     return problems

@@ -88,7 +88,8 @@ def shown_problem_file(file: str, root: Path, output_format: str = "text") -> st
     if not file or not path.exists():
         return file  # e.g. "--base-url": not a file
     base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()) if output_format == "github" else Path.cwd()
-    base, path, root = base.resolve(), path.resolve(), root.resolve()
+    # The file's own name is kept: a symlink refused for leading out of the site must be named as it is.
+    base, path, root = base.resolve(), path.parent.resolve() / path.name, root.resolve()
     if path.is_relative_to(base) or base.is_relative_to(root):
         return Path(os.path.relpath(path, base)).as_posix()
     return file

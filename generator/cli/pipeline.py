@@ -138,7 +138,7 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
     from ..checks.runner import run_checks_sync
     from ..problems import did_you_mean
 
-    site = obj.site()
+    site = _site_with_history_inside(obj)
     started = command_now(None)  # a bad HELIOGRAPH_NOW stops the run here, not each check
     checked = [c for c in site.components if c.check is not None]
     if component_ids:
@@ -230,7 +230,7 @@ def compact(obj: Context, now_text: str | None) -> None:
     from ..inputs import CACHE_DIR, check_intervals, maintenance_windows
     from ..incidents import load_incidents
 
-    site = obj.site()
+    site = _site_with_history_inside(obj)
     now = command_now(now_text)
     if not history.due_shards(site.history_dir, raw_days=site.history.raw_days, now=now):
         obj.say(str(history.CompactReport((), (), (), ())))  # most runs: a day falls due once a day
@@ -249,6 +249,19 @@ def compact(obj: Context, now_text: str | None) -> None:
                              maintenance=maintenance_windows(incidents.incidents, site.component_ids, now),
                              intervals=check_intervals(site))
     obj.say(str(report))
+
+
+def _site_with_history_inside(obj: Context):
+    """The site, or a clear exit if its history folder, or a link in it, leads out of the site:
+    results would be read from or appended to whatever it points at."""
+    from ..sitepaths import links_outside
+
+    site = obj.site()
+    refused = links_outside(site.history_dir, site.root)
+    if refused:
+        report_problems(refused, root=site.root)
+        raise click.ClickException("the history must stay inside the site; replace the links above with the files")
+    return site
 
 
 @main.command("push")
