@@ -412,3 +412,75 @@ def test_the_alerts_example_init_writes_is_valid_once_uncommented(tmp_path):
     site_yaml.write_text(site_yaml.read_text().replace("on: [down]", "on: [sideways]"))
     ran = invoke("--site", str(tmp_path / "site"), "validate")
     assert ran.code == 1 and re.search(r'site\.yaml:\d+:\d+: error: "on" must list', ran.stderr), ran.stderr
+
+
+# --- rules over a history written result by result (its own times, hours apart) --------------
+
+
+def write_results(root: Path, start: datetime, statuses: str, *, every: timedelta = timedelta(minutes=30),
+                  location: str = "ci") -> datetime:
+    """One result per character (u up, d down, g degraded) from `start`; returns the last one's time."""
+    from generator import history
+    from generator.checks.result import CheckResult
+
+    names = {"u": ("up", "ok", "HTTP 200"), "d": ("down", "status_503", "HTTP 503"), "g": ("degraded", "slow", "took 2.1 s")}
+    results = [CheckResult("api", start + i * every, *names[code], 12.0, location) for i, code in enumerate(statuses)]
+    history.append_results(root / "history", results)
+    return results[-1].time
+
+
+def send_at(root: Path, moment: datetime) -> None:
+    send(root, "--now", moment.isoformat())
+
+
+def test_remind_every_repeats_while_it_stays_down_and_never_twice(tmp_path, webhook):
+    root = write_site(tmp_path / "site", hook(webhook.port), api_url="http://127.0.0.1:9/",
+                      extra_alerts="  remind_every: 2h\n")
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=10)
+    send_at(root, start)  # alerts switched on before the outage
+    last = write_results(root, start, "uuddddddddddd")  # down from 1 h in, every 30 minutes, for 5.5 h
+    send_at(root, last)
+    send_at(root, last)
+    assert webhook.titles == ["[DOWN] Public API is down"] + ["[STILL DOWN] Public API is still down"] * 2
+    assert "still down, for 3 h" in webhook.posts[1]["message"]  # down since 1 h in, reminded at 4 h
+
+
+def test_degraded_alerts_only_when_opted_in_and_send_on_resolved_false_keeps_quiet(tmp_path, webhook):
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=10)
+    quiet = write_site(tmp_path / "quiet", hook(webhook.port), api_url="http://127.0.0.1:9/")
+    send_at(quiet, start)
+    send_at(quiet, write_results(quiet, start, "ugggguu"))
+    assert webhook.posts == []
+    opted = write_site(tmp_path / "opted", hook(webhook.port), api_url="http://127.0.0.1:9/",
+                       extra_alerts="  on: [down, degraded]\n  send_on_resolved: false\n")
+    send_at(opted, start)
+    send_at(opted, write_results(opted, start, "ugggguu"))
+    assert webhook.titles == ["[DEGRADED] Public API is degraded"]
+    assert "slow: took 2.1 s" in webhook.posts[0]["message"]
+
+
+def test_one_of_two_locations_is_half_and_alerts(tmp_path, webhook):
+    root = write_site(tmp_path / "site", hook(webhook.port), api_url="http://127.0.0.1:9/")
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=10)
+    send_at(root, start)
+    write_results(root, start, "ddd", location="eu")
+    last = write_results(root, start + timedelta(minutes=1), "uuu", location="us")
+    send_at(root, last)
+    assert webhook.titles == ["[DOWN] Public API is down"]
+    assert "1 of 2 locations" in webhook.posts[0]["message"]
+
+
+def test_a_channel_that_never_answers_is_given_up_on_after_its_timeout(tmp_path, webhook):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts connections, never answers
+    try:
+        channels = f'silent: "json://127.0.0.1:{silent.getsockname()[1]}/"\n' + hook(webhook.port)
+        root = write_site(tmp_path / "site", channels, api_url="http://127.0.0.1:9/", extra_alerts="  timeout: 1s\n")
+        start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=10)
+        send_at(root, start)
+        ran = send(root, "--now", write_results(root, start, "ddd").isoformat())
+    finally:
+        silent.close()
+    assert webhook.titles == ["[DOWN] Public API is down"]
+    assert "alert channel 'silent' failed" in ran.stderr
