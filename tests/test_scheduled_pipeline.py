@@ -1,7 +1,7 @@
 """The scheduled pipeline as `check.yml` runs it never loses a result.
 
-Twenty days of runs, each in fresh processes exactly as the workflow's steps run them
-(`check`, `push`, `compact`, `push`) in a fresh shallow clone, against real HTTP servers on
+Twenty days of runs, each running check.yml's own step scripts (`check`, `push`, `compact`,
+`push`) in fresh processes in a fresh shallow clone, against real HTTP servers on
 127.0.0.1 and a local bare git remote; HELIOGRAPH_NOW moves the clock on from run to run. A
 fresh clone of the remote must then hold every result of every day, raw or compacted, and its
 page must show the failing days.
@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import write_site
 from servers import up_while_present
 
@@ -35,6 +36,8 @@ DAYS = 20
 RUN_HOURS = (2, 10, 18)  # three scheduled runs a day
 # db's outages: day index -> which of that day's runs find it down.
 DB_DOWN = {3: {0, 1, 2}, 17: {1}}
+# The steps of check.yml this is about, in the order they must run.
+PIPELINE = ("Check", "Commit and push the results", "Compact old history", "Commit and push the compaction")
 BOT_ENV = {
     "GIT_AUTHOR_NAME": "github-actions[bot]",
     "GIT_AUTHOR_EMAIL": "41898283+github-actions[bot]@users.noreply.github.com",
@@ -119,24 +122,40 @@ def remote(tmp_path: Path, served) -> Path:
     return bare
 
 
-def scheduled_run(bare: Path, workdir: Path, now: datetime, home: Path) -> tuple[str, str]:
-    """One run of check.yml's job: a fresh shallow checkout, then its steps, each a process of its
-    own. Returns what the two pushes said."""
+def workflow_steps() -> list[dict]:
+    """check.yml's steps that run `heliograph`, in the workflow's order (the deploy step starts
+    another workflow, which has no stand-in here)."""
+    job = yaml.safe_load((REPO / ".github" / "workflows" / "check.yml").read_text())["jobs"]["check"]
+    return [step for step in job["steps"] if "heliograph " in step.get("run", "")]
+
+
+def heliograph_on_path(directory: Path) -> Path:
+    """A `heliograph` command that runs this checkout's code, as `pip install .` gives the workflow."""
+    directory.mkdir(exist_ok=True)
+    program = directory / "heliograph"
+    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m generator.cli "$@"\n')
+    program.chmod(0o755)
+    return directory
+
+
+def scheduled_run(bare: Path, workdir: Path, now: datetime, home: Path, bin_dir: Path) -> dict[str, str]:
+    """One run of check.yml's job: a fresh shallow checkout, then the workflow's own `run:`
+    scripts, each in a shell of its own as Actions runs them. Returns what each step printed, by name."""
     env = clean_env(home, HELIOGRAPH_NOW=iso(now), HELIOGRAPH_LOCATION=LOCATION,
-                    GITHUB_OUTPUT=str(workdir.parent / f"{workdir.name}.output"))
+                    GITHUB_OUTPUT=str(workdir.parent / f"{workdir.name}.output"),
+                    PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+                    COMPONENTS="", REPEAT="1", EVERY="60s")  # the check step's inputs, as a scheduled run sets them
     sh("git", "clone", "--quiet", "--depth", "1", bare.as_uri(), str(workdir), cwd=workdir.parent, env=env)
-    heliograph("check", "--github-output", "--repeat", "1", cwd=workdir, env=env)
-    pushed_results = heliograph("push", "--message", f"Check results from {LOCATION} [skip ci]", cwd=workdir, env=env)
-    heliograph("compact", cwd=workdir, env=env)
-    pushed_compaction = heliograph("push", "--message", f"Compact history from {LOCATION} [skip ci]",
-                                   cwd=workdir, env=env)
-    return pushed_results, pushed_compaction
+    return {step["name"]: sh("bash", "-e", "-c", step["run"], cwd=workdir, env=env) for step in workflow_steps()}
 
 
 def test_twenty_days_of_scheduled_runs_land_every_result_and_the_page_shows_them(tmp_path, served, remote):
     directory, _ = served
     runs = tmp_path / "runs"
     runs.mkdir()
+    bin_dir = heliograph_on_path(tmp_path / "bin")
+    names = [step["name"] for step in workflow_steps()]
+    assert [name for name in names if name in PIPELINE] == list(PIPELINE)  # other steps may come between
     compaction_pushes = 0
     for day_index in range(DAYS):
         day = FIRST_DAY + timedelta(days=day_index)
@@ -147,7 +166,9 @@ def test_twenty_days_of_scheduled_runs_land_every_result_and_the_page_shows_them
             else:
                 db_file.write_text("ok\n")
             now = datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
-            pushed_results, pushed_compaction = scheduled_run(remote, runs / f"{day_index}-{run_index}", now, tmp_path)
+            said = scheduled_run(remote, runs / f"{day_index}-{run_index}", now, tmp_path, bin_dir)
+            pushed_results = said["Commit and push the results"]
+            pushed_compaction = said["Commit and push the compaction"]
             assert "Committed" in pushed_results and "Pushed" in pushed_results, pushed_results
             if "Committed" in pushed_compaction:
                 compaction_pushes += 1
