@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from functools import lru_cache
 from typing import Any, Callable, Sequence, TypeVar
 
 Item = TypeVar("Item")
@@ -51,16 +52,24 @@ def die_with_parent(parent: int) -> None:
 
 def _kill_me_with_parent(signal_number: int) -> bool:
     """Ask the kernel for `signal_number` when the parent ends; whether it took the request (Linux only)."""
+    prctl = _prctl()
+    return prctl is not None and prctl(_PR_SET_PDEATHSIG, signal_number, 0, 0, 0) == 0
+
+
+@lru_cache(maxsize=1)
+def _prctl() -> Callable[..., int] | None:
+    """The C library's prctl, on Linux. Looked up by a parent about to fork a pool, so that its
+    workers do not each import ctypes as they start (a late worker was left with no work)."""
     import sys
 
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         import ctypes
 
-        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal_number, 0, 0, 0) == 0
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):  # no C library to ask (a static or unusual build of Python)
-        return False
+        return None
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -91,6 +100,7 @@ def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minim
         return [function(item) for item in items]
     global _work
     _work = (function, items)
+    _prctl()  # for die_with_parent in every worker
     try:
         # Chunk k takes items k, k + n, k + 2n...: work listed in runs of one kind (a build's
         # 10,000 incident pages, then its 100 heavier component pages) is spread evenly, where
