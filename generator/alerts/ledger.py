@@ -72,8 +72,11 @@ def read_claims(history_dir: Path) -> list[Claim] | None:
 
 
 def append_claims(history_dir: Path, claims: Iterable[Claim]) -> Path:
+    from ..history.store import ensure_gitattributes
+
     path = ledger_path(history_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_gitattributes(history_dir)  # two runners' claims must merge line by line, like their results
     with open(path, "a", encoding="utf-8", newline="\n") as out:
         out.write("".join(claim.to_line() for claim in claims))
         out.flush()

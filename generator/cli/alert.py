@@ -124,9 +124,10 @@ def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, atte
         git = Git(site.root)
         toplevel = Path(git.run("rev-parse", "--show-toplevel").stdout.strip())
         git = Git(toplevel)
-        relative = os.path.relpath(path.resolve(), toplevel)
+        # With the union-merge rule, in case this is the ledger's first commit: claims merge line by line.
+        relative = [os.path.relpath(file.resolve(), toplevel) for file in (path, path.parent / ".gitattributes")]
         kinds = ", ".join(f"{c.component} {c.kind}" for c in mine)
-        push_with_retry(git, remote=remote, branch=branch, paths=(relative,),
+        push_with_retry(git, remote=remote, branch=branch, paths=tuple(relative),
                         message=f"Alerts claimed: {kinds} [skip ci]",
                         policy=RetryPolicy(attempts, base_delay, 60.0), log=lambda line: _note(obj, line))
     except GitError as error:
