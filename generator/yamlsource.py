@@ -135,7 +135,11 @@ def _to_python(node: yaml.Node, path: KeyPath, positions: Positions, constructor
             if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: an alias bomb could hide there too
                 raise YamlSyntaxError(positions.file, key_node.start_mark.line + 1 + positions.line_offset,
                                       key_node.start_mark.column + 1, "a key must be plain text, not a list or mapping")
-            key = constructor.construct_object(key_node, deep=True)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlSyntaxError(positions.file, key_node.start_mark.line + 1 + positions.line_offset,
+                                      key_node.start_mark.column + 1, "merge keys (<<) are not supported; "
+                                      "write the keys out")
+            key = _scalar_value(key_node, positions, constructor)
             child = path + (key,)
             key_at = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:
@@ -149,7 +153,20 @@ def _to_python(node: yaml.Node, path: KeyPath, positions: Positions, constructor
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, path + (i,), positions, constructor, budget) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+    return _scalar_value(node, positions, constructor)
+
+
+def _scalar_value(node: yaml.Node, positions: Positions, constructor: yaml.SafeLoader) -> Any:
+    """A scalar as PyYAML reads it, or YamlSyntaxError where it cannot: an unknown tag
+    (`!!python/object`), a date that does not exist (2026-02-30), `!!int x`."""
+    import yaml
+
+    try:
+        return constructor.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        message = getattr(exc, "problem", None) or str(exc)
+        raise YamlSyntaxError(positions.file, node.start_mark.line + 1 + positions.line_offset,
+                              node.start_mark.column + 1, f"cannot read this value: {message}") from None
 
 
 # --- a fast path for the small, flat YAML most incident front matter is ----------------------

@@ -6,7 +6,8 @@
   symlink that stays inside the site still works. So is a history.dir outside the site.
 - A YAML alias bomb ("billion laughs") in site.yaml or in an incident's front matter, and
   nesting thousands of levels deep, is a located error at once, not gigabytes of memory.
-- site.yaml with bytes that are not UTF-8, or a NUL, is a located error, not a traceback.
+- site.yaml with bytes that are not UTF-8, or a NUL, is a located error, not a traceback; so
+  is a YAML value PyYAML cannot read (`!!python/object`, 2026-02-30) or a merge key (`<<`).
 - An incident whose lists nest thousands of levels deep is a located error, not a
   RecursionError; an oversized front matter is refused with the limit named.
 - A folder where a history shard belongs is left out with a warning (an error in validate),
@@ -245,6 +246,20 @@ def test_an_oversized_front_matter_is_refused_with_its_limit(tmp_path):
 
 
 # --- 7. tracebacks that become located errors -----------------------------------------------
+
+
+def test_a_yaml_value_that_cannot_be_read_is_a_located_error(tmp_path):
+    root = _site(tmp_path, CHECKED_SITE.replace("title: Test Status", "title: !!python/object:os.system x"))
+    assert "site.yaml:2:10: error: cannot read this value:" in _fails(root, "validate")
+    root = _site(tmp_path / "other")
+    (root / "incidents" / "2026-11-20-api-errors.md").write_text(
+        INCIDENT.replace("impact: minor\n", "impact: minor\nstarted: 2026-02-30\n"))
+    assert "incidents/2026-11-20-api-errors.md:4:10: error: cannot read this value:" in _fails(root, "validate")
+
+
+def test_a_merge_key_is_a_located_error(tmp_path):
+    root = _site(tmp_path, CHECKED_SITE + "display: &d {uptime_days: 30}\nbadges:\n  <<: *d\n")
+    assert "site.yaml:14:3: error: merge keys (<<) are not supported" in _fails(root, "validate")
 
 
 def test_site_yaml_that_is_not_utf8_is_a_located_error(tmp_path):
