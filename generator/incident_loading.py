@@ -97,6 +97,9 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         shown, stem = shown_names[index], listing.names[index][:-3]
         try:
             stat = os.stat(path)
+            if stat.st_size > _max_bytes():  # not read at all: it could be gigabytes
+                failures[index] = [_too_large(shown, stat.st_size)]
+                continue
         except FileNotFoundError:  # gone since it was listed
             continue
         if index in parsed_first:
@@ -221,7 +224,7 @@ def _few_changed(kept: tuple | None, listing: IncidentFiles, prefix: str, paths:
         shown, stem = prefix + listing.names[index], listing.names[index][:-3]
         try:
             data = _read(paths[index])
-        except FileNotFoundError:  # gone since it was listed
+        except (FileNotFoundError, _TooLarge):  # gone since it was listed; the usual way says it is too large
             return None
         digest = content_digest(data)
         hit = parsed.get(shown)
@@ -373,16 +376,40 @@ def _outside_the_site(directory: Path, listing: IncidentFiles, root: Path | None
     return []
 
 
+class _TooLarge(Exception):
+    def __init__(self, size: int):
+        self.size = size
+
+
 def _read(path: str) -> bytes:
+    """The file's bytes, or _TooLarge past the limit of an incident file (before reading it)."""
     with open(path, "rb") as handle:
-        return handle.read()
+        size = os.fstat(handle.fileno()).st_size
+        if size > _max_bytes():
+            raise _TooLarge(size)
+        return handle.read(_max_bytes() + 1)  # bounded even if it grows meanwhile
+
+
+def _max_bytes() -> int:
+    from .incidents import MAX_FILE_KB  # imported when first needed (see above); then a dict lookup
+    return MAX_FILE_KB * 1024
+
+
+def _too_large(shown: str, size: int) -> Problem:
+    """What incidents.parse_incident says of such a file, said before it is read."""
+    from .incidents import MAX_FILE_KB
+    return Problem(shown, 1, 1, f"the file is {size // 1024:,} KB; the limit is {MAX_FILE_KB:,} KB: "
+                   "shorten it, or link to long logs instead of pasting them")
 
 
 def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: bool) -> tuple:
     """("parsed", (digest, incident, warnings)) or ("failed", problems) for one file: `item` is
     (stem, shown name, its bytes or its path, its digest, whether to work the digest out here)."""
     stem, shown, source, digest, to_digest = item
-    data = source if isinstance(source, bytes) else _read(source)
+    try:
+        data = source if isinstance(source, bytes) else _read(source)
+    except _TooLarge as exc:
+        return ("failed", [_too_large(shown, exc.size)])
     if to_digest:
         digest = content_digest(data)
     try:

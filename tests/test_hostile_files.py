@@ -236,6 +236,15 @@ def test_site_yaml_nested_thousands_deep_is_a_located_error(tmp_path):
     assert "site.yaml:13:" in _fails(root, "validate") and "nested more than" in _fails(root, "validate")
 
 
+def test_a_huge_incident_file_is_refused_without_being_read(tmp_path):
+    root = _site(tmp_path)
+    before = _built(root)
+    with open(root / "incidents" / "2026-11-20-huge.md", "wb") as huge:
+        huge.truncate(8 * 1024 ** 3)  # 8 GB that take no disk (sparse); reading them would take the memory
+    stderr = _build_fails_keeping(root, before)
+    assert "incidents/2026-11-20-huge.md:1:1: error: the file is 8,388,608 KB; the limit is 1,024 KB" in stderr
+
+
 def test_an_oversized_front_matter_is_refused_with_its_limit(tmp_path):
     root = _site(tmp_path)
     padding = "".join(f"# {'x' * 70}\n" for _ in range(1000))
