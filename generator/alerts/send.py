@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -119,8 +120,10 @@ def send_all(batches: Sequence[tuple[Channel, Sequence[Message]]], *, timeout: f
             thread.start()
             threads.append((channel, messages, thread))
         results = []
+        deadline = time.monotonic() + max((len(m) for _, m, _ in threads), default=0) * timeout + 1.0
         for channel, messages, thread in threads:
-            thread.join(timeout + 1.0)  # Apprise's own timeouts come first; this is the backstop
+            # Apprise's own timeouts (per message) come first; this is the backstop for a hung channel.
+            thread.join(max(0.0, deadline - time.monotonic()))
             sent = deliveries.get(channel.name, [])
             results.extend(sent)
             for message in messages[len(sent):]:
