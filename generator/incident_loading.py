@@ -397,9 +397,8 @@ def _max_bytes() -> int:
 
 def _too_large(shown: str, size: int) -> Problem:
     """What incidents.parse_incident says of such a file, said before it is read."""
-    from .incidents import MAX_FILE_KB
-    return Problem(shown, 1, 1, f"the file is {size // 1024:,} KB; the limit is {MAX_FILE_KB:,} KB: "
-                   "shorten it, or link to long logs instead of pasting them")
+    from .incidents import file_too_large
+    return file_too_large(shown, size)
 
 
 def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: bool) -> tuple:

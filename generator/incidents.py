@@ -201,8 +201,7 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
 
     size = _utf8_size(text, MAX_FILE_KB * 1024)
     if size is not None:
-        raise InvalidInput([Problem(file, 1, 1, f"the file is {_kilobytes(size)} KB; the limit is {MAX_FILE_KB:,} KB: "
-                                    "shorten it, or link to long logs instead of pasting them")])
+        raise InvalidInput([file_too_large(file, size)])
     if not ID_PATTERN.match(incident_id):
         error(None, f"the file name gives the incident id {incident_id!r}, which appears in URLs; rename the file "
               f"to lowercase letters, digits and dashes, e.g. {_slug(incident_id)}.md", None)
@@ -449,6 +448,12 @@ def _deepest_line(body: str, first_line: int) -> int:
     lines = body.splitlines() or [""]
     deepest = max(range(len(lines)), key=lambda index: depth(lines[index]))
     return first_line + deepest
+
+
+def file_too_large(file: str, size: int) -> Problem:
+    """The one wording for an incident file over MAX_FILE_KB, whether told from its size or its text."""
+    return Problem(file, 1, 1, f"the file is {_kilobytes(size)} KB; the limit is {MAX_FILE_KB:,} KB: "
+                   "shorten it, or link to long logs instead of pasting them")
 
 
 def _kilobytes(size: int) -> str:
