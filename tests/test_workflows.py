@@ -112,7 +112,8 @@ def test_check_deploys_on_a_status_change_or_always_if_configured():
     [check] = steps_running(job, "heliograph check")
     assert "--github-output" in check["run"] and check["id"] == "check"
     [deploy] = steps_running(job, "gh workflow run deploy.yml")
-    assert deploy["if"] == "steps.check.outputs.changed == 'true' || vars.HELIOGRAPH_DEPLOY_ON == 'always'"
+    assert deploy["if"] == ("${{ !cancelled() && steps.results.outcome == 'success' "
+                            "&& (steps.check.outputs.changed == 'true' || vars.HELIOGRAPH_DEPLOY_ON == 'always') }}")
     assert deploy["env"]["GH_TOKEN"] == "${{ github.token }}"
     names = [step.get("name", step.get("uses")) for step in job["steps"]]
     assert names.index(deploy["name"]) > names.index("Commit and push the results")  # deploys what was pushed
@@ -131,6 +132,12 @@ def test_check_pushes_the_results_before_compacting_so_a_failing_compaction_cann
     [results_push, compaction_push] = steps_running(job, "heliograph push")
     assert results_push["run"] != compaction_push["run"]  # each commit says what it holds
     assert not any(step.get("continue-on-error") for step in job["steps"])
+    # Once the results landed, a failing alert or compaction skips neither the other nor the deploy.
+    [results] = [step for step in job["steps"] if step is results_push]
+    after = job["steps"][job["steps"].index(results) + 1:]
+    assert results["id"] == "results"
+    assert all("!cancelled()" in step.get("if", "") for step in after if "heliograph" in step.get("run", "")
+               or "gh workflow run" in step.get("run", ""))
 
 
 def test_deploy_publishes_with_the_official_pages_actions_and_minimal_permissions():
