@@ -54,8 +54,11 @@ def test_repeat_appends_every_round_at_the_given_spacing(site):
     results = history.read_results(root / "history")
     assert len(results) == 3 * len(COMPONENTS)
     starts = sorted({r.time for r in results if r.component == "api"})
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(starts, starts[1:])]
-    assert len(starts) == 3 and all(0.25 <= gap < 1.5 for gap in gaps), gaps
+    # Each round keeps to the schedule from the first one's start: never early, and a late
+    # round (a busy machine) does not push the ones after it back.
+    offsets = [(start - starts[0]).total_seconds() for start in starts]
+    assert len(starts) == 3 and all(offset >= index * 0.3 - 0.05 for index, offset in enumerate(offsets)), offsets
+    assert offsets[2] < 0.6 + 5, offsets
 
 
 def test_github_output_says_whether_any_status_changed(site, tmp_path):
