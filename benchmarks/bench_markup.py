@@ -21,9 +21,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import markup  # noqa: E402
-from generator.incidents import MAX_PARAGRAPH_KB, parse_incident  # noqa: E402
-from generator.problems import InvalidInput  # noqa: E402
+from generator.site import markup  # noqa: E402
+from generator.site.incidents import MAX_PARAGRAPH_KB, parse_incident  # noqa: E402
+from generator.site.problems import InvalidInput  # noqa: E402
 
 UNIT = "lorem ipsum *dolor* sit amet "
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from generator.history import cache  # noqa: E402
-from generator.files import gc_paused  # noqa: E402
+from generator.engine.memory import gc_paused  # noqa: E402
 
 
 def shards(history_dir: Path) -> list[tuple[date, Path]]:

@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from make_history import generate  # noqa: E402
 
-from generator import config  # noqa: E402
+from generator.site import config  # noqa: E402
 from generator.history import compact  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

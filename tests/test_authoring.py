@@ -4,10 +4,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from generator.authoring import (AffectedSpec, AuthoringError, NewIncident, UpdateRequest, add_update,
+from generator.site.authoring import (AffectedSpec, AuthoringError, NewIncident, UpdateRequest, add_update,
                                  check_status, find_incident_id, new_incident_id, new_incident_text, parse_when,
                                  plan_resolution, plan_update, slugify, to_minute, yaml_scalar)
-from generator.incidents import parse_incident
+from generator.site.incidents import parse_incident
 
 NOW = datetime(2026, 11, 20, 14, 30, 40, tzinfo=timezone.utc)
 COMPONENTS = ("api", "web", "db")

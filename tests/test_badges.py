@@ -10,11 +10,11 @@ import jsonschema
 import lxml.etree
 import pytest
 
-from generator import badges
-from generator.badges import (Badge, overall_badge, render_svg, response_time_badge, status_badge, text_width,
+from generator.render import badges
+from generator.render.badges import (Badge, overall_badge, render_svg, response_time_badge, status_badge, text_width,
                               uptime_badge)
-from generator.build import build
-from generator.config import Component
+from generator.engine.build import build
+from generator.site.config import Component
 from test_outputs_api import fresh_demo, render_with_histories, sample_history
 from conftest import DEMO_NOW, write_site
 

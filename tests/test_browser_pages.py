@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from generator.build import build
+from generator.engine.build import build
 from conftest import DEMO_NOW
 from servers import static_server
 

@@ -94,8 +94,8 @@ def test_a_build_that_fails_while_rendering_changes_no_file_and_the_next_removes
 
     import jinja2
 
-    from generator.build import build, render_site
-    from generator.inputs import read_inputs
+    from generator.engine.build import build, render_site
+    from generator.engine.inputs import read_inputs
 
     assert invoke("build", *NOW, cwd=demo_copy).code == 0
     before = _files(demo_copy / "build")
@@ -135,7 +135,7 @@ def test_a_mistake_in_the_sites_own_template_is_reported_where_it_is(cli, demo_c
 @pytest.fixture
 def forking(monkeypatch):
     """Build as a large site does, on several cores, whatever the size of the site."""
-    from generator import inputs, reuse
+    from generator.engine import inputs, reuse
     monkeypatch.setattr(inputs, "PARALLEL_MIN_INCIDENTS", 1)
     monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)

@@ -11,7 +11,7 @@ import pytest
 
 from clirun import RUNNERS, invoke, process_env, run
 from conftest import write_site
-from generator.incidents import parse_incident
+from generator.site.incidents import parse_incident
 
 COMPONENTS = ("api", "web", "db")
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import load_site, parse_site
-from generator.problems import InvalidInput
+from generator.site.config import load_site, parse_site
+from generator.site.problems import InvalidInput
 
 
 def problems_of(text: str) -> list[str]:
@@ -131,7 +131,7 @@ def test_raw_days_too_few_for_the_latency_chart_is_an_error_saying_why(tmp_path)
 
 
 def test_the_fewest_raw_days_are_the_latency_charts():
-    from generator.config import MIN_RAW_DAYS
+    from generator.site.config import MIN_RAW_DAYS
     from generator.history.rollup import LATENCY_SERIES_DAYS
 
     assert MIN_RAW_DAYS == LATENCY_SERIES_DAYS

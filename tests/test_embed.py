@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
-from generator.build import build
+from generator.engine.build import build
 from servers import static_server
 from test_outputs_api import fresh_demo
 from conftest import DEMO_NOW

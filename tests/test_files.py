@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from generator import files
-from generator.files import ContentDigests, content_digest
+from generator.engine import files
+from generator.engine.files import ContentDigests, content_digest
 
 
 @pytest.mark.parametrize("in_parallel", [False, True])
@@ -51,7 +51,7 @@ def test_buckets_rewrite_only_the_files_whose_entries_changed(tmp_path):
     """The ledger of a large site's outputs and the fragments of its pages are kept in buckets:
     a rebuild that changed a few entries rewrites a few files, and what is read back is exactly
     what was saved, a damaged file costing only its own entries."""
-    from generator.files import Buckets
+    from generator.engine.files import Buckets
 
     folder = tmp_path / "ledger"
     entries = {f"incidents/{number}/index.html": ("key", str(number)) for number in range(500)}
@@ -95,7 +95,7 @@ def test_a_mapped_cache_gives_back_what_was_stored_and_its_large_parts_as_views_
     read from disk only where a rebuild shows them. A damaged file reads as missing."""
     import pickle
 
-    from generator.files import read_mapped_cache, write_mapped_cache
+    from generator.engine.files import read_mapped_cache, write_mapped_cache
 
     path = tmp_path / "00.pickle"
     details = [pickle.PickleBuffer(bytes([number]) * 5000) for number in range(3)]
@@ -124,8 +124,8 @@ def test_an_incident_from_the_mapped_parse_cache_pickles_again_whole(tmp_path):
     import pickle
     from datetime import datetime, timezone
 
-    from generator.files import read_mapped_cache, write_mapped_cache
-    from generator.incidents import parse_incident
+    from generator.engine.files import read_mapped_cache, write_mapped_cache
+    from generator.site.incidents import parse_incident
 
     text = "---\ntitle: Slow\nimpact: minor\n---\n\n## 2026-11-20 10:00 UTC · Resolved\nAll **good**.\n"
     incident, _ = parse_incident(text, incident_id="slow", file="incidents/slow.md", component_ids=("api",),
@@ -143,9 +143,9 @@ def test_an_incident_from_the_mapped_parse_cache_pickles_again_whole(tmp_path):
 def test_many_changed_outputs_are_written_on_every_core_exactly_as_one_process_would(tmp_path, monkeypatch):
     """A check run that changes the page's status rewrites hundreds of files, spread over forked
     workers: each must be written only if it changed, new folders made, and the counts right."""
-    from generator import build as build_module
-    from generator.build import write_output
-    from generator.reuse import KEEP
+    from generator.engine import build as build_module
+    from generator.engine.build import write_output
+    from generator.engine.reuse import KEEP
 
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from clirun import REPO, run
-from generator.fingerprint import LIBRARIES, CodeSources, code_fingerprint, default_theme_dir, fingerprint_of
+from generator.engine.fingerprint import LIBRARIES, CodeSources, code_fingerprint, default_theme_dir, fingerprint_of
 
 VERSIONS = (("jinja2", "3.1.4"), ("nh3", "0.2.18"))
 NOW = "2026-11-23T12:00:00Z"
@@ -30,7 +30,7 @@ def test_changing_any_file_of_the_package_or_theme_changes_the_fingerprint(tmp_p
     sources = _copy_of_the_code(tmp_path)
     files = _files(sources)
     # Every module counts, not a chosen few: those an old hand-kept list left out among them.
-    for name in ("text.py", "times.py", "checks/result.py", "history/cache.py", "incidents.py"):
+    for name in ("site/text.py", "site/times.py", "checks/result.py", "history/cache.py", "site/incidents.py"):
         assert sources.package / name in files
     assert sources.theme / "base.html" in files
     first = fingerprint_of(sources, VERSIONS)
@@ -93,7 +93,7 @@ def test_a_rebuild_after_a_code_change_equals_a_clean_build(tmp_path):
     _build(site, code)
     before = _outputs(site / "build")
 
-    text = sources.package / "text.py"
+    text = sources.package / "site" / "text.py"
     source = text.read_text(encoding="utf-8")
     assert "def plain_from_html(" in source
     text.write_text(source.replace("def plain_from_html(", "def _plain_from_html(")
@@ -148,7 +148,7 @@ def test_verbose_build_says_why_the_caches_miss(tmp_path):
 
     assert said().startswith("caches: none yet")
     assert said().startswith("caches: kept")
-    with (sources.package / "times.py").open("a", encoding="utf-8") as module:
+    with (sources.package / "site" / "times.py").open("a", encoding="utf-8") as module:
         module.write("\n# an edit\n")
     assert said().startswith("caches: other code or library versions wrote them")
     assert said().startswith("caches: kept")

@@ -21,7 +21,7 @@ from servers import up_while_present
 
 from generator import history
 from generator.checks.result import CheckResult
-from generator.gitsync import (
+from generator.ops.gitsync import (
     BEHIND,
     FATAL,
     TRANSIENT,
@@ -307,8 +307,8 @@ def test_two_runners_checking_and_pushing_at_once_lose_nothing(tmp_path, remote)
     summaries = history.summarize(final / "history", list(COMPONENTS), now=now)
     assert all(set(summaries[c].locations) == set(runners) for c in COMPONENTS)
 
-    from generator.build import build
-    from generator.inputs import read_inputs
+    from generator.engine.build import build
+    from generator.engine.inputs import read_inputs
     inputs = read_inputs(final, now=now)
     assert set(inputs.histories["api"].locations) == set(runners)
     report = build(final, tmp_path / "site-out", now=now)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from generator.build import build
+from generator.engine.build import build
 from conftest import DEMO_NOW, write_site
 
 PAYLOADS = [

@@ -171,7 +171,7 @@ def test_a_forked_child_and_its_own_workers_end_with_their_parent(tmp_path):
     build leaves neither the child nor those grandchildren working."""
     script = textwrap.dedent("""
         import sys, time
-        from generator.parallel import fork_call, fork_map
+        from generator.engine.parallel import fork_call, fork_map
 
         def busy(item):
             time.sleep(3600)  # a worker that would never finish by itself
@@ -197,7 +197,7 @@ def test_a_worker_where_the_kernel_cannot_be_asked_still_ends_with_its_parent(tm
     was handed to another parent. Exercised here on its own, as it runs there."""
     script = textwrap.dedent("""
         import os, threading, time
-        from generator import parallel
+        from generator.engine import parallel
 
         parent = os.getpid()
         if os.fork() == 0:

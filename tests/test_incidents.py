@@ -4,8 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from generator.incidents import load_incidents, parse_incident, parse_time
-from generator.problems import InvalidInput
+from generator.site.incident_loading import load_incidents
+from generator.site.incidents import parse_incident, parse_time
+from generator.site.problems import InvalidInput
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 COMPONENTS = ("api", "web", "db")
@@ -253,7 +254,7 @@ def test_a_rebuild_with_every_incident_file_as_it_was_takes_them_from_the_listin
     """When no incident file changed, the parse cache is read in the order the last build sorted
     it, without a file looked up again; any change, a `now` that makes an update future, or a
     lost cache entry goes the usual way and gives what a fresh load gives."""
-    from generator import incident_loading
+    from generator.site import incident_loading
 
     folder = _three_incidents(tmp_path)
     cache = tmp_path / "cache"
@@ -294,7 +295,7 @@ def test_a_rebuild_with_a_few_incident_files_changed_parses_only_those(tmp_path,
     the last build's incidents, with no other file looked up again. Whatever changed, the
     result is what a load without any cache gives, and the listing it leaves is right for the
     next build."""
-    from generator import incident_loading
+    from generator.site import incident_loading
 
     folder = _three_incidents(tmp_path)
     (folder / "2026-11-18-oldest.md").write_text(GOOD.replace("2026-11-20", "2026-11-18"))
@@ -352,7 +353,7 @@ def test_a_rebuild_with_a_few_incident_files_changed_parses_only_those(tmp_path,
 def test_incident_files_listed_elsewhere_are_used_only_for_the_same_folder(tmp_path):
     """A large site's build has a child list incidents/ while the parent loads the cache; a
     listing of some other folder is never taken for this one's."""
-    from generator.incident_loading import IncidentFiles
+    from generator.site.incident_loading import IncidentFiles
 
     folder, other = tmp_path / "incidents", tmp_path / "other"
     folder.mkdir()

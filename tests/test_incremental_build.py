@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from make_history import generate  # noqa: E402
 
-from generator.build import CACHE_DIR, build  # noqa: E402
+from generator.engine.build import CACHE_DIR, build  # noqa: E402
 from generator.checks.result import CheckResult  # noqa: E402
 from generator.history import append_results, compact, raw_shard_path  # noqa: E402
 
@@ -152,7 +152,7 @@ def test_a_corrupt_or_stale_cache_is_ignored(tmp_path, damage):
 
 def _states(site: Path):
     """The site's inputs at several moments and after several changes, as a rebuild meets them."""
-    from generator.inputs import read_inputs
+    from generator.engine.inputs import read_inputs
 
     (site / "incidents" / "2026-11-23-open.md").write_text(
         "---\ntitle: Still open\nimpact: minor\ncomponents: [svc-3]\n---\n\n"
@@ -184,10 +184,10 @@ def _states(site: Path):
 
 
 def test_equal_output_keys_mean_equal_outputs(tmp_path):
-    """A rebuild keeps a file whose key is unchanged (generator.reuse), so a key must change
+    """A rebuild keeps a file whose key is unchanged (generator.engine.reuse), so a key must change
     whenever its output would: across `now`, history, maintenance, incident and site changes,
     outputs with the same key must be byte-identical."""
-    from generator.build import render_changed
+    from generator.engine.build import render_changed
 
     site = _site(tmp_path / "site")
     seen: dict[str, dict[str, bytes]] = {}  # path -> key -> bytes
@@ -217,9 +217,9 @@ def test_equal_output_keys_mean_equal_outputs(tmp_path):
 
 
 def test_a_rebuild_renders_only_what_changed(tmp_path):
-    from generator.build import render_changed
-    from generator.inputs import read_inputs
-    from generator.reuse import KEEP, Ledger
+    from generator.engine.build import render_changed
+    from generator.engine.inputs import read_inputs
+    from generator.engine.reuse import KEEP, Ledger
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -245,7 +245,7 @@ def test_parts_of_pages_outlive_a_rebuild_that_kept_their_pages(tmp_path, monkey
     was made of: the next check run renders every component page again, and without them it
     rendered each one's incident list anew (a second at 10,000 incidents)."""
     import jinja2
-    from generator.reuse import fragment_store
+    from generator.engine.reuse import fragment_store
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -271,8 +271,8 @@ def test_an_incident_edit_renders_only_its_own_card_on_the_front_page(tmp_path, 
     """The front page lists a card for each recent incident, hundreds on a large site: an edit
     of one renders that card again and takes the others as kept, even after a rebuild that
     kept the whole list (a check run)."""
-    from generator import pages
-    from generator.reuse import Outputs
+    from generator.render import pages
+    from generator.engine.reuse import Outputs
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -299,19 +299,19 @@ def test_an_incident_edit_renders_only_its_own_card_on_the_front_page(tmp_path, 
 
 
 def _loaded(site: Path, now: datetime):
-    from generator.inputs import read_inputs
+    from generator.engine.inputs import read_inputs
     return read_inputs(site, now=now).incidents.incidents
 
 
 def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
-    from generator import pages
-    from generator.build import render_site
-    from generator.inputs import read_inputs
+    from generator.render import pages
+    from generator.engine.build import render_site
+    from generator.engine.inputs import read_inputs
 
     site = _site(tmp_path / "site")
     inputs = read_inputs(site, now=NOW)
     serial = render_site(inputs)
-    from generator import inputs as inputs_module, reuse
+    from generator.engine import inputs as inputs_module, reuse
     monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
     monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
@@ -324,12 +324,12 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
         return real(env, template, path, **context)
 
     monkeypatch.setattr(pages, "render_page", counting)
-    from generator import embed
+    from generator.render import embed
     monkeypatch.setattr(embed, "render_page", counting)
     shutil.rmtree(site / CACHE_DIR, ignore_errors=True)
     assert render_site(inputs) == serial
     # incident files parsed by forked workers too
-    from generator import incident_loading
+    from generator.site import incident_loading
     monkeypatch.setattr(incident_loading, "_PARALLEL_MIN_FILES", 1)
     shutil.rmtree(site / CACHE_DIR, ignore_errors=True)
     parallel = read_inputs(site, now=NOW)
@@ -339,13 +339,13 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
     assert not {"incident.html", "component.html", "history.html"} & set(rendered)
     assert {"404.html", "index.html", "embed.html"} <= set(rendered)
     # and the parts of pages they made came back, to be kept for the next build
-    from generator.build import render_changed
+    from generator.engine.build import render_changed
     forked = render_changed(inputs, {})
     monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 10**9)
     assert forked.fragments_used and forked.fragments_used == render_changed(inputs, {}).fragments_used
     # A rebuild (a cold build uses every core already): the files other sites read are rendered
     # by a forked child meanwhile, and come back the same.
-    from generator.reuse import Ledger
+    from generator.engine.reuse import Ledger
     build(site, now=NOW)
     reusable = Ledger.check(site / CACHE_DIR, site / "build").reusable
     rendered.clear()
@@ -361,8 +361,8 @@ def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, m
     """A rebuild that finds every incident file as it was, or a few changed, summarises the
     history in a forked child from the maintenance notices kept with the listing (and those
     changed): it must find the same history, and the same problems in it, as the usual way."""
-    from generator import inputs as inputs_module
-    from generator.inputs import read_inputs
+    from generator.engine import inputs as inputs_module
+    from generator.engine.inputs import read_inputs
 
     site = _site(tmp_path / "site")
     with raw_shard_path(site / "history", NOW.date()).open("ab") as shard:
@@ -395,7 +395,7 @@ def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, m
     assert forked.histories != read_inputs(site, now=NOW + timedelta(minutes=5)).histories  # the window counts
     # More changed files than are worth parsing first: the usual way.
     monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
-    from generator import incident_loading
+    from generator.site import incident_loading
     monkeypatch.setattr(incident_loading, "_FEW_CHANGED", 0)
     notice.touch()
     assert read_inputs(site, now=later).histories == serial.histories
@@ -406,8 +406,8 @@ def test_build_folder_checked_in_a_child_while_the_inputs_load(tmp_path, monkeyp
     """A large site's build looks up what build/ still holds in a forked child, from its start.
     Files deleted or changed by hand there must still be found and written again, and the
     ledger the child read must come back whole, to be saved complete."""
-    from generator import build as build_module
-    from generator.reuse import Ledger
+    from generator.engine import build as build_module
+    from generator.engine.reuse import Ledger
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -440,9 +440,9 @@ def test_the_incident_cache_a_forked_build_writes_serves_the_next_build(tmp_path
     """A large site's build writes the incident cache while a child renders the feeds and APIs
     (and after one child listed the files): the next build must find every file as that build
     left it, parsing none."""
-    from generator import build as build_module
-    from generator import incident_loading
-    from generator import inputs as inputs_module
+    from generator.engine import build as build_module
+    from generator.site import incident_loading
+    from generator.engine import inputs as inputs_module
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -466,8 +466,8 @@ def test_the_incident_cache_a_forked_build_writes_serves_the_next_build(tmp_path
 def test_site_yaml_is_parsed_again_only_when_it_changed(tmp_path, monkeypatch):
     """A rebuild takes the site's settings from the cache while site.yaml's bytes are the same;
     a changed site.yaml is read again, and a broken one is reported, never taken from the cache."""
-    from generator import config
-    from generator.problems import InvalidInput
+    from generator.site import config
+    from generator.site.problems import InvalidInput
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -494,9 +494,9 @@ def test_site_yaml_is_parsed_again_only_when_it_changed(tmp_path, monkeypatch):
 def test_a_copied_site_with_its_cache_rebuilds_without_parsing_or_rendering_again(tmp_path, monkeypatch):
     """A fresh clone with .heliograph-cache/ and build/ restored (as a CI cache would) has every
     file under new times and inodes but with the same bytes: the caches must still hit."""
-    from generator import incident_loading
+    from generator.site import incident_loading
     from generator.history import summary
-    from generator.reuse import Ledger
+    from generator.engine.reuse import Ledger
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -521,7 +521,7 @@ def test_cache_keys_name_library_versions_as_installed(library, distribution):
     and the cache it restores must still match."""
     import importlib.metadata
 
-    from generator.reuse import installed_version
+    from generator.engine.reuse import installed_version
 
     assert installed_version(library, distribution) == importlib.metadata.version(distribution or library)
 

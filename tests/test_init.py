@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from clirun import invoke, run
-from generator import scaffold
-from generator.render import default_theme_dir
+from generator.ops import scaffold
+from generator.render.environment import default_theme_dir
 from pagetools import page, texts
 
 

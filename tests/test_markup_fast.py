@@ -8,7 +8,7 @@ import markdown
 import nh3
 import pytest
 
-from generator import markup
+from generator.site import markup
 
 PIECES = [
     "We", "are", "looking", "into", "it", " ", " ", " ", "  ", ".", ",", ";", ":", "!", "?", "'", '"', "(", ")",
@@ -94,7 +94,7 @@ def test_plain_text_of_rendered_html_matches_a_real_sanitizer():
     HTML render_markdown makes (fast path, Python-Markdown, links, lists, tables, code)."""
     import html as html_module
 
-    from generator.text import plain_from_html
+    from generator.site.text import plain_from_html
 
     compared = 0
     for text in _texts(5000, 11):

@@ -17,11 +17,11 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from generator.build import build, render_site
-from generator.inputs import read_inputs
+from generator.engine.build import build, render_site
+from generator.engine.inputs import read_inputs
 from generator.checks.result import CheckResult
 from generator.history import ComponentHistory, DayStats
-from generator.status import page_status
+from generator.status.model import page_status
 from conftest import DEMO_NOW, REPO, copy_demo, write_site
 
 V2_SCHEMAS = {
@@ -279,6 +279,6 @@ def test_pages_advertise_feeds_and_carry_schema_org_data(demo_copy):
 
 
 def test_text_formats_carry_characters_not_html_entities():
-    from generator.text import plain
+    from generator.site.text import plain
     assert plain("Q&A for R&D: a < b, **bold**, `code` <img src=x onerror=alert(1)>") == \
         "Q&A for R&D: a < b, bold, code"

@@ -12,8 +12,8 @@ import icalendar
 import jsonschema
 import pytest
 
-from generator.build import build
-from generator.ics import fold
+from generator.engine.build import build
+from generator.render.ics import fold
 from test_outputs_api import fresh_demo
 from conftest import DEMO_NOW, write_site
 
@@ -205,8 +205,8 @@ def test_each_components_feed_lists_its_newest_incidents_even_when_the_pass_stop
     import random
     from types import SimpleNamespace
 
-    from generator.feeds import _newest_by_component
-    from generator.status import incidents_by_component
+    from generator.render.feeds import _newest_by_component
+    from generator.status.model import incidents_by_component
 
     rng = random.Random(3)
     ids = ("api", "web", "db", "cdn")

@@ -12,7 +12,7 @@ import icalendar
 import lxml.etree
 import pytest
 
-from generator.build import build
+from generator.engine.build import build
 from test_hostile_input import INCIDENT, SITE, active_markup
 from conftest import DEMO_NOW, write_site
 

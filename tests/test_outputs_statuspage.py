@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from generator.build import build
+from generator.engine.build import build
 from test_outputs_api import fresh_demo
 from conftest import DEMO_NOW, write_site
 
@@ -260,7 +260,7 @@ def test_a_page_without_incidents_still_has_every_array(tmp_path):
 
 
 def test_lists_hold_the_fifty_most_recent_and_every_open_one(tmp_path):
-    from generator.build import build
+    from generator.engine.build import build
     from conftest import write_site
 
     incidents = {}

@@ -71,7 +71,7 @@ def test_every_module_imports_first_in_a_fresh_process():
     package = REPO / "generator"
     modules = sorted(".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
                      for path in package.rglob("*.py") if path.name != "__main__.py")
-    assert "generator.incident_loading" in modules and len(modules) > 40
+    assert "generator.site.incident_loading" in modules and len(modules) > 40
     running = {module: subprocess.Popen([sys.executable, "-c", f"import {module}"], cwd=REPO,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for module in modules}

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from generator.build import build
+from generator.engine.build import build
 from generator.cli import main
 from pagetools import broken_links, page, text, texts
 from conftest import DEMO_NOW, write_site

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from clirun import child_processes
-from generator.parallel import fork_map
+from generator.engine.parallel import fork_map
 
 # In a fresh process: fork_map runs everything in its caller when other threads are alive, as
 # they may be in the test process (a served site, the browser driver).
 _FORKED = """
 import json, os
-from generator.parallel import fork_map
+from generator.engine.parallel import fork_map
 items = list(range(1003))  # not a multiple of the number of stripes
 results = fork_map(lambda item: (item * 2, os.getpid()), items, minimum=2)
 print(json.dumps({"values": [value for value, _ in results], "workers": len({pid for _, pid in results} - {os.getpid()})}))
@@ -41,7 +41,7 @@ def test_few_items_run_here_in_order():
 
 
 def test_fork_call_brings_back_the_childs_result_or_what_it_raised(monkeypatch):
-    from generator.parallel import fork_call
+    from generator.engine.parallel import fork_call
 
     monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     monkeypatch.setattr("os.cpu_count", lambda: 2)
@@ -76,7 +76,7 @@ def test_fork_call_brings_back_the_childs_result_or_what_it_raised(monkeypatch):
 def test_a_fork_call_left_without_its_result_lets_the_child_end_its_work(monkeypatch, tmp_path):
     import time
 
-    from generator.parallel import fork_call
+    from generator.engine.parallel import fork_call
 
     monkeypatch.setattr("threading.active_count", lambda: 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
@@ -102,7 +102,7 @@ def test_a_fork_call_says_when_its_result_is_ready(monkeypatch, tmp_path):
     """A build works on while a child summarises the history, and stops once it is done."""
     import time
 
-    from generator.parallel import fork_call
+    from generator.engine.parallel import fork_call
 
     monkeypatch.setattr("threading.active_count", lambda: 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
@@ -138,7 +138,7 @@ def test_a_fork_call_gives_what_it_does_first_while_the_rest_still_runs(monkeypa
     them at once while the child goes on to check build/."""
     import time
 
-    from generator.parallel import fork_call
+    from generator.engine.parallel import fork_call
 
     monkeypatch.setattr("threading.active_count", lambda: 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)

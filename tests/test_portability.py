@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from clirun import REPO, run
-from generator.render import portable_strftime
+from generator.render.environment import portable_strftime
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -49,7 +49,7 @@ def _outputs(directory: Path) -> dict[str, bytes]:
 
 _WORKERS = """
 import json, os
-from generator.parallel import fork_map
+from generator.engine.parallel import fork_map
 here = os.getpid()
 print(json.dumps(sorted({pid == here for pid in fork_map(lambda item: os.getpid(), list(range(64)), minimum=2)})))
 """

@@ -20,8 +20,8 @@ import pytest
 
 from clirun import invoke, process_env
 from conftest import write_site
-from generator.problems import Problem
-from generator.serve import (VERSION_PATH, BuildOutcome, DevRequestHandler, DevServer, SiteBuilder, error_page,
+from generator.site.problems import Problem
+from generator.ops.serve import (VERSION_PATH, BuildOutcome, DevRequestHandler, DevServer, SiteBuilder, error_page,
                              with_reload_script)
 
 STARTED = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M UTC")

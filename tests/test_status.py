@@ -3,9 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from generator.config import Component
-from generator.incidents import AffectedComponent, Incident, Update
-from generator.status import (COMPONENT_STATUSES, INDICATOR_DESCRIPTIONS, component_state, group_layout,
+from generator.site.config import Component
+from generator.site.incidents import AffectedComponent, Incident, Update
+from generator.status.model import (COMPONENT_STATUSES, INDICATOR_DESCRIPTIONS, component_state, group_layout,
                               page_indicator, page_status, worst)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)

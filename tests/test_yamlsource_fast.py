@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from generator.incidents import parse_incident
-from generator.problems import InvalidInput
-from generator.yamlsource import load_with_positions, simple_mapping
+from generator.site.incidents import parse_incident
+from generator.site.problems import InvalidInput
+from generator.site.yamlsource import load_with_positions, simple_mapping
 
 KEYS = ["title", "type", "impact", "components", "scheduled_for", "postmortem", "on", "null", "a_b", "Title", "x-y"]
 WORDS = ["API", "errors", "on", "yes", "No", "null", "~", "12", "1e3", ".5", "0x1f", "3:25", "2026-11-20",
@@ -97,7 +97,7 @@ def test_the_plain_scalars_read_as_strings_are_those_pyyaml_reads_as_strings():
     importing PyYAML: its own table of PyYAML's implicit resolvers must agree with them."""
     import yaml
 
-    from generator.yamlsource import _resolved
+    from generator.site.yamlsource import _resolved
 
     resolver = yaml.resolver.Resolver()
     rng = random.Random(7)

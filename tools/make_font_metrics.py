@@ -1,4 +1,4 @@
-"""Regenerate generator/font_metrics.py: per-character advance widths for badge text.
+"""Regenerate generator/render/font_metrics.py: per-character advance widths for badge text.
 
 Development-time only (needs fontTools; the generated table is committed, so Heliograph itself
 does not). Shields-style badges name the fonts "Verdana,Geneva,DejaVu Sans,sans-serif": Windows
@@ -9,7 +9,7 @@ spreads the glyphs to exactly the measured width.
     pip install fonttools
     apt-get install fonts-dejavu-core            # DejaVu Sans 2.37: /usr/share/fonts/truetype/dejavu
     npm pack anafanafo@2 && tar xzf anafanafo-2.0.0.tgz  # Verdana widths as shields.io measures them (MIT)
-    python tools/make_font_metrics.py --verdana package/data > generator/font_metrics.py
+    python tools/make_font_metrics.py --verdana package/data > generator/render/font_metrics.py
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .rules import REMINDER, RESOLVED, Transition
+from generator.alerts.rules import REMINDER, RESOLVED, Transition
 
 LEDGER_FILE = "alerts.jsonl"
 
@@ -72,7 +72,7 @@ def read_claims(history_dir: Path) -> list[Claim] | None:
 
 
 def append_claims(history_dir: Path, claims: Iterable[Claim]) -> Path:
-    from ..history.store import ensure_gitattributes
+    from generator.history.store import ensure_gitattributes
 
     path = ledger_path(history_dir)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..checks.secrets import Redactor
-from .rules import DEGRADED, DOWN, REMINDER, RESOLVED, Transition
+from generator.checks.secrets import Redactor
+from generator.alerts.rules import DEGRADED, DOWN, REMINDER, RESOLVED, Transition
 
 _STATE = {2: "down", 1: "degraded"}
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Collection, Iterator
 
-from ..history.codec import parse_raw_shard
-from ..history.store import raw_shards, read_history_file
+from generator.history.codec import parse_raw_shard
+from generator.history.store import raw_shards, read_history_file
 
 _NOT_UP = re.compile(rb'"s"\s*:\s*"(?:down|degraded)"')
 _COMPONENT = re.compile(rb'"c"\s*:\s*"([^"\\]+)"')

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping, Sequence
 
-from .settings import AlertSettings
+from generator.alerts.settings import AlertSettings
 
 DOWN, DEGRADED, RESOLVED, REMINDER = "down", "degraded", "resolved", "reminder"
 _LEVEL = {"up": 0, "degraded": 1, "down": 2}

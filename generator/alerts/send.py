@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-from ..checks.secrets import MissingSecret, Redactor, expand_text, redact_url
-from .message import Message
-from .settings import Channel
+from generator.checks.secrets import MissingSecret, Redactor, expand_text, redact_url
+from generator.alerts.message import Message
+from generator.alerts.settings import Channel
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def url_problem(channel: Channel, env: Mapping[str, str] | None = None) -> str |
 
 
 def _names(text: str) -> list[str]:
-    from ..checks.secrets import reference_names
+    from generator.checks.secrets import reference_names
     return reference_names(text)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..checks.secrets import reference_errors
-from ..checks.spec import parse_duration
-from ..problems import did_you_mean
+from generator.checks.secrets import reference_errors
+from generator.checks.spec import parse_duration
+from generator.site.problems import did_you_mean
 
 ALERT_KEYS = ("channels", "failure_threshold", "success_threshold", "send_on_resolved", "remind_every", "on",
               "timeout")

@@ -23,16 +23,16 @@ Behaviour worth knowing:
   clipped; see secrets.Redactor), URL userinfo and query values never appear in results.
 """
 
-from .result import CheckResult
-from .secrets import Redactor, redact_url
-from .spec import CheckSpec, DnsCheck, HttpCheck, TcpCheck, TlsCheck, parse_check, parse_duration, parse_size
+from generator.checks.result import CheckResult
+from generator.checks.secrets import Redactor, redact_url
+from generator.checks.spec import CheckSpec, DnsCheck, HttpCheck, TcpCheck, TlsCheck, parse_check, parse_duration, parse_size
 
 
 def __getattr__(name: str):
     # The runner pulls in httpx and dnspython (about 0.15 s); `build` reads check specs and
     # results but never runs a check, so the runner is imported only when asked for.
     if name in ("run_checks", "run_checks_sync"):
-        from . import runner
+        from generator.checks import runner
         return getattr(runner, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import httpx
 
-from .result import DEGRADED, DOWN
+from generator.checks.result import DEGRADED, DOWN
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import dns.rdatatype
 import dns.resolver
 import dns.reversename
 
-from .errors import short_error
-from .result import Outcome, down
-from .spec import DnsCheck, parse_nameserver
+from generator.checks.errors import short_error
+from generator.checks.result import Outcome, down
+from generator.checks.spec import DnsCheck, parse_nameserver
 
 # Per-query wait before dnspython asks again; a lost UDP packet should not cost the whole timeout.
 MAX_QUERY_TIMEOUT = 2.0

@@ -7,7 +7,7 @@ import socket
 import ssl
 from typing import Iterator
 
-from .certs import classify_tls_error
+from generator.checks.certs import classify_tls_error
 
 
 def exception_chain(error: BaseException) -> Iterator[BaseException]:

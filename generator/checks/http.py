@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from .certs import certificate_details, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
-from .errors import classify_connection_error, find, short_error
-from .result import DEGRADED, DOWN, UP, Outcome, down
-from .spec import HttpCheck, describe_status_ranges, url_problem
+from generator.checks.certs import certificate_details, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
+from generator.checks.errors import classify_connection_error, find, short_error
+from generator.checks.result import DEGRADED, DOWN, UP, Outcome, down
+from generator.checks.spec import HttpCheck, describe_status_ranges, url_problem
 
 USER_AGENT = "Heliograph/0.1 (status page check)"
 MAX_REDIRECTS = 20

@@ -11,15 +11,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Awaitable, Callable, Mapping
 
-from .dns import probe_dns
-from .errors import short_error
-from .http import HttpClients, probe_http
-from .result import DEGRADED, DOWN, UP, CheckResult, Outcome, down
-from .secrets import MissingSecret, Redactor, expand_spec, secret_header_names, spec_strings
-from .spec import CheckSpec, HttpCheck
-from .tcp import probe_tcp
-from .tls import probe_tls
-from ..times import clock_now
+from generator.checks.dns import probe_dns
+from generator.checks.errors import short_error
+from generator.checks.http import HttpClients, probe_http
+from generator.checks.result import DEGRADED, DOWN, UP, CheckResult, Outcome, down
+from generator.checks.secrets import MissingSecret, Redactor, expand_spec, secret_header_names, spec_strings
+from generator.checks.spec import CheckSpec, HttpCheck
+from generator.checks.tcp import probe_tcp
+from generator.checks.tls import probe_tls
+from generator.site.times import clock_now
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 from urllib.parse import urlsplit
 
-from generator.problems import did_you_mean
+from generator.site.problems import did_you_mean
 
-from .secrets import has_references, reference_errors
+from generator.checks.secrets import has_references, reference_errors
 
 Report = Callable[[tuple, str], None]
 

@@ -7,9 +7,9 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from .errors import classify_connection_error
-from .result import Outcome, down
-from .spec import TcpCheck
+from generator.checks.errors import classify_connection_error
+from generator.checks.result import Outcome, down
+from generator.checks.spec import TcpCheck
 
 
 @dataclass

@@ -8,18 +8,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from .certs import (
-    certificate_details,
-    classify_tls_error,
-    fetch_certificate,
-    judge_expiry,
-    validity_from_der,
-    verifying_context,
-)
-from .errors import classify_connection_error
-from .result import Outcome, down
-from .spec import TlsCheck
-from .tcp import Stage, close_quietly, open_tcp, timeout_message
+from generator.checks.certs import certificate_details, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
+from generator.checks.errors import classify_connection_error
+from generator.checks.result import Outcome, down
+from generator.checks.spec import TlsCheck
+from generator.checks.tcp import Stage, close_quietly, open_tcp, timeout_message
 
 
 async def probe_tls(spec: TlsCheck, clients: object = None) -> Outcome:

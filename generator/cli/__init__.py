@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from ..config import Site
+    from generator.site.config import Site
 
-from .. import __version__
-from ..problems import InvalidInput, Problem
+from generator import __version__
+from generator.site.problems import InvalidInput, Problem
 
 
 class Context:
@@ -28,7 +28,7 @@ class Context:
     def root(self) -> Path:
         if self.site_option:
             return self.site_option.resolve()
-        from ..config import CONFIG_FILE, find_site_root
+        from generator.site.config import CONFIG_FILE, find_site_root
         found = find_site_root(Path.cwd())
         if found is None:
             raise click.ClickException(f"no {CONFIG_FILE} in this directory or any parent; run it inside a "
@@ -37,7 +37,7 @@ class Context:
 
     def site(self) -> "Site":
         """The site, or a clear exit listing every problem in site.yaml."""
-        from ..config import load_site
+        from generator.site.config import load_site
         root = self.root()
         try:
             return load_site(root)
@@ -98,7 +98,7 @@ def shown_problem_file(file: str, root: Path, output_format: str = "text") -> st
 def parse_now(value: str | None) -> datetime | None:
     if value is None:
         return None
-    from ..times import parse_time
+    from generator.site.times import parse_time
     parsed = parse_time(value)
     if parsed is None:
         raise click.BadParameter(f"{value!r} is not a time with a zone, e.g. 2026-11-20T14:00:00Z", param_hint="--now")
@@ -108,7 +108,7 @@ def parse_now(value: str | None) -> datetime | None:
 def command_now(value: str | None) -> datetime:
     """The time a command runs as: `--now`, else the clock (HELIOGRAPH_NOW, else the real one).
     A HELIOGRAPH_NOW that is not a time is said like any bad input, before the command does anything."""
-    from ..times import BadClock, CLOCK_VARIABLE, clock_now
+    from generator.site.times import BadClock, CLOCK_VARIABLE, clock_now
     given = parse_now(value)
     if given is not None:
         return given

@@ -1,3 +1,3 @@
-from . import run
+from generator.cli import run
 
 run()

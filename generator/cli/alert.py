@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from . import Context, _note, main, parse_now
-from .pipeline import seconds
+from generator.cli import Context, _note, main, parse_now
+from generator.cli.pipeline import seconds
 
 
 @main.group()
@@ -30,7 +30,7 @@ def alert() -> None:
 
 
 def _settings(obj: Context):
-    from ..alerts.settings import AlertSettings
+    from generator.alerts.settings import AlertSettings
     site = obj.site()
     settings = site.alerts or AlertSettings()
     return site, settings
@@ -67,9 +67,9 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
     Example:
       heliograph check && heliograph push && heliograph alert send
     """
-    from ..alerts import ledger
-    from ..alerts.reading import results_that_may_alert
-    from ..alerts.rules import LOOKBACK, component_transitions
+    from generator.alerts import ledger
+    from generator.alerts.reading import results_that_may_alert
+    from generator.alerts.rules import LOOKBACK, component_transitions
 
     site, settings = _settings(obj)
     if not settings.channels:
@@ -103,8 +103,8 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
 
 
 def _maintenance(obj: Context, site, now: datetime, output_format: str) -> dict:
-    from ..incidents import load_incidents
-    from ..inputs import CACHE_DIR, maintenance_windows
+    from generator.site.incident_loading import load_incidents
+    from generator.engine.inputs import CACHE_DIR, maintenance_windows
 
     incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=site.root,
                                cache_dir=site.root / CACHE_DIR)
@@ -116,8 +116,8 @@ def _maintenance(obj: Context, site, now: datetime, output_format: str) -> dict:
 
 def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, attempts: int, base_delay: float,
                  output_format: str) -> bool:
-    from ..alerts.ledger import ledger_path
-    from ..gitsync import Git, GitError, RetryPolicy, push_with_retry
+    from generator.alerts.ledger import ledger_path
+    from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
 
     path = ledger_path(site.history_dir)
     try:
@@ -138,9 +138,9 @@ def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, atte
 
 
 def _batches(site, settings, transitions, now: datetime):
-    from ..alerts.message import transition_message
-    from ..alerts.rules import RESOLVED
-    from ..urls import component_url
+    from generator.alerts.message import transition_message
+    from generator.alerts.rules import RESOLVED
+    from generator.render.urls import component_url
 
     batches = []
     for channel in settings.channels:
@@ -166,7 +166,7 @@ def _batches(site, settings, transitions, now: datetime):
 
 
 def _deliver(obj: Context, batches, timeout: float, output_format: str) -> list:
-    from ..alerts.send import send_all
+    from generator.alerts.send import send_all
 
     deliveries = send_all(batches, timeout=timeout)
     for delivery in deliveries:
@@ -191,8 +191,8 @@ def test(obj: Context, channel: str | None) -> None:
     Example:
       heliograph alert test team-email
     """
-    from ..alerts.message import test_message
-    from ..problems import did_you_mean
+    from generator.alerts.message import test_message
+    from generator.site.problems import did_you_mean
 
     site, settings = _settings(obj)
     channels = settings.channels

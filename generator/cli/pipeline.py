@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
-from ..gitsync import DEFAULT_MESSAGE
-from ..problems import InvalidInput
-from . import Context, command_now, ends_process, exit_now, main, report_problems, _colour_enabled, _note
+from generator.ops.gitsync import DEFAULT_MESSAGE
+from generator.site.problems import InvalidInput
+from generator.cli import Context, command_now, ends_process, exit_now, main, report_problems, _colour_enabled, _note
 
 
 def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
     """A click callback: a duration option (`60s`, `2m`, `500ms`) as seconds."""
-    from ..checks.spec import parse_duration
+    from generator.checks.spec import parse_duration
     try:
         return parse_duration(value)
     except ValueError as error:
@@ -38,9 +38,9 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     Example:
       heliograph build --base-url https://preview.example.com/ --output /tmp/preview
     """
-    from ..build import build as run_build  # light: Jinja is imported once the build has begun (see there)
-    from ..fingerprint import cache_miss_reason, forget_caches, stamp_cache
-    from ..inputs import CACHE_DIR
+    from generator.engine.build import build as run_build  # light: Jinja is imported once the build has begun (see there)
+    from generator.engine.fingerprint import cache_miss_reason, forget_caches, stamp_cache
+    from generator.engine.inputs import CACHE_DIR
     started = time.perf_counter()
     root = obj.root()
     cache_dir = root / CACHE_DIR
@@ -66,7 +66,7 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
         if isinstance(exc, InvalidInput):
             problems, kept = exc.problems, "the last good build/ is untouched"
         else:  # a mistake in the site's own templates: where it is, not a traceback
-            from ..render import crash_problems
+            from generator.render.environment import crash_problems
             problems, kept = crash_problems(exc, root), "no file build/ held was changed"
         report_problems(problems, root=root)
         errors = sum(p.severity == "error" for p in problems) or len(problems)
@@ -96,7 +96,7 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
       heliograph validate
       heliograph validate --format github     # annotations on the pull request's diff
     """
-    from ..validate import validate_site
+    from generator.ops.validate import validate_site
     root = obj.root()
     problems = validate_site(root, now=command_now(now_text))
     report_problems(problems, output_format, root=root)
@@ -134,9 +134,9 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
       heliograph check --location eu-west
       heliograph check --repeat 4 --every 60s --github-output
     """
-    from .. import history
-    from ..checks.runner import run_checks_sync
-    from ..problems import did_you_mean
+    from generator import history
+    from generator.checks.runner import run_checks_sync
+    from generator.site.problems import did_you_mean
 
     site = _site_with_history_inside(obj)
     started = command_now(None)  # a bad HELIOGRAPH_NOW stops the run here, not each check
@@ -163,7 +163,7 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
         if interactive:
             click.echo(f"\r  checked {len(done)}/{len(checked)}", nl=False)
 
-    from ..gitsync import append_github_output, previous_statuses, status_changes
+    from generator.ops.gitsync import append_github_output, previous_statuses, status_changes
     interval = every
     output_file = os.environ.get("GITHUB_OUTPUT") if github_output else None
     if github_output and not output_file:
@@ -226,9 +226,9 @@ def compact(obj: Context, now_text: str | None) -> None:
     Example:
       heliograph compact
     """
-    from .. import history
-    from ..inputs import CACHE_DIR, check_intervals, maintenance_windows
-    from ..incidents import load_incidents
+    from generator import history
+    from generator.engine.inputs import CACHE_DIR, check_intervals, maintenance_windows
+    from generator.site.incident_loading import load_incidents
 
     site = _site_with_history_inside(obj)
     now = command_now(now_text)
@@ -254,7 +254,7 @@ def compact(obj: Context, now_text: str | None) -> None:
 def _site_with_history_inside(obj: Context):
     """The site, or a clear exit if its history folder, or a link in it, leads out of the site:
     results would be read from or appended to whatever it points at."""
-    from ..sitepaths import links_outside
+    from generator.site.paths import links_outside
 
     site = obj.site()
     refused = links_outside(site.history_dir, site.root)
@@ -287,7 +287,7 @@ def push_command(obj, paths: tuple[str, ...], message: str, remote: str, branch:
     Example:
       heliograph check && heliograph push -m "Check results from eu-west [skip ci]"
     """
-    from ..gitsync import Git, GitError, RetryPolicy, current_branch, push_with_retry
+    from generator.ops.gitsync import Git, GitError, RetryPolicy, current_branch, push_with_retry
 
     root = obj.root()
     if not paths:
@@ -308,7 +308,7 @@ def push_command(obj, paths: tuple[str, ...], message: str, remote: str, branch:
 
 
 def _history_dir(root: Path) -> Path:
-    from ..config import load_site
+    from generator.site.config import load_site
     try:
         return load_site(root).history_dir
     except InvalidInput:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
-from . import Context, main, report_problems, _style, _note, _shown
+from generator import __version__
+from generator.cli import Context, main, report_problems, _style, _note, _shown
 
 
 @main.command()
@@ -30,10 +30,10 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) 
       heliograph init status --title "Acme Status" --base-url https://status.acme.example/
       cd status && heliograph serve
     """
-    from ..config import _is_absolute_url
-    from ..render import default_theme_dir
-    from .. import scaffold
-    from ..scaffold import copied_files, plan_init, site_files, site_workflows, write_plan
+    from generator.site.config import _is_absolute_url
+    from generator.render.environment import default_theme_dir
+    from generator.ops import scaffold
+    from generator.ops.scaffold import copied_files, plan_init, site_files, site_workflows, write_plan
 
     if not _is_absolute_url(base_url):
         raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
@@ -83,7 +83,7 @@ def serve(obj: Context, port: int, host: str, open_browser: bool) -> None:
       heliograph serve --open
       heliograph serve --port 0     # any free port
     """
-    from ..serve import ListenError, ServeOptions, serve as run_serve
+    from generator.ops.serve import ListenError, ServeOptions, serve as run_serve
 
     root = obj.root()
     healthy = [True]

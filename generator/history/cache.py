@@ -11,7 +11,7 @@ problems reading it reported. An entry is used only if its key matches exactly:
   restored CI cache's shards still match);
 - the maintenance windows of every component, clipped to that UTC day (the only part of them
   `aggregate_day` looks at);
-- `CODE_FINGERPRINT`: generator.fingerprint's hash of the whole package and its libraries, so
+- `CODE_FINGERPRINT`: generator.engine.fingerprint's hash of the whole package and its libraries, so
   changing the code invalidates every entry without anyone remembering to bump a version.
 
 Anything wrong with an entry (missing, unreadable, truncated, another version, another key)
@@ -30,10 +30,10 @@ from typing import Mapping
 from generator.checks.result import DOWN
 from generator.history.aggregate import Intervals, SeriesDay, Windows, aggregate_day, in_windows
 from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
-from generator.files import ContentDigests, read_cache, write_cache
-from generator.fingerprint import code_fingerprint
+from generator.engine.files import ContentDigests, read_cache, write_cache
+from generator.engine.fingerprint import code_fingerprint
 
-# Every cache's one fingerprint of the code (see generator.fingerprint).
+# Every cache's one fingerprint of the code (see generator.engine.fingerprint).
 CODE_FINGERPRINT = code_fingerprint()
 
 

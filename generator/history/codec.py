@@ -17,7 +17,7 @@ from itertools import compress, count, repeat
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from generator.checks.result import SCHEMA_VERSION, STATUSES, CheckResult, format_time
-from generator.problems import Problem
+from generator.site.problems import Problem
 
 try:
     import orjson

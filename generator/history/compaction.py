@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from generator.history.aggregate import Intervals, Windows, aggregate_day, encode_daily, parse_daily_lines, windows_by_component
-from generator.files import gc_paused
+from generator.engine.memory import gc_paused
 from generator.history.codec import ProblemSink, parse_raw_lines
 from generator.history.store import RAW_DIR, ShardLock, daily_path, ensure_gitattributes, lock_shard, raw_shards, write_atomically
-from generator.problems import Problem
+from generator.site.problems import Problem
 
 
 @dataclass(frozen=True)

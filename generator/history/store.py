@@ -16,9 +16,9 @@ import filelock
 
 from generator.checks.result import CheckResult
 from generator.history.aggregate import SeriesDay, parse_daily
-from generator import files
+from generator.engine import files
 from generator.history.codec import Record, Shard, encode_result, for_storage, parse_raw, parse_raw_shard
-from generator.problems import Problem
+from generator.site.problems import Problem
 
 RAW_DIR = "raw"
 DAILY_DIR = "daily"
@@ -281,7 +281,7 @@ def unknown_components(data: bytes, source: str, component_ids: Collection[str])
     does not have (a typo, or a component since removed), with how many lines name it."""
     from json import loads
 
-    from generator.problems import did_you_mean
+    from generator.site.problems import did_you_mean
 
     first: dict[str, int] = {}
     count: dict[str, int] = defaultdict(int)

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
 
-from generator.files import ContentDigests, gc_paused, read_cache, write_cache
+from generator.engine.files import ContentDigests, read_cache, write_cache
+from generator.engine.memory import gc_paused
 from generator.history.aggregate import Intervals, SeriesDay, Windows, aggregate_day, hold_cap, windows_by_component
 from generator.history.codec import Record
 from generator.history.rollup import (
@@ -25,7 +26,7 @@ from generator.history.rollup import (
     todays_results,
 )
 from generator.history.store import daily_path, raw_shard_path, read_daily_file, read_raw_columns, read_raw_shard
-from generator.reuse import output_key
+from generator.engine.reuse import output_key
 
 def summarize(
     history_dir: Path,
@@ -189,7 +190,7 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
-    from generator.parallel import fork_map
+    from generator.engine.parallel import fork_map
 
     def closed_part(component: str) -> ClosedDays:
         return rollup_closed(
@@ -246,7 +247,7 @@ def _read_window(
     `cache.shard_key`, worked out by the caller). Records are kept only for the days the
     rolling 24 hours needs; older days of the latency chart come as (time, latency) pairs."""
     from generator.history import cache
-    from generator.parallel import fork_map
+    from generator.engine.parallel import fork_map
 
     recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
     # The rolling 24 hours look back a day before them: records from now - 2 days on.

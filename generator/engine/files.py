@@ -1,0 +1,313 @@
+"""Files written so that no reader ever sees half of one, and caches that are only ever a hint."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import mmap
+import os
+import pickle
+import re
+import shutil
+import uuid
+import zlib
+from pathlib import Path
+from stat import S_ISREG
+from typing import Any, Mapping
+
+from generator.engine.memory import gc_paused
+
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: int | None = None,
+                     new: bool = False) -> None:
+    """Replace `path` in one step: a crash mid-write, or a reader right now, sees the old file or the new.
+
+    `durable` also waits for the disk (history must survive a crash; a page or a cache need not).
+    The file keeps its mode, or gets `mode`, or, when new, the mode a plain open would give it.
+    `new` says the caller knows the file is not there and its folder is (12,000 files of a cold
+    build then cost a syscall or two less each).
+    """
+    if not new:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # Unique per writer: two processes writing the same file must not share a temporary.
+    # (remove_temporaries knows this name.)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "xb") as out:
+            out.write(data)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        elif not new:
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+_TEMPORARY_NAME = re.compile(r"\..+\.[0-9]+\.[0-9a-f]{8}\.tmp")
+
+
+def remove_temporaries(folder: Path) -> int:
+    """Remove, in `folder` and below, the temporaries write_atomically leaves when its process is
+    killed mid-write (nothing else can clean up after SIGKILL); how many. Not while another
+    process may be writing into `folder`: its temporaries are not told apart from a dead one's."""
+    removed = 0
+    pending = [folder]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            elif _TEMPORARY_NAME.fullmatch(entry.name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
+
+
+def read_cache(path: Path, key: Any) -> Any:
+    """The value stored with `key`; None when the entry is missing, corrupt, or was made from other inputs.
+    Caches are read by builds only, so what they hold is frozen for the build (`gc_paused`)."""
+    try:
+        with open(path, "rb") as handle, gc_paused(freeze=True):
+            # The key is pickled first and apart: a cache made from other inputs costs only its key.
+            if pickle.load(handle) != key:
+                return None
+            return pickle.load(handle)
+    except Exception:  # missing, truncated, written by another version: recompute
+        return None
+
+
+def write_cache(path: Path, key: Any, value: Any) -> None:
+    try:
+        write_atomically(path, pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL)
+                         + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only checkout still builds, just without the cache
+
+
+def write_mapped_cache(path: Path, key: Any, value: Any) -> None:
+    """Like write_cache, for read_mapped_cache: what `value` pickles out of band (pickle.PickleBuffer,
+    protocol 5) is stored after the rest, as it is."""
+    buffers: list[pickle.PickleBuffer] = []
+    main = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    head = pickle.dumps((key, len(main), [len(raw) for raw in raws]), protocol=5)
+    try:
+        write_atomically(path, b"".join([len(head).to_bytes(8, "little"), head, main, *raws]))
+    except OSError:
+        pass  # a read-only checkout still builds, just without the cache
+
+
+def read_mapped_cache(path: Path, key: Any) -> Any:
+    """What write_mapped_cache stored with `key` (None as read_cache gives it), the file mapped
+    into memory: what was pickled out of band is a memoryview of the file, read from disk only
+    where it is used. Such a file is replaced, never changed in place (write_atomically), so a
+    mapping stays whole."""
+    try:
+        with open(path, "rb") as handle:
+            try:
+                data: Any = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # empty
+                return None
+            except OSError:  # a file system that cannot map files: read it whole instead
+                data = handle.read()
+    except OSError:  # missing
+        return None
+    try:
+        view = memoryview(data)
+        head = int.from_bytes(view[:8], "little")
+        stored_key, main, sizes = pickle.loads(view[8:8 + head])
+        if stored_key != key:
+            return None
+        start = at = 8 + head + main
+        buffers = []
+        for size in sizes:
+            buffers.append(view[at:at + size])
+            at += size
+        if at > len(view):  # truncated
+            return None
+        with gc_paused(freeze=True):
+            return pickle.loads(view[start - main:start], buffers=buffers)
+    except Exception:  # corrupt, or written by another version: recompute
+        return None
+
+
+class Buckets:
+    """A large dict kept in `count` files, each key in the one a hash of it names, so that a
+    change rewrites only the files of the keys that changed: an incident edit changes 14 of a
+    large site's 12,000 outputs, and rewriting the whole ledger of them took 30 ms. Like
+    read_cache, a file that is missing, corrupt or from other inputs (`key`) reads as empty.
+
+    With `mapped`, the files are read_mapped_cache's: what the entries pickle out of band stays
+    on disk until used (the parse cache: 10,000 incidents' updates, 19 MB, of which a rebuild
+    reads a few)."""
+
+    def __init__(self, folder: Path, key: Any, count: int = 32, *, mapped: bool = False):
+        self.folder, self.key, self.count = folder, key, count
+        self.held: list[dict] = [{} for _ in range(count)]  # what each file held when loaded
+        self._read, self._write = (read_mapped_cache, write_mapped_cache) if mapped else (read_cache, write_cache)
+
+    def load(self) -> dict:
+        """Every entry, from all the files."""
+        entries: dict = {}
+        for number in range(self.count):
+            found = self._read(self._path(number), self.key)
+            self.held[number] = found if type(found) is dict else {}
+            entries.update(self.held[number])
+        return entries
+
+    def save(self, entries: Mapping[str, Any]) -> None:
+        """Keep exactly `entries`, rewriting the files whose part of them changed."""
+        parts: list[dict] = [{} for _ in range(self.count)]
+        for name, value in entries.items():
+            parts[self._number(name)][name] = value
+        for number, part in enumerate(parts):
+            if part != self.held[number]:
+                self._write(self._path(number), self.key, part)
+                self.held[number] = part
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Set each entry of `changes`, or remove it where its value is None, reading and
+        rewriting only the files they are in."""
+        parts: dict[int, dict] = {}
+        for name, value in changes.items():
+            parts.setdefault(self._number(name), {})[name] = value
+        for number, changed in parts.items():
+            found = self._read(self._path(number), self.key)
+            part = dict(found) if type(found) is dict else {}
+            for name, value in changed.items():
+                if value is None:
+                    part.pop(name, None)
+                else:
+                    part[name] = value
+            if part != found:
+                self._write(self._path(number), self.key, part)
+            self.held[number] = part
+
+    def _number(self, name: str) -> int:
+        return zlib.crc32(name.encode("utf-8")) % self.count
+
+    def _path(self, number: int) -> Path:
+        return self.folder / f"{number:02d}.pickle"
+
+
+def text_of(data: bytes) -> str:
+    """A text file's bytes as Path.read_text(encoding="utf-8") reads them: UTF-8 (else
+    UnicodeDecodeError), every newline made "\\n". For files read as bytes to be digested too."""
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def content_digest(data: bytes) -> str:
+    # SHA-256, not BLAKE2: CPUs with SHA instructions (this machine's, CI runners') hash twice as
+    # fast with it, and a cold build of a large site digests 300 MB of history.
+    return hashlib.sha256(data).hexdigest()[:40]
+
+
+_PREFETCH_IN_PARALLEL = 16
+
+
+class ContentDigests:
+    """Digests of files' bytes, kept with each file's size, times and inode, so that a file whose
+    stat is as last seen is not read again.
+
+    Caches keyed on stats alone miss after a fresh clone or a restored CI cache, where every
+    file has new times and inodes but the same bytes; keyed on these digests, they still hit.
+    """
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        known = read_cache(store, self._key())
+        self.known: dict[str, tuple[tuple, str]] = known if type(known) is dict else {}
+        self.used: set[str] = set()  # names asked about or learned this run; `save` keeps only these
+        self.changed = False
+
+    @staticmethod
+    def _key() -> tuple[str, str]:
+        from generator.engine.fingerprint import code_fingerprint  # like every cache: other code, other digests
+
+        return ("content-digests-1", code_fingerprint())
+
+    def digest(self, path: Path | str, name: str, stat: os.stat_result | None = None) -> str | None:
+        """The digest of `path`'s bytes (kept under `name`), or None if there is no such file.
+        `stat`: the file's, when the caller has it already (from os.scandir)."""
+        if stat is None:
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                return None
+        if not S_ISREG(stat.st_mode):  # a folder where a file belongs: as good as none (its reader says so)
+            return None
+        digest = self.lookup(name, stat)
+        if digest is None:
+            with open(path, "rb") as handle:
+                digest = self.learn(name, stat, handle.read())
+        return digest
+
+    def prefetch(self, files: list[tuple[str, Path]]) -> None:
+        """Learn the digests of those (name, path) not known yet: on every core when there are many
+        (a cold build reads and digests a year of history shards)."""
+        from generator.engine.parallel import fork_map
+
+        unknown = []
+        for name, path in files:
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                continue
+            if S_ISREG(stat.st_mode) and self.lookup(name, stat) is None:
+                unknown.append((name, path, stat))
+        digests = fork_map(lambda item: content_digest(Path(item[1]).read_bytes()), unknown, minimum=_PREFETCH_IN_PARALLEL)
+        for (name, _, stat), digest in zip(unknown, digests):
+            self.remember(name, stat, digest)
+
+    def remember(self, name: str, stat: os.stat_result, digest: str) -> None:
+        """The digest of the file `name`, whose stat is `stat`, worked out elsewhere (a worker)."""
+        self.used.add(name)
+        self.known[name] = (stamp(stat), digest)
+        self.changed = True
+
+    def lookup(self, name: str, stat: os.stat_result) -> str | None:
+        """The digest kept for `name` if its file's stat is still `stat`, else None."""
+        self.used.add(name)
+        entry = self.known.get(name)
+        return entry[1] if entry is not None and entry[0] == stamp(stat) else None
+
+    def learn(self, name: str, stat: os.stat_result, data: bytes) -> str:
+        """The digest of `data`, just read from the file `name` whose stat is `stat`."""
+        digest = content_digest(data)
+        self.remember(name, stat, digest)
+        return digest
+
+    def record(self, path: Path | str, name: str, digest: str) -> None:
+        """What a file just written holds, known without reading it back."""
+        stat = os.stat(path)
+        if self.lookup(name, stat) != digest:
+            self.remember(name, stat, digest)
+
+    def save(self) -> None:
+        """Store what is known of the files asked about this run. The others (an incident
+        deleted, a shard out of the window, an output gone) are forgotten, or the store would
+        keep every file it ever saw."""
+        if self.known.keys() - self.used:
+            self.known = {name: entry for name, entry in self.known.items() if name in self.used}
+            self.changed = True
+        if self.changed:
+            write_cache(self.store, self._key(), self.known)
+            self.changed = False
+
+
+def stamp(stat: os.stat_result) -> tuple:
+    """What says a file may have changed: its size, times and inode."""
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)

@@ -1,0 +1,145 @@
+"""One fingerprint of the code, for every cache under .heliograph-cache.
+
+A cache entry is only right while the code that made it is the code that would make it again.
+Lists of "the modules that matter" go stale as soon as a helper moves (the incident cache once
+left out text.py, so a change to how incidents are summed up in plain text rebuilt nothing).
+So the fingerprint hashes the bytes of every file of the installed package, the default theme as
+it ships, the versions of the libraries that parse and write for it, and Python's version: any
+change to any of them misses every cache, with nobody having to remember anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # generator/, two levels up from generator/engine/
+PACKAGE_THEME = "theme"  # generator/theme when installed; the repository's templates/ in a checkout
+
+# (import name, distribution name as in its .dist-info folder): what turns inputs into outputs
+# or caches, so another version may give other bytes or other pickles.
+LIBRARIES = (
+    ("yaml", "pyyaml"),
+    ("markdown", None),
+    ("nh3", None),
+    ("orjson", None),
+    ("jinja2", None),
+    ("markupsafe", None),
+    ("feedgen", None),
+    ("lxml", None),  # feedgen writes the feeds with it
+)
+
+
+class CodeSources(NamedTuple):
+    """Where the code to fingerprint is: the package's folder and its default theme's."""
+
+    package: Path
+    theme: Path
+
+
+def default_theme_dir(package: Path = PACKAGE_DIR) -> Path:
+    """The theme shipped with Heliograph, used for any template a site's templates/ lacks."""
+    checkout = package.parent / "templates"
+    if (checkout / "base.html").is_file():
+        return checkout
+    return package / PACKAGE_THEME
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The fingerprint of the code running now, worked out once per process."""
+    versions = [(library, installed_version(library, distribution)) for library, distribution in LIBRARIES]
+    return fingerprint_of(CodeSources(PACKAGE_DIR, default_theme_dir()), versions)
+
+
+def fingerprint_of(sources: CodeSources, versions: Iterable[tuple[str, str]]) -> str:
+    """A digest of every source file's name and bytes, the libraries' versions and Python's."""
+    digest = hashlib.blake2b(b"heliograph-code-1", digest_size=20)
+    try:
+        for label, folder, files in (("package", sources.package, _python_files(sources.package)),
+                                     ("theme", sources.theme, _theme_files(sources.theme))):
+            for path in files:
+                name = path.relative_to(folder).as_posix()
+                digest.update(f"{label}/{name}\0".encode() + path.read_bytes() + b"\0")
+    except OSError:  # sources that cannot be read (a frozen install): never trust a cache entry
+        import uuid
+        return uuid.uuid4().hex
+    for library, version in versions:
+        digest.update(f"{library}={version}\0".encode())
+    implementation = sys.implementation
+    digest.update(f"python={implementation.name}-{sys.version_info[:3]}\0".encode())
+    return digest.hexdigest()
+
+
+def _python_files(package: Path) -> list[Path]:
+    return sorted(path for path in package.rglob("*.py") if "__pycache__" not in path.parts)
+
+
+def _theme_files(theme: Path) -> list[Path]:
+    # Installed, the theme is inside the package: its .py files (none today) are hashed twice, harmlessly.
+    return sorted(path for path in theme.rglob("*")
+                  if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc")
+
+
+def installed_version(library: str, distribution: str | None = None) -> str:
+    """The version in the name of a package's .dist-info folder, found without importing the
+    package or importlib.metadata (slow to import). Not file times: a fresh CI runner installs
+    the same versions anew, and its restored cache must still match."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(library)
+    if spec is None or not spec.origin:
+        return "none"
+    origin = Path(spec.origin)
+    folder = origin.parent.parent if spec.submodule_search_locations else origin.parent
+    try:
+        for name in os.listdir(folder):
+            if name.endswith(".dist-info"):
+                name_found, _, version = name.removesuffix(".dist-info").partition("-")
+                if name_found.lower().replace(".", "_") == (distribution or library):
+                    return version
+    except OSError:
+        pass
+    stat = os.stat(origin)  # no metadata beside it: the package's own file will have to do
+    return f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+# --- the cache folder as a whole ---------------------------------------------------------------
+
+CACHE_STAMP = "code-fingerprint.txt"  # in the cache folder: the fingerprint of the code that last wrote it
+
+
+def cache_miss_reason(cache_dir: Path) -> str | None:
+    """Why every cache in `cache_dir` will miss, or None when they may hit: "absent" (no cache
+    yet, or --clean), "fingerprint" (other code or libraries wrote them), "corrupt" (the stamp
+    cannot be read). An entry's own format is part of the code, so it is the fingerprint too."""
+    try:
+        stamp = (cache_dir / CACHE_STAMP).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return "absent"
+    except (OSError, UnicodeDecodeError):
+        return "corrupt"
+    return None if stamp == code_fingerprint() else "fingerprint"
+
+
+def stamp_cache(cache_dir: Path) -> None:
+    """Record that the code running now wrote `cache_dir`'s caches."""
+    try:
+        if cache_dir.is_dir() and cache_miss_reason(cache_dir) is not None:
+            (cache_dir / CACHE_STAMP).write_text(code_fingerprint() + "\n", encoding="ascii")
+    except OSError:
+        pass  # a read-only checkout builds without caches
+
+
+def forget_caches(cache_dir: Path) -> None:
+    """Remove every cache, so that the next build computes and writes all of them again."""
+    import shutil
+
+    if cache_dir.is_symlink() or cache_dir.is_file():
+        cache_dir.unlink()
+    elif cache_dir.exists():
+        shutil.rmtree(cache_dir)

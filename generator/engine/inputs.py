@@ -1,0 +1,241 @@
+"""The build's inputs: the site's settings, its incidents and their history, and what the
+outputs need of them, read at the I/O edge (`read_inputs`) for the pure rendering step."""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from generator.engine.parallel import fork_call
+from generator.site.problems import InvalidInput, Problem, relative_file
+from generator.engine.reuse import output_key
+
+# Imported where they are used: a large site's build forks a child to check build/ first, and
+# the parent imports these (the config and incident modules) while it runs (see build._build).
+if TYPE_CHECKING:
+    from generator.site.config import Site
+    from generator.site.incident_loading import IncidentFiles
+    from generator.site.incidents import Incident, IncidentSet
+    from generator.status.model import PageStatus
+
+CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
+# From this many incidents, a build forks (parallel.fork_call) to summarise the history while
+# the incidents load, and (build._render_outputs_meanwhile) to render the files other sites and
+# tools read while the pages render. A child costs more than its fork: each side copies the
+# memory pages it then touches. Measured against the serial way, in process: at 10,000
+# incidents a check run's rebuild took 0.74-0.89 s against 0.84-1.0 s, an edit's 0.72-0.77 s
+# against 0.78-0.84 s; at 4,000 it was even, and at 1,000 a loss (0.40-0.45 s against 0.37-0.40 s).
+PARALLEL_MIN_INCIDENTS = 5000
+
+
+class IncidentIndex:
+    """What the outputs need of the incidents alone, each worked out once for all of them. On a
+    large site a check run's history takes longer to summarise than the incidents to load, and
+    the parent works these out while it waits for the history child (see
+    _incidents_and_histories)."""
+
+    def __init__(self, incidents: tuple[Incident, ...], site: Site, now: datetime):
+        self.incidents, self.site, self.now = incidents, site, now
+
+    @cached_property
+    def by_component(self) -> dict[str, list[Incident]]:
+        """Each component's incidents, newest first."""
+        from generator.status.model import incidents_by_component
+        return incidents_by_component(self.incidents, self.site.component_ids)
+
+    @cached_property
+    def facts_in_order(self) -> list[str | None]:
+        """reuse.incident_facts of every incident, in the incidents' order: what the keys of
+        outputs listing them use."""
+        from generator.engine.reuse import incident_facts
+        now = self.now
+        return [incident_facts(incident, now) for incident in self.incidents]
+
+    @cached_property
+    def facts(self) -> dict[str, str | None]:
+        """The same, by incident id."""
+        return dict(zip([incident.id for incident in self.incidents], self.facts_in_order))
+
+    @cached_property
+    def day_notes(self) -> dict[str, dict]:
+        """status.model.incidents_by_day for each checked component: what its uptime bars note."""
+        from generator.status.model import incidents_by_day
+        site = self.site
+        checked = [c.id for c in site.components if c.check is not None]
+        return incidents_by_day(self.incidents, site.component_ids, self.now, site.display.uptime_days,
+                                with_history=checked)
+
+    def work_out(self, until: Callable[[], bool]) -> None:
+        """Work out each part now, unless `until()` says to stop: the rest is worked out when
+        first asked for."""
+        for part in ("by_component", "facts", "day_notes"):
+            if until():
+                return
+            getattr(self, part)
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    site: Site
+    incidents: IncidentSet
+    status: PageStatus
+    now: datetime
+    histories: dict[str, Any] = field(default_factory=dict)  # component id -> history.ComponentHistory
+    index: IncidentIndex | None = field(default=None, compare=False, repr=False)  # of `incidents`, if made
+
+    @cached_property
+    def _index(self) -> IncidentIndex:
+        return self.index or IncidentIndex(self.incidents.incidents, self.site, self.now)
+
+    @property
+    def incidents_by_component(self) -> dict[str, list[Incident]]:
+        """Each component's incidents, newest first; worked out once for all the outputs that list them."""
+        return self._index.by_component
+
+    @property
+    def incident_facts(self) -> dict[str, str | None]:
+        """reuse.incident_facts of every incident, by id: worked out once for all the keys that use them."""
+        return self._index.facts
+
+    @property
+    def incident_facts_in_order(self) -> list[str | None]:
+        """The same, in the order of `incidents`."""
+        return self._index.facts_in_order
+
+    @cached_property
+    def day_notes(self) -> dict[str, dict]:
+        """For each component's uptime bars: the incidents and maintenance of each day shown."""
+        return {cid: notes for cid, notes in self._index.day_notes.items() if cid in self.histories}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What every output is made of besides its own data: the code and the site's settings."""
+        from generator.engine.fingerprint import code_fingerprint
+        site = self.site
+        return output_key(code_fingerprint(), site.info, site.components, site.display)
+
+
+def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None,
+                store_later: list[Callable[[], None]] | None = None,
+                incident_files: Callable[[], IncidentFiles] | None = None) -> BuildInputs:
+    """The I/O edge: everything the pure rendering step needs. With `store_later`, the
+    incidents' cache is not written here but by the calls added to it; with `incident_files`,
+    the incident files are those it gives (see load_incidents)."""
+    from generator.site.incidents import IncidentSet
+    from generator.status.model import page_status
+
+    now = now or datetime.now(timezone.utc)
+    site = _load_site(root)
+    if base_url:
+        from generator.site.config import _NOT_IN_URLS, _is_absolute_url  # the same rules as site.yaml's
+        if not _is_absolute_url(base_url) or _NOT_IN_URLS.search(base_url):
+            raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL "
+                                        "(with characters such as quotes, < and spaces percent-encoded)")])
+        site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
+    incidents, index, histories, history_problems = _incidents_and_histories(site, root, now, store_later,
+                                                                             incident_files)
+    latest = {cid: h.latest for cid, h in histories.items() if h.latest is not None}
+    status = page_status(site.components, incidents.incidents, now, latest)
+    if history_problems:
+        incidents = IncidentSet(incidents.incidents, incidents.problems + tuple(history_problems))
+    return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories, index=index)
+
+
+def _load_site(root: Path) -> Site:
+    """config.load_site, kept in the cache while site.yaml's bytes and the code are the same:
+    parsing and checking a large site.yaml, and importing PyYAML for it, took 30-45 ms of
+    every rebuild. Only a site.yaml without problems is kept: any other is read again, and
+    load_site says what is wrong with it."""
+    from generator.site.config import CONFIG_FILE, MAX_CONFIG_BYTES, Site, load_site, parse_site
+    from generator.engine.files import read_cache, text_of, write_cache
+    from generator.engine.fingerprint import code_fingerprint, installed_version
+    from generator.site.paths import check_inside
+
+    check_inside(root / CONFIG_FILE, root)
+    try:
+        if (root / CONFIG_FILE).stat().st_size > MAX_CONFIG_BYTES:
+            return load_site(root)  # which says so, without reading it
+        data = (root / CONFIG_FILE).read_bytes()
+        text = text_of(data)
+    except (OSError, UnicodeDecodeError):
+        return load_site(root)
+    key = ("site-1", code_fingerprint(), installed_version("yaml", "pyyaml"), str(root), hashlib.sha256(data).digest())
+    path = root / CACHE_DIR / "site.pickle"
+    site = read_cache(path, key)
+    if type(site) is not Site:
+        site = parse_site(text, root=root, file=CONFIG_FILE)
+        write_cache(path, key, site)
+    return site
+
+
+def _incidents_and_histories(site: Site, root: Path, now: datetime, store_later: list | None,
+                             incident_files: Callable[[], IncidentFiles] | None
+                             ) -> tuple[IncidentSet, IncidentIndex, dict, list[Problem]]:
+    """The incidents and their index, and the history with the problems found in it. The
+    history needs only the maintenance notices: when every incident file is as the last build
+    found it, or a few changed, load_incidents gives them first, and on a large site a forked
+    child summarises the history (0.15-0.3 s at 10,000 incidents, longer as the day's results
+    grow) while the other incidents load and the index is worked out."""
+    from generator.site.incident_loading import load_incidents
+
+    with ExitStack() as stack:
+        summarizing: list[fork_call] = []
+
+        def summarize_meanwhile(maintenance: tuple[Incident, ...]) -> None:
+            summarizing.append(stack.enter_context(fork_call(lambda: _load_histories(site, maintenance, now))))
+
+        incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
+                                   cache_dir=site.root / CACHE_DIR, maintenance_known=summarize_meanwhile,
+                                   maintenance_from=PARALLEL_MIN_INCIDENTS, store_later=store_later,
+                                   files=incident_files)
+        index = IncidentIndex(incidents.incidents, site, now)
+        if summarizing:
+            # Only while the child still works: after an edit it is soon done, and the outputs
+            # child, forked next, should start at once.
+            index.work_out(until=summarizing[0].done)
+        histories, problems = summarizing[0].result() if summarizing else _load_histories(site, incidents.incidents, now)
+    return incidents, index, histories, problems
+
+
+def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) -> tuple[dict, list[Problem]]:
+    """Each checked component's history; of the incidents, only the maintenance notices count."""
+    checked = [c.id for c in site.components if c.check is not None]
+    if not checked or not site.history_dir.is_dir():
+        return {}, []
+    from generator.site.paths import links_outside
+    refused = links_outside(site.history_dir, site.root)
+    if refused:  # an error, unlike other history problems: such a file is never read
+        return {}, refused
+    from generator import history  # imported late: a site with no checks never pays for it
+
+    problems: list[Problem] = []
+    windows = maintenance_windows(incidents, site.component_ids, now)
+    histories = history.summarize(site.history_dir, checked, now=now, days=site.display.uptime_days,
+                                  mode=site.display.uptime_mode, maintenance=windows, problems=problems,
+                                  cache_dir=site.root / CACHE_DIR, intervals=check_intervals(site))
+    # A corrupt history line is skipped and reported; only validate and --strict fail on it.
+    return histories, [replace(p, severity="warning", file=relative_file(p.file, site.root)) for p in problems]
+
+
+def check_intervals(site: Site) -> dict[str, float]:
+    """Each checked component's configured check interval: a result holds at most three."""
+    return {c.id: c.check.interval for c in site.components if c.check is not None}
+
+
+def maintenance_windows(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime) -> dict[str, list]:
+    """Per component, the (start, end) spans of maintenance: expected downtime, not counted against uptime."""
+    from generator.status.model import affected_ids
+
+    windows: dict[str, list] = {}
+    for incident in incidents:
+        if not incident.is_maintenance or not incident.scheduled_for:
+            continue
+        end = incident.ended_at(now) or max(incident.scheduled_until or now, now)
+        for component_id in affected_ids(incident, all_ids):
+            windows.setdefault(component_id, []).append((incident.scheduled_for, end))
+    return windows

@@ -1,0 +1,1 @@
+"""Operating a site: init, serve, validate, and pushing check results with git."""

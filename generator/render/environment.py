@@ -1,0 +1,209 @@
+"""Jinja rendering: the theme in templates/, with filters for times, durations and links."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup, escape
+
+from generator.site.config import Site
+from generator.status.readings import percent_figure
+# The theme used is the theme fingerprinted for the caches: one function finds it.
+from generator.engine.fingerprint import default_theme_dir
+from generator.site.problems import Problem, relative_file
+from generator.render.urls import iso_seconds
+from generator.status.model import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
+
+
+def template_dirs(site: Site) -> list[Path]:
+    """The site's templates/, then the built-in theme. Raises InvalidInput if a link in
+    templates/ leads out of the site: its target would be rendered or published as an asset."""
+    from generator.site.paths import refuse_links_outside
+
+    refuse_links_outside(site.templates_dir, site.root)
+    dirs = [site.templates_dir] if site.templates_dir.is_dir() else []
+    fallback = default_theme_dir()
+    if fallback.resolve() not in [d.resolve() for d in dirs]:
+        dirs.append(fallback)
+    return dirs
+
+
+def make_environment(site: Site, cache_dir: Path | None = None) -> jinja2.Environment:
+    """The Jinja environment for the site's theme. With `cache_dir`, compiled templates are kept
+    there (keyed by each template's source), which saves a rebuild compiling them again."""
+    bytecode_cache = None
+    if cache_dir is not None:
+        try:
+            (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
+            bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache_dir / "jinja"))
+        except OSError:
+            pass  # a read-only checkout still builds
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(site)]),
+        bytecode_cache=bytecode_cache,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    zone = ZoneInfo(site.info.timezone)
+
+    def time_tag(moment: datetime | None) -> Markup:
+        local = format_time(moment, zone, "%b %-d, %Y %H:%M %Z")
+        return Markup(f'<time datetime="{escape(iso_time(moment))}">{escape(local)}</time>')
+
+    env.filters.update(
+        localtime=lambda t, fmt="%b %-d, %Y %H:%M %Z": format_time(t, zone, fmt),
+        time_tag=time_tag,
+        isotime=iso_time,
+        duration=format_duration,
+        percent=format_percent,
+        status_label=lambda s: COMPONENT_STATUS_LABELS.get(s, s.replace("_", " ").capitalize()),
+        words=lambda s: s.replace("_", " "),
+        uptime_rects=_once_per_build(uptime_rects),
+        chart_points=chart_points,
+    )
+    env.globals.update(site=site.info, timezone_name=site.info.timezone, indicator_descriptions=INDICATOR_DESCRIPTIONS)
+    return env
+
+
+def format_time(moment: datetime | None, zone: ZoneInfo, fmt: str) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    text = portable_strftime(local, fmt)
+    # Zones without an abbreviation print offsets like "+0530"; make them readable.
+    name = local.tzname() or ""
+    if "%Z" in fmt and name[:1] in ("+", "-"):
+        offset = local.strftime("%z")
+        text = text.replace(name, f"UTC{offset[:3]}:{offset[3:]}")
+    return text
+
+
+def iso_time(moment: datetime | None) -> str:
+    return "" if moment is None else iso_seconds(moment)
+
+
+def format_duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(f"{days} d")
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes or not parts:
+        parts.append(f"{minutes} min")
+    return " ".join(parts[:2])
+
+
+def format_percent(value: float | None, digits: int = 2) -> str:
+    """Rounded down (readings.floor_units): 99.999% must not claim 100%."""
+    if value is None:
+        return "no data"
+    return percent_figure(value, digits) + "%"
+
+
+def bar_class(day: Any) -> str:
+    """A day bar's colour: up, a minor, partial or major outage, or no data."""
+    if day.uptime is None:
+        return "b-none"
+    if day.uptime >= 0.999 and day.degraded < 0.05 * day.checks:
+        return "b-up"
+    return "b-minor" if day.uptime >= 0.99 else "b-partial" if day.uptime >= 0.95 else "b-major"
+
+
+def uptime_rects(days: Any, day_notes: Any) -> Markup:
+    """The bars of `uptime_bars`: one <rect> per day with its class and a <title> saying what happened."""
+    rects = []
+    for index, day in enumerate(days):
+        if day.uptime is None:
+            title = "no data"
+        else:
+            title = format_percent(day.uptime) + " up"
+            if day.down:
+                title += f", {day.down} failed of {day.checks} checks"
+            if day.degraded:
+                title += f", {day.degraded} degraded"
+        for note in day_notes.get(day.day, ()):
+            title += "; " + note
+        rects.append(f'<rect x="{index * 5}" width="4" height="30" class="{bar_class(day)}"><title>'
+                     f'{_day_label(day.day)}: {escape(title)}</title></rect>')
+    return Markup("".join(rects))
+
+
+# "%%" first, so that "%%-d" stays a literal "%-d" as strftime would print it.
+_FORMAT_CODE = re.compile(r"%%|%-([dmHIMSjy])")
+
+
+def portable_strftime(moment: date | datetime, fmt: str) -> str:
+    """strftime, where "%-d" (and %-m, %-H, ...) is the number without its leading zero on every
+    platform: glibc and macOS know that code, Windows' strftime rejects it."""
+    def unpadded(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return match.group(0) if code is None else str(int(moment.strftime("%" + code)))
+
+    return moment.strftime(_FORMAT_CODE.sub(unpadded, fmt))
+
+
+@lru_cache(maxsize=1024)
+def _day_label(day: date) -> str:
+    return portable_strftime(day, "%b %-d, %Y")  # the same 90 days for every component
+
+
+def _once_per_build(draw: Any) -> Any:
+    """`draw(days, day_notes)`, worked out once for the same two objects: the front page and a
+    component's page draw the same bars (one environment serves one build)."""
+    made: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+
+    def drawn(days: Any, day_notes: Any) -> Any:
+        key = (id(days), id(day_notes))
+        entry = made.get(key)
+        if entry is None or entry[0] is not days or entry[1] is not day_notes:
+            entry = made[key] = (days, day_notes, draw(days, day_notes))  # kept alive, so ids stay theirs
+        return entry[2]
+
+    return drawn
+
+
+def chart_points(series: Any, first: float, span: float, top: float) -> str:
+    """The latency chart's polyline: x across 40..600 by time, y up from 140 by milliseconds."""
+    return "".join(f"{40 + 560 * (t.timestamp() - first) / span:.1f},{140 - 130 * v / top:.1f} " for t, v in series)
+
+
+def relative_root(output_path: str) -> str:
+    """The prefix from a page at `output_path` back to the site root, so links work from disk too."""
+    depth = output_path.count("/")
+    return "../" * depth
+
+
+def render_page(env: jinja2.Environment, template: str, output_path: str, **context: Any) -> bytes:
+    context.setdefault("root", relative_root(output_path))
+    context.setdefault("page_path", output_path)
+    return env.get_template(template).render(**context).encode("utf-8")
+
+
+def crash_problems(exc: BaseException, root: Path) -> tuple[Problem, ...]:
+    """A template mistake (or any other crash) as a located problem where possible."""
+    import traceback
+
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return (Problem(relative_file(exc.filename or exc.name or "templates", root), exc.lineno, None,
+                        f"template syntax error: {exc.message}"),)
+    # Jinja rewrites tracebacks so a runtime error in a template points at the template's line.
+    # An exception from a forked worker brings its frames along (parallel._note_frames).
+    frames = getattr(exc, "forked_frames", None) or [(frame.filename, frame.lineno)
+                                                      for frame in traceback.extract_tb(exc.__traceback__)]
+    for filename, line in reversed(frames):
+        if filename.endswith((".html", ".xml", ".txt", ".svg")):
+            return (Problem(relative_file(filename, root), line, None,
+                            f"template error: {type(exc).__name__}: {exc}"),)
+    return (Problem("(build)", None, None, f"{type(exc).__name__}: {exc}"),)

@@ -1,0 +1,274 @@
+"""Feeds of incidents and maintenance: RSS 2.0 and Atom 1.0 (feedgen) and JSON Feed 1.1.
+
+One entry per incident or maintenance. Readers de-duplicate by id, so an entry's id is its
+incident page URL and never changes, while its `updated` time follows the newest update. The
+content is the update trail, newest first, as hosted status pages publish it. Times inside the
+content are in the site's time zone, like the page's.
+
+feed.* are the page's feeds; history.rss and history.atom are the same feeds at the paths hosted
+status pages use, so readers moving a subscription over find them; components/<id>/feed.* hold
+what concerns one component.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+
+from generator.site.config import Site
+from generator.site.incidents import Incident
+from generator.render.environment import format_time
+from generator.engine.reuse import Outputs, output_key
+from generator.status.model import COMPONENT_STATUS_LABELS, affected_ids, incident_effects
+from generator.render.urls import absolute, component_url, incident_url, iso_seconds, logo_url
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+
+    from generator.engine.inputs import BuildInputs
+
+ENTRY_LIMIT = 50  # the most recently updated; older ones stay on the history pages
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+TIME_FORMAT = "%b %-d, %Y %H:%M %Z"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    id: str  # the incident page URL
+    title: str
+    url: str
+    published: datetime
+    updated: datetime
+    content_html: str
+    summary: str
+    categories: tuple[tuple[str, str], ...]  # (component id, component name)
+    extension: dict[str, Any]  # the JSON Feed's "_heliograph" object
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: str
+    title: str
+    description: str
+    home_url: str
+    entries: tuple[FeedEntry, ...]  # newest update first
+    updated: datetime  # the newest entry's update, so an unchanged feed stays byte-identical between builds
+
+
+def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[str, bytes]:
+    """Every feed; with `outputs`, a feed whose entries are unchanged is KEEP there instead, and
+    the others are left for its render_deferred."""
+    alone = outputs is None
+    outputs = Outputs() if outputs is None else outputs
+    site, now = inputs.site, inputs.now
+    incidents = sorted(inputs.incidents.incidents, key=lambda i: (i.updated_at, i.id), reverse=True)
+    built: dict[str, FeedEntry] = {}
+
+    def entry(incident: Incident) -> FeedEntry:
+        # Only the entries some feed lists are built: a feed holds the ENTRY_LIMIT newest.
+        if incident.id not in built:
+            built[incident.id] = feed_entry(site, incident, now)
+        return built[incident.id]
+
+    def key(listed: list[Incident]) -> str | None:
+        # An entry shows `now` only through its status; an empty feed's updated time is `now`.
+        if not listed:
+            return output_key(inputs.fingerprint, "feed", now)
+        if not all(i.source_key for i in listed):
+            return None
+        return output_key(inputs.fingerprint, "feed", [(i.source_key, i.status_at(now)) for i in listed])
+
+    def add(paths: dict[str, Any], listed: list[Incident], feed: Callable[[], Feed]) -> None:
+        # One key for a feed's formats: they list the same entries.
+        listed_key = key(listed)
+        wanted = [path for path in paths if outputs.wants(path, listed_key and output_key(listed_key, path))]
+        if wanted:
+            outputs.defer(wanted, lambda: {path: paths[path](made, site, absolute(site.info, path))
+                                           for made in (feed(),) for path in wanted})
+
+    info = site.info
+    newest = incidents[:ENTRY_LIMIT]
+    add({f"{stem}.{kind}": writer for stem in ("feed", "history") for kind, writer in (("atom", atom), ("rss", rss))}
+        | {"feed.json": json_feed}, newest,
+        lambda: Feed(
+            id=info.base_url,
+            title=info.title,
+            description=info.description or f"Incidents and maintenance on {info.title}",
+            home_url=info.base_url,
+            entries=tuple(entry(i) for i in newest),
+            updated=incidents[0].updated_at if incidents else now,  # the newest update of all
+        ))
+    by_component = _newest_by_component(incidents, site.component_ids, ENTRY_LIMIT)
+    for component in site.components:
+        listed = by_component.get(component.id, [])
+        folder = f"components/{component.id}"
+        add({f"{folder}/feed.atom": atom, f"{folder}/feed.rss": rss}, listed,
+            lambda component=component, listed=listed: Feed(
+                id=component_url(info, component.id),
+                title=f"{component.name} · {info.title}",
+                description=f"Incidents and maintenance affecting {component.name}",
+                home_url=component_url(info, component.id),
+                entries=tuple(entry(i) for i in listed),
+                updated=listed[0].updated_at if listed else now,
+            ))
+    if alone:
+        outputs.render_deferred()
+    return outputs.files
+
+
+def _newest_by_component(newest_first: list[Incident], component_ids: tuple[str, ...],
+                         limit: int) -> dict[str, list[Incident]]:
+    """Each component's `limit` first incidents of `newest_first` (status.incidents_by_component,
+    cut short): the pass stops once every component has that many, which on a large site is
+    after a quarter of its 10,000 incidents."""
+    found: dict[str, list[Incident]] = {component_id: [] for component_id in component_ids}
+    unfilled = len(found) if limit > 0 else 0
+    for incident in newest_first:
+        if not unfilled:
+            break
+        for component_id in dict.fromkeys(affected_ids(incident, component_ids)):  # each incident once
+            listed = found.get(component_id)
+            if listed is not None and len(listed) < limit:
+                listed.append(incident)
+                if len(listed) == limit:
+                    unfilled -= 1
+    return found
+
+
+def feed_entry(site: Site, incident: Incident, now: datetime) -> FeedEntry:
+    zone = ZoneInfo(site.info.timezone)
+    names = {c.id: c.name for c in site.components}
+    ids = affected_ids(incident, site.component_ids)
+    latest = incident.latest
+    return FeedEntry(
+        id=incident_url(site.info, incident.id),
+        title=incident.title,
+        url=incident_url(site.info, incident.id),
+        published=incident.created_at,
+        updated=incident.updated_at,
+        content_html=update_trail_html(incident, names, site.component_ids, zone),
+        summary=f"{latest.status_label}: {latest.body_text}".strip().rstrip(":"),
+        categories=tuple((cid, names[cid]) for cid in ids if cid in names),
+        extension={
+            "kind": incident.kind,
+            "impact": incident.impact,
+            "status": incident.status_at(now),
+            "components": list(ids),
+            "scheduled_for": iso_seconds(incident.scheduled_for) if incident.scheduled_for else None,
+            "scheduled_until": iso_seconds(incident.scheduled_until) if incident.scheduled_until else None,
+        },
+    )
+
+
+def update_trail_html(incident: Incident, names: dict[str, str], all_ids: Sequence[str], zone: ZoneInfo) -> str:
+    """What a reader needs in their feed reader: the window, what is affected, every update."""
+
+    def when(moment: datetime | None) -> str:
+        return escape(format_time(moment, zone, TIME_FORMAT)) if moment else "not set"
+
+    parts = []
+    if incident.is_maintenance:
+        parts.append(f"<p><strong>Scheduled maintenance</strong>: {when(incident.scheduled_for)} – "
+                     f"{when(incident.scheduled_until)}</p>")
+    if incident.affected:
+        effects = incident_effects(incident, all_ids)
+        affected = ", ".join(
+            escape(names.get(cid, cid)) + ("" if incident.is_maintenance or not effects.get(cid)
+                                           else f" ({COMPONENT_STATUS_LABELS[effects[cid]].lower()})")
+            for cid in incident.component_ids)
+    else:
+        affected = "All components"
+    parts.append(f"<p><strong>Affected</strong>: {affected}</p>")
+    for update in incident.updates:
+        parts.append(f"<p><small>{when(update.time)}</small><br><strong>{escape(update.status_label)}</strong></p>")
+        if update.body_html:
+            parts.append(update.body_html)
+    if incident.postmortem_url:
+        parts.append(f'<p><strong>Postmortem</strong>: <a href="{escape(incident.postmortem_url)}">'
+                     f"{escape(incident.postmortem_url)}</a></p>")
+    elif incident.postmortem_html:
+        parts.append(f"<p><strong>Postmortem</strong></p>\n{incident.postmortem_html}")
+    return "\n".join(parts)
+
+
+def _generator(feed: Feed, site: Site, self_url: str, *, for_rss: bool) -> FeedGenerator:
+    info = site.info
+    from feedgen.feed import FeedGenerator  # with lxml, 30 ms of every build that renders no feed
+
+    generator = FeedGenerator()
+    generator.id(feed.id)
+    generator.title(feed.title)
+    # RSS readers take a <description> as HTML, the channel's as well as the items' (whose HTML
+    # is escaped where it is made): the site's description is text, so it is escaped to stay so.
+    generator.description(escape(feed.description) if for_rss else feed.description)
+    generator.link(href=self_url, rel="self")
+    generator.link(href=feed.home_url, rel="alternate")  # feedgen gives RSS the last link
+    generator.language(info.language)
+    generator.author({"name": info.title, "uri": info.base_url})
+    generator.generator("Heliograph")
+    logo = logo_url(info)
+    # An RSS <image> must be GIF, JPEG or PNG; Atom takes any image.
+    if logo and not (for_rss and logo.lower().endswith(".svg")):
+        generator.logo(logo)
+        if not for_rss:
+            generator.icon(logo)
+    generator.updated(feed.updated)
+    for entry in reversed(feed.entries):  # feedgen prepends: add oldest first to list newest first
+        item = generator.add_entry()
+        item.guid(entry.id, permalink=True)
+        item.title(entry.title)
+        item.link(href=entry.url, rel="alternate")
+        item.published(entry.published)
+        item.updated(entry.updated)
+        # RSS readers show <description>, so it carries the whole trail, as hosted status pages do.
+        item.content(entry.content_html, type="html")
+        if not for_rss:
+            item.summary(entry.summary)
+        for term, label in entry.categories:
+            item.category(term=term, label=label, scheme=absolute(info, "components/"))
+    return generator
+
+
+def atom(feed: Feed, site: Site, self_url: str) -> bytes:
+    return _generator(feed, site, self_url, for_rss=False).atom_str(pretty=True)
+
+
+def rss(feed: Feed, site: Site, self_url: str) -> bytes:
+    return _generator(feed, site, self_url, for_rss=True).rss_str(pretty=True)
+
+
+def json_feed(feed: Feed, site: Site, self_url: str) -> bytes:
+    info = site.info
+    document: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": feed.title,
+        "home_page_url": feed.home_url,
+        "feed_url": self_url,
+        "description": feed.description,
+        "language": info.language,
+        "authors": [{"name": info.title, "url": info.base_url}],
+    }
+    logo = logo_url(info)
+    if logo:
+        document["icon"] = logo
+        document["favicon"] = logo
+    document["items"] = [
+        {
+            "id": entry.id,
+            "url": entry.url,
+            "title": entry.title,
+            "content_html": entry.content_html,
+            "summary": entry.summary,
+            "date_published": iso_seconds(entry.published),
+            "date_modified": iso_seconds(entry.updated),
+            "tags": [label for _, label in entry.categories],
+            "_heliograph": entry.extension,
+        }
+        for entry in feed.entries
+    ]
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

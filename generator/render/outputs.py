@@ -1,0 +1,35 @@
+"""Everything read outside the page itself: badges, feeds, the calendar, the APIs, llms.txt, the
+embeddable widget and the _headers that let other origins read them. One module per family;
+each is a pure function of the build inputs returning {relative path: bytes}.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jinja2
+
+from generator.render.api import render_api
+from generator.render.badges import render_badges
+from generator.render.embed import render_embed
+from generator.render.feeds import render_feeds
+from generator.render.headers import render_headers
+from generator.render.ics import render_calendar
+from generator.render.llms import render_llms
+from generator.render.openapi import render_openapi
+from generator.engine.reuse import Outputs
+from generator.render.statuspage import render_statuspage
+
+if TYPE_CHECKING:
+    from generator.engine.inputs import BuildInputs
+
+
+def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:
+    for family in (render_statuspage, render_llms, render_headers):
+        outputs.add(family(inputs))
+    render_openapi(inputs, outputs)
+    render_calendar(inputs, outputs)
+    render_api(inputs, outputs)
+    render_badges(inputs, outputs)
+    render_feeds(inputs, outputs)
+    outputs.add(render_embed(env, inputs))

@@ -1,0 +1,248 @@
+"""The HTML pages and the small files around them (404, robots.txt, sitemap.xml, CNAME)."""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from html import escape
+
+import jinja2
+from markupsafe import Markup
+
+from generator.site.incidents import Incident
+from generator.render.environment import default_theme_dir, relative_root, render_page
+from generator.engine.reuse import Outputs, output_key
+from generator.render.urls import iso_seconds
+from generator.status.model import affected_ids
+
+if TYPE_CHECKING:
+    from generator.engine.inputs import BuildInputs
+
+
+@dataclass(frozen=True)
+class MonthOfIncidents:
+    label: str  # "November 2026"
+    incidents: tuple[Incident, ...]
+
+
+def page_context(inputs: BuildInputs) -> dict[str, Any]:
+    """What every page's template is given."""
+    site, now = inputs.site, inputs.now
+    return dict(
+        now=now, status=inputs.status, component_names={c.id: c.name for c in site.components},
+        histories=inputs.histories, display=site.display, all_component_ids=site.component_ids,
+        affected_ids=affected_ids, day_notes=inputs.day_notes,
+    )
+
+
+def render_front_page(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    """index.html: rendered on every build, from two parts that change less often."""
+    site, now, status = inputs.site, inputs.now, inputs.status
+    recent, recent_maintenance = _recently_ended(inputs.incidents.incidents, now,
+                                                 now - timedelta(days=site.display.recent_incident_days))
+    front = dict(common, recent=recent, recent_maintenance=recent_maintenance, root="", page_path="index.html")
+    listed = sorted(recent + recent_maintenance, key=lambda i: i.updated_at, reverse=True)
+    recent_theme = _theme_key(env, _RECENT_TEMPLATES)
+    cards: list[str | None] = []
+    if recent_theme:
+        # Each incident's card is kept too: an edit changes one card of the hundreds listed.
+        card_of = env.get_template("_macros.html").module.incident_card
+        card_keys = _card_keys(inputs, recent_theme, listed)
+        front["card"] = lambda incident: Markup(outputs.fragment(card_keys[incident.id], lambda: str(card_of(
+            incident, now, "", common["component_names"], common["all_component_ids"], affected_ids))))
+        cards = list(card_keys.values())
+    recent_html = outputs.fragment(
+        recent_theme and _listing_key(inputs, recent_theme, "index.html", tuple(listed), site.display.recent_incident_days),
+        lambda: env.get_template("_recent_incidents.html").render(front), parts=cards)
+    components_theme = _theme_key(env, _COMPONENTS_TEMPLATES)
+    components_html = outputs.fragment(
+        components_theme and output_key(
+            inputs.fingerprint, components_theme, "index.html", status.layout,
+            [(history_key(inputs.histories.get(c.id)), common["day_notes"].get(c.id)) for c in site.components]),
+        lambda: env.get_template("_components.html").render(front))
+    outputs.add({"index.html": render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html),
+                                           component_list=Markup(components_html), **front)})
+
+
+def _recently_ended(incidents: tuple[Incident, ...], now: datetime, since: datetime
+                    ) -> tuple[tuple[Incident, ...], tuple[Incident, ...]]:
+    """The incidents resolved since `since`, and the maintenance completed since then (or
+    started then, if it completed with no end written down)."""
+    recent, maintenance = [], []
+    for incident in incidents:  # all 10,000 of a large site: the common case first
+        if not incident.is_maintenance:
+            # An incident is over exactly when an update resolved it, and then it ended there.
+            if incident.resolved_at is not None and incident.resolved_at >= since:
+                recent.append(incident)
+        elif incident.status_at(now) == "completed" and (incident.ended_at(now) or incident.started_at) >= since:
+            maintenance.append(incident)
+    return tuple(recent), tuple(maintenance)
+
+
+def _card_keys(inputs: BuildInputs, theme: str, incidents: list[Incident]) -> dict[str, str | None]:
+    """Each incident's key for its card on the front page (None: rendered every time)."""
+    shared = output_key(inputs.fingerprint, theme, "card")
+    known = inputs.incident_facts
+    return {incident.id: known[incident.id] and f"{shared}|{known[incident.id]}" for incident in incidents}
+
+
+def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    """Every page but the front page (render_front_page), and the files that list them."""
+    site, status = inputs.site, inputs.status
+    incidents = inputs.incidents.incidents
+    _incident_pages(env, inputs, common, outputs)
+
+    theme = _theme_key(env, _COMPONENT_TEMPLATES)
+    list_theme = _theme_key(env, _INCIDENT_LIST_TEMPLATES)
+    concerned = inputs.incidents_by_component
+    for component_state in status.components:
+        component = component_state.component
+        path = f"components/{component.id}/index.html"
+        related = tuple(concerned.get(component.id, ()))
+        history = inputs.histories.get(component.id)
+        # The page's key names its incident list's, which covers the incidents.
+        list_key = list_theme and _listing_key(inputs, list_theme, path, related)
+        key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state,
+                                                history_key(history), common["day_notes"].get(component.id))
+        if outputs.wants(path, key, fragments=(list_key,)):
+            context = dict(common, state=component_state, history=history, incidents=related, component=component,
+                           root=relative_root(path), page_path=path)
+
+            def component_page(path: str = path, context: dict = context, list_key: str | None = list_key) -> dict:
+                listing = outputs.fragment(list_key, lambda: env.get_template("_incident_list.html").render(context))
+                return {path: render_page(env, "component.html", path, incident_list=Markup(listing), **context)}
+
+            outputs.defer([path], component_page)
+
+    _history_pages(env, inputs, common, outputs)
+    files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
+    files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
+    page_paths = sorted({"index.html"}.union(p for p in outputs.files if p.endswith("index.html")))
+    if outputs.wants("sitemap.xml", _sitemap_key(inputs, page_paths)):
+        updated = {f"incidents/{i.id}/index.html": i.updated_at for i in incidents}  # their lastmod dates
+        files["sitemap.xml"] = _sitemap(site.info.base_url, page_paths, updated)
+    files[".nojekyll"] = b""  # GitHub Pages: serve files as they are, no Jekyll pass
+    if site.info.custom_domain:
+        files["CNAME"] = (site.info.custom_domain + "\n").encode()
+    outputs.add(files)
+
+
+
+
+# --- pages a rebuild can keep ----------------------------------------------------------------
+#
+# With 10,000 incidents, their pages are most of a build's rendering, and few change between
+# builds. A page's key (see `reuse`) names what it is made of. With the built-in templates, `now`
+# shows on pages other than the front page only through each incident's `reuse.incident_facts`;
+# tests/test_incremental_build.py checks that equal keys give equal pages. A site's own templates may
+# use anything in any way, so their pages get no key and are rendered on every build.
+
+_INCIDENT_TEMPLATES = ("incident.html", "base.html", "_macros.html", "_feeds_and_data.html")
+_COMPONENT_TEMPLATES = ("component.html", "base.html", "_macros.html", "_feeds_and_data.html",
+                        "_latency_chart.html", "_incident_list.html")
+_INCIDENT_LIST_TEMPLATES = ("_incident_list.html", "_macros.html")
+_RECENT_TEMPLATES = ("_recent_incidents.html", "_macros.html")
+_COMPONENTS_TEMPLATES = ("_components.html", "_macros.html")
+_HISTORY_TEMPLATES = ("history.html", "base.html", "_macros.html", "_feeds_and_data.html")
+
+
+
+
+def _theme_key(env: jinja2.Environment, templates: tuple[str, ...]) -> str | None:
+    """The built-in templates a page is made from, or None if the site overrides any of them."""
+    theme = default_theme_dir().resolve()
+    sources = []
+    for name in templates:
+        source, filename, _ = env.loader.get_source(env, name)
+        if Path(filename).resolve().parent != theme:
+            return None
+        sources.append(source)
+    return output_key(templates, sources)
+
+
+def history_key(history: Any) -> Any:
+    """What stands for a component's history in a key: its source_key, or all of it."""
+    return history.source_key if history is not None and history.source_key else history
+
+
+
+
+def _listing_key(inputs: BuildInputs, theme: str, path: str, incidents: tuple[Incident, ...], *more: Any) -> str | None:
+    known = inputs.incident_facts
+    return _facts_key(inputs, theme, path, [known[incident.id] for incident in incidents], *more)
+
+
+def _facts_key(inputs: BuildInputs, theme: str, path: str, facts: list[str | None], *more: Any) -> str | None:
+    """The key of an output listing incidents whose incident_facts are `facts`."""
+    return None if None in facts else output_key(inputs.fingerprint, theme, path, "\n".join(facts), *more)
+
+
+def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    theme = _theme_key(env, _INCIDENT_TEMPLATES) if inputs.incidents.incidents else None
+    # 10,000 keys: each is the page's facts after one digest of what all incident pages share
+    shared = theme and output_key(inputs.fingerprint, theme)
+    for incident, facts in zip(inputs.incidents.incidents, inputs.incident_facts_in_order):
+        path = f"incidents/{incident.id}/index.html"
+        if outputs.wants(path, shared and facts and f"{shared}|{path}|{facts}"):
+            outputs.defer([path], lambda incident=incident, path=path: {
+                path: render_page(env, "incident.html", path, incident=incident, **common)})
+
+
+def _history_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    """history/index.html, history/2/index.html, ...: every incident and maintenance, newest first."""
+    incidents, page_size = inputs.incidents.incidents, inputs.site.display.history_page_size
+    pages = [incidents[i:i + page_size] for i in range(0, len(incidents), page_size)] or [()]
+    theme = _theme_key(env, _HISTORY_TEMPLATES)
+    facts = inputs.incident_facts_in_order
+    for number, chunk in enumerate(pages, start=1):
+        path = history_page_link(number)
+        start = (number - 1) * page_size
+        key = theme and _facts_key(inputs, theme, path, facts[start:start + page_size], number, len(pages),
+                                   inputs.status.description)
+        if outputs.wants(path, key):
+            outputs.defer([path], lambda path=path, chunk=chunk, number=number: {
+                path: render_page(env, "history.html", path, months=_by_month(chunk), page_number=number,
+                                  page_count=len(pages), **common)})
+
+
+def _by_month(incidents: tuple[Incident, ...]) -> tuple[MonthOfIncidents, ...]:
+    months: list[MonthOfIncidents] = []
+    for incident in incidents:
+        label = (incident.scheduled_for or incident.started_at).strftime("%B %Y")
+        if months and months[-1].label == label:
+            months[-1] = MonthOfIncidents(label, months[-1].incidents + (incident,))
+        else:
+            months.append(MonthOfIncidents(label, (incident,)))
+    return tuple(months)
+
+
+def history_page_link(number: int) -> str:
+    return "history/index.html" if number == 1 else f"history/{number}/index.html"
+
+
+def _sitemap_key(inputs: BuildInputs, page_paths: list[str]) -> str:
+    """What sitemap.xml is made of: the pages, and when each incident was last updated. Written
+    out as text and numbers: pickling 10,000 datetimes took 13 ms of every rebuild."""
+    incidents = inputs.incidents.incidents
+    digest = hashlib.blake2b(output_key(inputs.fingerprint, "sitemap").encode(), digest_size=20)
+    digest.update("\n".join(page_paths).encode())
+    digest.update("\n".join([incident.id for incident in incidents]).encode())
+    digest.update(array("d", [incident.updated_at.timestamp() for incident in incidents]).tobytes())
+    return digest.hexdigest()
+
+
+def _sitemap(base_url: str, page_paths: list[str], updated: dict[str, datetime]) -> bytes:
+    """`page_paths` sorted; `updated`: the lastmod of some of them."""
+    rows = []
+    for path in page_paths:
+        url = base_url + path.removesuffix("index.html")
+        stamp = updated.get(path)
+        lastmod = f"<lastmod>{iso_seconds(stamp)}</lastmod>" if stamp else ""
+        rows.append(f"  <url><loc>{escape(url, quote=False)}</loc>{lastmod}</url>")
+    body = "\n".join(rows)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{body}\n</urlset>\n').encode()

@@ -1,0 +1,74 @@
+"""The one rule for every file read from a site: its real path stays inside the site's folder.
+
+A symlink in templates/assets/ to /proc/self/environ, or an incident linked from a home
+directory, would otherwise be published as it is. Links that stay inside the site keep
+working. Only links are resolved: a plain file under a folder already found inside cannot
+leave it, and resolving every one of 10,000 incidents would cost a rebuild for nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from generator.site.problems import InvalidInput, Problem
+
+OUTSIDE = "a symlink to outside the site"
+
+
+def is_inside(path: Path | str, root: Path | str) -> bool:
+    """Whether `path`, every link on the way resolved, is `root` or somewhere under it."""
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    return real == real_root or real.startswith(os.path.join(real_root, ""))
+
+
+def shown_name(path: Path | str, root: Path | str) -> str:
+    """`path` as people know it: relative to the site's folder, with forward slashes."""
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return os.fspath(path)
+
+
+def outside_problem(path: Path | str, root: Path | str) -> Problem:
+    what = OUTSIDE if os.path.islink(path) else "outside the site"
+    return Problem(shown_name(path, root), None, None,
+                   f"refusing to read this ({what}); put what it holds in the site's own folder instead")
+
+
+def check_inside(path: Path | str, root: Path | str) -> None:
+    """Raise InvalidInput unless `path` (which need not exist) stays inside `root`."""
+    if not is_inside(path, root):
+        raise InvalidInput([outside_problem(path, root)])
+
+
+def links_outside(directory: Path | str, root: Path | str) -> list[Problem]:
+    """A problem for `directory` itself, or for each link anywhere under it, that leads out
+    of `root`. Links are not followed while walking: a linked folder is checked as a whole."""
+    directory = os.fspath(directory)
+    if not os.path.lexists(directory):
+        return []
+    if not is_inside(directory, root):
+        return [outside_problem(directory, root)]
+    problems = []
+    pending = [directory]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_symlink():
+                        if not is_inside(entry.path, root):
+                            problems.append(outside_problem(entry.path, root))
+                    elif entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        except (NotADirectoryError, FileNotFoundError, PermissionError):
+            continue
+    return sorted(problems, key=lambda p: p.file)
+
+
+def refuse_links_outside(directory: Path | str, root: Path | str) -> None:
+    """Raise InvalidInput naming every link under `directory` that leads out of `root`."""
+    problems = links_outside(directory, root)
+    if problems:
+        raise InvalidInput(problems)
