@@ -82,9 +82,23 @@ class TlsCheck(_Common):
     ca_file: str | None = None
 
 
-CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck]
+@dataclass(frozen=True, kw_only=True)
+class HeartbeatCheck(_Common):
+    """Nothing is probed: the job itself reports (`heliograph beat`), and the component is up
+    while its last beat is at most `every + grace` old."""
 
-CHECK_TYPES = ("http", "tcp", "dns", "tls")
+    type: str = field(default="heartbeat", init=False)
+    every: float
+    grace: float = 0.0
+
+    @property
+    def overdue_after(self) -> float:
+        return self.every + self.grace
+
+
+CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck]
+
+CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat")
 _COMMON_KEYS = ("type", "timeout", "retries", "interval", "degraded_after")
 ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "http": _COMMON_KEYS
@@ -92,8 +106,10 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "tcp": _COMMON_KEYS + ("host", "port"),
     "dns": _COMMON_KEYS + ("name", "record", "nameserver", "expect"),
     "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file"),
+    # Nothing is probed, so timeout, retries and degraded_after mean nothing; the interval is `every`.
+    "heartbeat": ("type", "every", "grace"),
 }
-REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",)}
+REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",), "heartbeat": ("every",)}
 HTTP_EXPECT_KEYS = ("status", "body_contains", "body_regex", "json")
 
 
@@ -308,10 +324,15 @@ def parse_check(raw: Any, report: Report) -> CheckSpec | None:
     if isinstance(timeout, float) and isinstance(degraded_after, float) and degraded_after >= timeout:
         parser.problem(("degraded_after",), f"degraded_after ({_seconds(degraded_after)}) must be less than timeout "
                                             f"({_seconds(timeout)}), or it can never apply")
-    own = {"http": _http_fields, "tcp": _tcp_fields, "dns": _dns_fields, "tls": _tls_fields}[kind](parser)
+    own = {"http": _http_fields, "tcp": _tcp_fields, "dns": _dns_fields, "tls": _tls_fields,
+           "heartbeat": _heartbeat_fields}[kind](parser)
     if not parser.ok or any(v is INVALID for v in (*common.values(), *own.values())):
         return None
-    cls = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck, "tls": TlsCheck}[kind]
+    if kind == "heartbeat":
+        # A beat is due every `every`: that is the interval the stale-data warning and duration
+        # uptime measure gaps by.
+        common["interval"] = own["every"]
+    cls = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck, "tls": TlsCheck, "heartbeat": HeartbeatCheck}[kind]
     return cls(**common, **own)
 
 
@@ -340,6 +361,7 @@ _EXAMPLES = {
     "tcp": ", e.g. host: db.example.com and port: 5432",
     "dns": ", e.g. name: example.com",
     "tls": ", e.g. host: example.com",
+    "heartbeat": ", e.g. every: 1h (and grace: 10m for a job that may run late)",
 }
 
 
@@ -540,6 +562,13 @@ def _tls_fields(p: _Parser) -> dict[str, Any]:
         "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535), 443),
         "warn_days": p.take("warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
         "ca_file": p.take("ca_file", p.string, None),
+    }
+
+
+def _heartbeat_fields(p: _Parser) -> dict[str, Any]:
+    return {
+        "every": p.take("every", p.duration, INVALID),
+        "grace": p.take("grace", lambda v, path: p.duration(v, path, positive=False), 0.0),
     }
 
 

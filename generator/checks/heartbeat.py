@@ -1,0 +1,161 @@
+"""Heartbeats: jobs that cannot be probed (backups, cron jobs, queue workers) report instead.
+
+A beat is a result with reason `heartbeat`, written by `heliograph beat` (directly, or by
+check.yml from a `repository_dispatch` event). `heliograph check` does not probe a heartbeat
+component; it asks `missed_beat` whether the last beat is overdue and records the answer.
+
+What is recorded, so that uptime comes out right in both uptime modes:
+- a beat is the component's result: up (or down, when the job said it failed);
+- while a beat is fresh (at most `every + grace` old), a check records nothing: the beat holds;
+- once overdue, a check records one down result, `heartbeat_missed`, and then one more per
+  `every` for as long as no beat comes. Each `every` without a beat is thus one down result,
+  as each beat is one up result, whichever mode counts them; in `duration` mode the missed
+  result holds from when the beat became overdue until the next beat.
+- a component that has never beaten records nothing (no data, and the page calls it stale)
+  until its first beat: a job set up today is not down for not having run yet.
+
+Pure functions only; reading the history and sending events is generator.ops.heartbeat's.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, NamedTuple
+
+from generator.checks.result import DOWN, UP, CheckResult, format_time, parse_time
+from generator.checks.spec import HeartbeatCheck
+
+BEAT = "heartbeat"  # the reason of a beat
+MISSED = "heartbeat_missed"  # the reason of a down result for a beat that did not come
+# Beats and missed beats are one observer, whichever runner recorded them: two matrix jobs
+# recording the same dispatched beat write the same line, which readers count once.
+LOCATION = "heartbeat"
+BEAT_STATUSES = (UP, DOWN)
+MAX_MESSAGE = 200  # characters of a beat's message kept; it is shown on the page, not a log
+
+
+class LastBeats(NamedTuple):
+    """What the history says of one heartbeat component."""
+
+    beat: datetime | None  # the newest beat's time, known from the beat or carried by a missed result
+    missed: datetime | None  # the newest heartbeat_missed result's time
+
+
+def last_beats(component: str, results: Iterable[CheckResult]) -> LastBeats:
+    beat = missed = None
+    carried = None
+    for result in results:
+        if result.component != component:
+            continue
+        if result.reason == BEAT and (beat is None or result.time > beat):
+            beat = result.time
+        elif result.reason == MISSED and (missed is None or result.time > missed):
+            missed = result.time
+            carried = result.details.get("last_beat")
+    if beat is None and isinstance(carried, str):
+        try:
+            beat = parse_time(carried)  # the beat itself is older than what was read, or compacted
+        except ValueError:
+            beat = None
+    return LastBeats(beat, missed)
+
+
+def lookback(spec: HeartbeatCheck) -> timedelta:
+    """How far back to read results to find the last beat or missed beat: two periods, at least
+    two days, so a nightly job's beat is found; older beats are carried by the missed results."""
+    return timedelta(seconds=max(2 * spec.overdue_after + spec.every, 2 * 86400))
+
+
+def missed_beat(component: str, spec: HeartbeatCheck, last: LastBeats, now: datetime) -> CheckResult | None:
+    """The heartbeat_missed result to record at `now`, or None when nothing is to be recorded
+    (a fresh beat holds, this period's miss is recorded already, or there never was a beat)."""
+    if last.beat is None:
+        return None
+    overdue_since = last.beat + timedelta(seconds=spec.overdue_after)
+    if now <= overdue_since:
+        return None
+    if last.missed is not None and last.missed > last.beat and now - last.missed < timedelta(seconds=spec.every):
+        return None
+    message = (f"no heartbeat since {describe_time(last.beat)}: expected every {describe_duration(spec.every)}"
+               + (f" (grace {describe_duration(spec.grace)})" if spec.grace else ""))
+    return CheckResult(component=component, time=now, status=DOWN, reason=MISSED, message=message,
+                       latency_ms=None, location=LOCATION,
+                       details={"last_beat": format_time(last.beat), "every": spec.every, "grace": spec.grace})
+
+
+def beat_result(component: str, *, status: str = UP, message: str = "", time: datetime,
+                details: dict[str, Any] | None = None) -> CheckResult:
+    """A beat as the history keeps it."""
+    if status not in BEAT_STATUSES:
+        raise ValueError(f"a beat's status is up or down, not {status!r}")
+    text = " ".join(message.split())[:MAX_MESSAGE] or ("job reported a failure" if status == DOWN else "beat")
+    return CheckResult(component=component, time=time.astimezone(timezone.utc), status=status, reason=BEAT,
+                       message=text, latency_ms=None, location=LOCATION, details=dict(details or {}))
+
+
+def dispatch_payload(component: str, *, status: str, message: str, time: datetime) -> dict[str, Any]:
+    """The body of the `repository_dispatch` event that carries a beat to check.yml."""
+    return {"event_type": BEAT,
+            "client_payload": {"component": component, "status": status, "message": message,
+                               "time": format_time(time)}}
+
+
+class EventBeat(NamedTuple):
+    result: CheckResult | None  # None: nothing to record
+    problem: str | None  # why not, when the event was meant to be a beat but is not a good one
+
+
+def beat_from_event(event: Any, heartbeat_components: Iterable[str], now: datetime) -> EventBeat:
+    """The beat a GitHub event (the JSON at $GITHUB_EVENT_PATH) carries.
+
+    Another kind of event carries none (no problem: the step did nothing). The beat's time is
+    the sender's, so that every runner recording the same event writes the same line; a time
+    in the future (a sender's clock running fast) is taken as now.
+    """
+    if not isinstance(event, dict) or event.get("action") != BEAT:
+        return EventBeat(None, None)
+    payload = event.get("client_payload")
+    if not isinstance(payload, dict):
+        return EventBeat(None, "the heartbeat event has no client_payload")
+    components = tuple(heartbeat_components)
+    component = payload.get("component")
+    if not isinstance(component, str) or component not in components:
+        from generator.site.problems import did_you_mean
+
+        hint = did_you_mean(component, components) if isinstance(component, str) else ""
+        return EventBeat(None, f"component {component!r}{hint} has no heartbeat check in site.yaml"
+                               f" (heartbeat components: {', '.join(components) or 'none'})")
+    status = payload.get("status", UP)
+    if status not in BEAT_STATUSES:
+        return EventBeat(None, f"status {status!r} is not up or down")
+    message = payload.get("message") or ""
+    if not isinstance(message, str):
+        return EventBeat(None, "message must be text")
+    time = now
+    if payload.get("time") is not None:
+        try:
+            time = min(parse_time(str(payload["time"])), now)
+        except ValueError:
+            return EventBeat(None, f"time {payload['time']!r} is not an ISO 8601 time")
+    return EventBeat(beat_result(component, status=status, message=message, time=time,
+                                 details={"via": "repository_dispatch"}), None)
+
+
+def describe_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def describe_duration(seconds: float) -> str:
+    """1h, 10m, 1h30m, 45s: the way site.yaml writes it."""
+    if not math.isfinite(seconds) or seconds <= 0:
+        return "0s"
+    whole = int(seconds)
+    if whole != seconds or whole < 60:
+        return f"{seconds:g}s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
