@@ -233,7 +233,9 @@ def test_an_alias_bomb_in_front_matter_is_a_located_error(tmp_path):
 def test_site_yaml_nested_thousands_deep_is_a_located_error(tmp_path):
     root = _site(tmp_path)
     (root / "site.yaml").write_text(CHECKED_SITE + "display:\n  x: " + "[" * 5000 + "]" * 5000 + "\n")
-    assert "site.yaml:13:" in _fails(root, "validate") and "nested more than" in _fails(root, "validate")
+    said = _fails(root, "validate")
+    # Ours says "nested more than"; PyYAML 6.0.4 and later stop the parser first, at their own limit.
+    assert "site.yaml:13:" in said and ("nested more than" in said or "nesting depth" in said), said
 
 
 def test_a_huge_incident_file_is_refused_without_being_read(tmp_path):
