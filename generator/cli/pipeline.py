@@ -136,6 +136,7 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
     """
     from generator import history
     from generator.checks.runner import run_checks_sync
+    from generator.ops.heartbeat import due_heartbeat_results
     from generator.site.problems import did_you_mean
 
     site = _site_with_history_inside(obj)
@@ -177,8 +178,13 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
             time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
             done.clear()
         started = time.perf_counter()
-        results = run_checks_sync([(c.id, c.check) for c in checked], location=location,
+        probed = [(c.id, c.check) for c in checked if c.check.type != "heartbeat"]
+        results = run_checks_sync(probed, location=location,
                                   concurrency=concurrency or site.checks.concurrency, on_result=progress)
+        # A heartbeat component is not probed: its beats are its results, and a beat overdue
+        # is recorded as missed (see generator.checks.heartbeat for what is written when).
+        results += due_heartbeat_results(site.history_dir, [(c.id, c.check) for c in checked
+                                                            if c.check.type == "heartbeat"], command_now(None))
         elapsed = time.perf_counter() - started
         rounds.append(results)
         if interactive:
@@ -205,6 +211,8 @@ STATUS_COLOURS = {"up": "green", "degraded": "yellow", "down": "red"}
 
 def format_results(results, *, colour: bool) -> list[str]:
     """One aligned line per result: component, status, latency, reason, message."""
+    if not results:  # only heartbeat components, none overdue: nothing was recorded
+        return []
     width = max(len(r.component) for r in results)
     lines = []
     for result in results:
