@@ -96,6 +96,7 @@ def beat_result(component: str, *, status: str = UP, message: str = "", time: da
 
 def dispatch_payload(component: str, *, status: str, message: str, time: datetime) -> dict[str, Any]:
     """The body of the `repository_dispatch` event that carries a beat to check.yml."""
+    time = time.replace(microsecond=time.microsecond // 1000 * 1000)  # as the history will keep it
     return {"event_type": BEAT,
             "client_payload": {"component": component, "status": status, "message": message,
                                "time": format_time(time)}}
