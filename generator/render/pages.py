@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from generator.site.incidents import Incident
+from generator.site.subscribe import SubscribeSettings
 from generator.render.environment import default_theme_dir, relative_root, render_page
 from generator.engine.reuse import Outputs, output_key
 from generator.render.urls import iso_seconds
@@ -119,6 +120,9 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
             outputs.defer([path], component_page)
 
     _history_pages(env, inputs, common, outputs)
+    subscribe = site.subscribe or SubscribeSettings()
+    outputs.add({"subscribe/index.html": render_page(env, "subscribe.html", "subscribe/index.html", subscribe=subscribe,
+                                                     components=site.components, **common)})
     files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
     files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
     page_paths = sorted({"index.html"}.union(p for p in outputs.files if p.endswith("index.html")))

@@ -104,6 +104,8 @@ class Site:
     history: HistorySettings = field(default_factory=HistorySettings)
     checks: CheckSettings = field(default_factory=CheckSettings)
     alerts: Any = None  # a generator.alerts.settings.AlertSettings when site.yaml has `alerts:`
+    announce: Any = None  # a generator.alerts.announce.AnnounceSettings when site.yaml has `announce:`
+    subscribe: Any = None  # a generator.site.subscribe.SubscribeSettings (the Subscribe page's email sign-up)
 
     @property
     def incidents_dir(self) -> Path:
@@ -254,7 +256,8 @@ class _Validator:
 
 
 def _build_site(data: Any, v: _Validator, root: Path) -> Site:
-    top = v.mapping(data, (), ("site", "components", "display", "history", "checks", "badges", "alerts"),
+    top = v.mapping(data, (), ("site", "components", "display", "history", "checks", "badges", "alerts",
+                               "announce", "subscribe"),
                     required=("site", "components"), what="site.yaml")
     info = _site_info(top.get("site"), v)
     components = _components(top.get("components"), v)
@@ -274,8 +277,27 @@ def _build_site(data: Any, v: _Validator, root: Path) -> Site:
         location=v.string(checks_raw, "location", ("checks",), "default") or "default",
     )
     alerts = _alerts(top.get("alerts"), components, v) if "alerts" in top else None
+    announce = _announce(top.get("announce"), v) if "announce" in top else None
     return Site(root=root, info=info, components=components, display=display, history=history, checks=checks,
-                alerts=alerts)
+                alerts=alerts, announce=announce, subscribe=_subscribe(top.get("subscribe"), v))
+
+
+def _announce(raw: Any, v: _Validator) -> Any:
+    from generator.alerts.announce import parse_announce  # the alerts stage owns its own schema
+
+    def report(relative: KeyPath, message: str) -> None:
+        v.report(("announce",) + tuple(relative), message, at_key=message.startswith("unknown key"))
+
+    return parse_announce(raw, report, lambda relative: v.positions.of_value(("announce",) + tuple(relative)))
+
+
+def _subscribe(raw: Any, v: _Validator) -> Any:
+    from generator.site.subscribe import parse_subscribe
+
+    def report(relative: KeyPath, message: str) -> None:
+        v.report(("subscribe",) + tuple(relative), message, at_key=message.startswith("unknown key"))
+
+    return parse_subscribe(raw, report)
 
 
 def _alerts(raw: Any, components: tuple[Component, ...], v: _Validator) -> Any:
