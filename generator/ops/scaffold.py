@@ -72,7 +72,7 @@ components:
     name: Website                  # what readers see
     description: Our public website   # optional, shown under the name
     group: Web                     # optional
-    check:                         # http, tcp, dns or tls; run by `heliograph check`
+    check:                         # http, tcp, dns, tls or heartbeat; run by `heliograph check`
       type: http
       url: https://example.com/
       timeout: 10s                 # no answer within this is "down"
@@ -87,6 +87,11 @@ components:
   - id: support
     name: Support
     show_uptime: false             # no daily bars: there is nothing to measure
+
+  # A job nothing can probe reports itself, e.g. `backup.sh && heliograph beat backup`:
+  # - id: backup
+  #   name: Nightly backup
+  #   check: {{type: heartbeat, every: 1d, grace: 2h}}   # down when no beat for 1d + 2h
 """
 
 EXAMPLE_INCIDENT = """\
