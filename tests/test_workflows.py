@@ -161,6 +161,22 @@ def test_deploy_publishes_with_the_official_pages_actions_and_minimal_permission
     assert pages["steps"][0]["uses"].startswith("actions/deploy-pages@")
 
 
+def test_deploy_announces_only_after_a_publish_succeeded_and_may_push_only_there():
+    deploy = load("deploy.yml")
+    job = deploy["jobs"]["announce"]
+    # Either publisher may be the one set up; none failed and at least one published.
+    assert job["needs"] == ["github-pages", "cloudflare-pages"]
+    assert job["if"] == ("${{ !cancelled() && !contains(needs.*.result, 'failure') "
+                         "&& contains(needs.*.result, 'success') }}")
+    assert job["permissions"] == {"contents": "write"}  # the claims are pushed; no other job may push
+    assert [name for name, other in deploy["jobs"].items() if "write" in (other.get("permissions") or {}).get("contents", "")] \
+        == ["announce"]
+    [step] = steps_running(job, "heliograph announce")
+    assert "--branch" in step["run"] and step["env"]["BRANCH"] == "${{ github.ref_name }}"
+    assert job["steps"][0]["uses"].startswith("actions/checkout@")
+    assert "ref" not in job["steps"][0].get("with", {})  # the published commit, not a newer one
+
+
 def test_builds_restore_the_last_build_only_when_the_site_opts_in():
     deploy = load("deploy.yml")
     for job in deploy["jobs"].values():
