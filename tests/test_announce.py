@@ -169,6 +169,11 @@ def test_a_bad_announce_setting_is_reported_at_its_line_and_column(tmp_path):
         ran.stderr
     assert "Traceback" not in ran.stderr
     (root / "site.yaml").write_text((root / "site.yaml").read_text().replace("  tiemout: 5s\n", "")
+                                    .replace("json://127.0.0.1:1/", "nosuchservice://x"))
+    ran = invoke("--site", str(root), "validate")
+    assert ran.code == 1
+    assert re.search(r'site\.yaml:4:14: error: announce channel "readers": Apprise cannot use', ran.stderr), ran.stderr
+    (root / "site.yaml").write_text((root / "site.yaml").read_text().replace("nosuchservice://x", "json://127.0.0.1:1/")
                                     + "subscribe: {mailing_list: not an address}\n")
     ran = invoke("--site", str(root), "validate")
     assert ran.code == 1 and re.search(r'site\.yaml:\d+:\d+: error: "mailing_list" must be an email address', ran.stderr)

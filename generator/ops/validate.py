@@ -22,6 +22,11 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
         from generator.alerts.send import url_problem  # imports Apprise: only for sites that alert
         problems.extend(Problem("site.yaml", channel.line, channel.column, message)
                         for channel in site.alerts.channels if (message := url_problem(channel)))
+    if site.announce is not None and site.announce.channels:
+        from generator.alerts.send import url_problem
+        problems.extend(Problem("site.yaml", channel.line, channel.column,
+                                message.replace("alert channel", "announce channel", 1))
+                        for channel in site.announce.channels if (message := url_problem(channel)))
     refused = links_outside(site.history_dir, root)
     if refused:  # not read at all
         return problems + refused
