@@ -207,6 +207,27 @@ def test_a_missed_beat_is_recorded_once_per_period_and_never_while_a_beat_holds(
     assert missed_beat("backup", spec, last_beats("backup", []), START) is None
 
 
+def test_a_beat_that_lands_after_a_miss_recorded_without_it_is_recorded_again_so_the_page_is_up():
+    """A dispatched beat is recorded with its sender's time; a check elsewhere that had not seen
+    it yet may have recorded a miss after that time. The next check puts the beat's status back."""
+    from generator.checks.heartbeat import LATE, beat_result
+
+    spec = HeartbeatCheck(every=3600.0, grace=600.0, interval=3600.0)
+    first = beat_result("backup", time=START)
+    late_beat = beat_result("backup", time=START + timedelta(minutes=72))
+    unaware = missed_beat("backup", spec, last_beats("backup", [first]), START + timedelta(minutes=73))
+    assert unaware is not None and unaware.time > late_beat.time
+    results = [first, late_beat, unaware]
+    corrected = missed_beat("backup", spec, last_beats("backup", results), START + timedelta(minutes=80))
+    assert corrected is not None and (corrected.status, corrected.reason) == ("up", LATE)
+    assert max(results + [corrected], key=lambda r: r.time).status == "up"  # what the page shows
+    # Once is enough; and a beat that lands after the miss needs no correction: it is the newest.
+    assert missed_beat("backup", spec, last_beats("backup", results + [corrected]), START + timedelta(minutes=90)) is None
+    after_miss = beat_result("backup", time=unaware.time + timedelta(minutes=1))
+    assert missed_beat("backup", spec, last_beats("backup", [first, unaware, after_miss]),
+                       START + timedelta(minutes=80)) is None
+
+
 # --- end to end: beat, history, check, build --------------------------------------------------
 
 

@@ -11,6 +11,9 @@ What is recorded, so that uptime comes out right in both uptime modes:
   `every` for as long as no beat comes. Each `every` without a beat is thus one down result,
   as each beat is one up result, whichever mode counts them; in `duration` mode the missed
   result holds from when the beat became overdue until the next beat.
+- a beat that reaches the history after a miss recorded later than it (a dispatched beat waits
+  for its run; a check elsewhere had not seen it yet) would leave the miss as the newest result
+  while the beat holds: the next check records the beat's status once more, as `heartbeat_late`;
 - a component that has never beaten records nothing (no data, and the page calls it stale)
   until its first beat: a job set up today is not down for not having run yet.
 
@@ -28,6 +31,7 @@ from generator.checks.spec import HeartbeatCheck
 
 BEAT = "heartbeat"  # the reason of a beat
 MISSED = "heartbeat_missed"  # the reason of a down result for a beat that did not come
+LATE = "heartbeat_late"  # the beat's status again, after a miss recorded without knowing of the beat
 # Beats and missed beats are one observer, whichever runner recorded them: two matrix jobs
 # recording the same dispatched beat write the same line, which readers count once.
 LOCATION = "heartbeat"
@@ -40,25 +44,33 @@ class LastBeats(NamedTuple):
 
     beat: datetime | None  # the newest beat's time, known from the beat or carried by a missed result
     missed: datetime | None  # the newest heartbeat_missed result's time
+    beat_status: str = UP  # the newest beat's
+    missed_knew: datetime | None = None  # the last beat the newest missed result knew of
+    late: datetime | None = None  # the newest heartbeat_late result's time
 
 
 def last_beats(component: str, results: Iterable[CheckResult]) -> LastBeats:
-    beat = missed = None
+    beat = missed = late = None
+    beat_status = UP
     carried = None
     for result in results:
         if result.component != component:
             continue
         if result.reason == BEAT and (beat is None or result.time > beat):
-            beat = result.time
+            beat, beat_status = result.time, result.status
         elif result.reason == MISSED and (missed is None or result.time > missed):
             missed = result.time
             carried = result.details.get("last_beat")
-    if beat is None and isinstance(carried, str):
+        elif result.reason == LATE and (late is None or result.time > late):
+            late = result.time
+    knew = None
+    if isinstance(carried, str):
         try:
-            beat = parse_time(carried)  # the beat itself is older than what was read, or compacted
+            knew = parse_time(carried)
         except ValueError:
-            beat = None
-    return LastBeats(beat, missed)
+            knew = None
+    # Without a beat in what was read (older, or compacted), the missed result says when it was.
+    return LastBeats(beat or knew, missed, beat_status, knew, late)
 
 
 def lookback(spec: HeartbeatCheck) -> timedelta:
@@ -68,13 +80,14 @@ def lookback(spec: HeartbeatCheck) -> timedelta:
 
 
 def missed_beat(component: str, spec: HeartbeatCheck, last: LastBeats, now: datetime) -> CheckResult | None:
-    """The heartbeat_missed result to record at `now`, or None when nothing is to be recorded
+    """The result to record at `now`: heartbeat_missed once a period while the beat is overdue,
+    heartbeat_late to correct a miss recorded without knowing of a beat that holds, or None
     (a fresh beat holds, this period's miss is recorded already, or there never was a beat)."""
     if last.beat is None:
         return None
     overdue_since = last.beat + timedelta(seconds=spec.overdue_after)
     if now <= overdue_since:
-        return None
+        return _late_beat(component, last, now)
     if last.missed is not None and last.missed > last.beat and now - last.missed < timedelta(seconds=spec.every):
         return None
     message = (f"no heartbeat since {describe_time(last.beat)}: expected every {describe_duration(spec.every)}"
@@ -82,6 +95,19 @@ def missed_beat(component: str, spec: HeartbeatCheck, last: LastBeats, now: date
     return CheckResult(component=component, time=now, status=DOWN, reason=MISSED, message=message,
                        latency_ms=None, location=LOCATION,
                        details={"last_beat": format_time(last.beat), "every": spec.every, "grace": spec.grace})
+
+
+def _late_beat(component: str, last: LastBeats, now: datetime) -> CheckResult | None:
+    """The holding beat's status again, when the newest miss was recorded after the beat but
+    without knowing of it: else that miss would stay the newest result while the beat holds."""
+    assert last.beat is not None
+    unaware_miss = (last.missed is not None and last.missed > last.beat
+                    and (last.missed_knew is None or last.missed_knew < last.beat))
+    if not unaware_miss or (last.late is not None and last.late > last.missed):
+        return None
+    return CheckResult(component=component, time=now, status=last.beat_status, reason=LATE,
+                       message=f"beat at {describe_time(last.beat)}, recorded after a miss was",
+                       latency_ms=None, location=LOCATION, details={"last_beat": format_time(last.beat)})
 
 
 def beat_result(component: str, *, status: str = UP, message: str = "", time: datetime,
