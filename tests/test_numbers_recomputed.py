@@ -249,6 +249,10 @@ def expected_figures(site: Site, history: Path, now: datetime) -> dict[str, Expe
                          default=None, key=lambda entry: entry[:2])
             response = (round(newest[2].latency, 1) if newest and newest[2].latency is not None
                         and newest[2].status != "down" else None)
+        # README: no result within three check intervals is stale, and a stale latency is no data.
+        newest_ms = max((r.time for results in series.values() for r in results), default=None)
+        if newest_ms is None or now_ms - newest_ms > component["interval"] * 3 * 1000:
+            response = None
         figures[cid] = Expected(bar_days, uptime, response)
     return figures
 
@@ -363,9 +367,8 @@ def published_mismatches(root: Path, now: datetime) -> list[str]:
         line = next(line for line in llms.splitlines() if f"/components/{cid}/)" in line)
         check(f"{cid} llms.txt 30d", re.search(r"uptime over 30 days: ([^;]+)", line).group(1),
               percent(figures.uptime["30d"], 2, whole_when_full=True))
-        response = re.search(r"response time: (.+)$", line)
-        check(f"{cid} llms.txt response time", response and response.group(1),
-              None if figures.response_time is None else milliseconds(figures.response_time))
+        response = re.search(r"response time: ([^;]+)", line)
+        check(f"{cid} llms.txt response time", response and response.group(1), milliseconds(figures.response_time))
 
         component_page = page(out, f"components/{cid}/index.html")
         shown = dict(zip(texts(component_page, "//dl[@class='uptime']//dt"),

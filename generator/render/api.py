@@ -97,7 +97,7 @@ def _component(inputs: BuildInputs, state: ComponentState) -> dict[str, Any]:
             "latency_ms": latest.latency_ms,
         },
         "uptime": {window: fraction_figure(uptime(history, window)) for window in UPTIME_WINDOWS},
-        "response_time_ms": response_time_ms(history, inputs.now),
+        "response_time_ms": response_time_ms(history, inputs.now, stale=state.stale),
         "open_incidents": list(state.open_incidents),
     }
 

@@ -119,7 +119,7 @@ def render_badges(inputs: BuildInputs, outputs: Outputs) -> None:
         badges[f"{folder}/status"] = status_badge(component, state.status)
         for window in UPTIME_WINDOWS:
             badges[f"{folder}/uptime-{window}"] = uptime_badge(component, window, uptime(history, window))
-        badges[f"{folder}/response-time"] = response_time_badge(component, response_time_ms(history, inputs.now))
+        badges[f"{folder}/response-time"] = response_time_badge(component, response_time_ms(history, inputs.now, stale=state.stale))
     files: dict[str, bytes] = {}
     for stem, badge in badges.items():
         # A badge's files are made of the badge (its texts and colours) and the style alone.

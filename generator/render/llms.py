@@ -33,9 +33,9 @@ def render_llms(inputs: BuildInputs) -> dict[str, bytes]:
         facts = [COMPONENT_STATUS_LABELS[state.status]]
         if not component.is_manual:
             facts.append(f"uptime over 30 days: {percent_text(uptime(history, '30d'))}")
-            latency = response_time_ms(history, now)
-            if latency is not None:
-                facts.append(f"response time: {milliseconds_text(latency)}")
+            facts.append(f"response time: {milliseconds_text(response_time_ms(history, now, stale=state.stale))}")
+        if state.stale_note:
+            facts.append(f"stale: {state.stale_note}")
         group = f" ({_inline(component.group)})" if component.group else ""
         lines.append(f"- [{_link_text(component.name)}]({component_url(site, component.id)}){group}: "
                      + "; ".join(facts))

@@ -30,7 +30,11 @@ INDICATOR_DESCRIPTIONS = {
 }
 _INDICATOR_RANK = {"none": 0, "minor": 1, "major": 2, "critical": 3}
 CHECK_TO_COMPONENT = {"up": "operational", "degraded": "degraded_performance", "down": "major_outage"}
+# A component is stale when its newest result is older than this many of its check intervals:
+# one late run is normal jitter, three in a row means the checker itself has stopped. The one
+# definition every output (page, component page, badges, api, llms.txt, embed) follows.
 STALE_AFTER_INTERVALS = 3
+DEFAULT_INTERVAL_SECONDS = 300
 
 
 class LatestResult(Protocol):
@@ -53,6 +57,16 @@ class ComponentState:
     @property
     def label(self) -> str:
         return COMPONENT_STATUS_LABELS[self.status]
+
+    @property
+    def stale_note(self) -> str | None:
+        """The warning shown wherever this status is, in the page's words; None while fresh."""
+        if not self.stale or self.component.is_manual:
+            return None
+        if self.last_checked is None:
+            return "Not checked yet."
+        return (f"No check result since {self.last_checked.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC: "
+                "the status shown may be out of date.")
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,10 @@ class PageStatus:
 
     def state(self, component_id: str) -> ComponentState | None:
         return next((s for s in self.components if s.component.id == component_id), None)
+
+    @property
+    def stale_components(self) -> tuple[ComponentState, ...]:
+        return tuple(s for s in self.components if s.stale and not s.component.is_manual)
 
     @property
     def groups(self) -> tuple[GroupState, ...]:
@@ -110,6 +128,19 @@ def incident_effects(incident: Incident, all_ids: Sequence[str]) -> dict[str, st
     return {component_id: DEFAULT_EFFECT[incident.impact] for component_id in all_ids}
 
 
+def stale_after(check: object) -> timedelta:
+    """How old a component's newest result may be before what it shows is stale."""
+    interval = getattr(check, "interval", DEFAULT_INTERVAL_SECONDS) or DEFAULT_INTERVAL_SECONDS
+    return timedelta(seconds=STALE_AFTER_INTERVALS * interval)
+
+
+def is_stale(check: object | None, last_checked: datetime | None, now: datetime) -> bool:
+    """Monitored, but with no result or none within `stale_after`; an unchecked component never is."""
+    if check is None:
+        return False
+    return last_checked is None or now - last_checked > stale_after(check)
+
+
 def component_state(component: Component, incidents: Sequence[Incident], all_ids: Sequence[str], now: datetime,
                     latest: LatestResult | None = None) -> ComponentState:
     statuses = ["operational"]
@@ -133,10 +164,7 @@ def component_state(component: Component, incidents: Sequence[Incident], all_ids
     # During maintenance a failing check is expected downtime, not news.
     if check_status and not in_maintenance:
         statuses.append(CHECK_TO_COMPONENT.get(check_status, "operational"))
-    stale = False
-    if component.check is not None:
-        interval = getattr(component.check, "interval", 300) or 300
-        stale = latest is None or now - latest.time > timedelta(seconds=STALE_AFTER_INTERVALS * interval)
+    stale = is_stale(component.check, latest.time if latest else None, now)
     return ComponentState(
         component=component, status=worst(statuses), open_incidents=tuple(open_ids), in_maintenance=in_maintenance,
         check_status=check_status, last_checked=latest.time if latest else None, stale=stale,

@@ -20,7 +20,8 @@ UPTIME_DEFINITION = ("Share of checks that were up or degraded (display.uptime_m
                      "never reads as 1; null means no data, never 100%.")
 RESPONSE_TIME_DEFINITION = ("The median latency (the lower middle one of an even count) of the up and degraded "
                             "results of the 24 hours before the build, outside maintenance; with none, the latest "
-                            "result's latency unless it was down; null when there is neither.")
+                            "result's latency unless it was down; null when there is neither, and "
+                            "whenever the component is stale (no result within three check intervals).")
 LATENCY_PERCENTILE_NOTE = ("approximate: read from a histogram of 2%-wide latency buckets, within 1% of the exact "
                            "percentile and never outside the day's lowest and highest latency")
 
@@ -32,11 +33,12 @@ def uptime(history: Any, window: str) -> float | None:
     return history.uptime.get(window)
 
 
-def response_time_ms(history: Any, now: datetime) -> float | None:
+def response_time_ms(history: Any, now: datetime, *, stale: bool) -> float | None:
     """The median latency of the up and degraded results of the last 24 hours (`rollup`
     works it out from the raw results); with none, the latest result's latency, unless it
-    failed: a failed check's latency is usually its timeout."""
-    if history is None:
+    failed: a failed check's latency is usually its timeout. None once the component is stale
+    (`ComponentState.stale`): an old latency would read as today's."""
+    if history is None or stale:
         return None
     median = getattr(history, "response_time_ms", None)
     if median is not None:
