@@ -60,6 +60,12 @@
     shadow.appendChild(box);
   }
 
+  function staleNote(c) {  // ComponentState.stale_note's words
+    if (!c.last_checked) return "Not checked yet.";
+    var t = c.last_checked.slice(0, 16).replace("T", " ");
+    return "No check result since " + t + " UTC: the status shown may be out of date.";
+  }
+
   function summary(data) {
     return function (box, host) {
       var overall = link("", "hg-overall s-" + (INDICATOR_STATUS[data.status.indicator] || "unknown"));
@@ -67,6 +73,13 @@
       overall.appendChild(el("span", "hg-desc", data.status.description));
       overall.appendChild(el("span", "hg-site", data.page.name));
       box.appendChild(overall);
+      // The same warning as the page's: api/status.json marks each component whose checks stopped.
+      var stale = data.components.filter(function (c) { return c.stale && c.monitored; });
+      if (stale.length === 1) {
+        box.appendChild(el("p", "hg-stale", stale[0].name + ": " + staleNote(stale[0])));
+      } else if (stale.length > 1) {
+        box.appendChild(el("p", "hg-stale", stale.length + " components have no recent check result: the status shown may be out of date."));
+      }
       var wanted = option(host, "components").split(",").map(function (id) { return id.trim(); });
       var chosen = data.components.filter(function (c) {
         return wanted.indexOf("all") !== -1 || wanted.indexOf(c.id) !== -1;
@@ -78,8 +91,9 @@
         var a = link("components/" + encodeURIComponent(c.id) + "/");
         a.appendChild(el("span", "hg-dot"));
         a.appendChild(el("span", "hg-name", c.name));
-        a.appendChild(el("span", "hg-state", c.status_label));
+        a.appendChild(el("span", "hg-state", c.status_label + (c.stale && c.monitored ? " (stale)" : "")));
         item.appendChild(a);
+        if (c.stale && c.monitored) item.appendChild(el("p", "hg-stale", staleNote(c)));
         list.appendChild(item);
       });
       box.appendChild(list);
