@@ -243,7 +243,8 @@ class _Builder:
             "resolved_at": iso_ms(incident.ended_at(self.now)),
             "impact": "maintenance" if incident.is_maintenance else incident.impact,
             "shortlink": incident_url(self.site, incident.id),
-            "started_at": iso_ms(incident.scheduled_for if incident.is_maintenance else incident.started_at),
+            # Statuspage gives a maintenance the time it was created, never its (future) window.
+            "started_at": iso_ms(incident.created_at if incident.is_maintenance else incident.started_at),
             "page_id": self.page_id,
             "incident_updates": self._updates(incident, incident_id),
             "components": [self.by_component[c] for c in affected_ids(incident, self.all_ids) if c in self.by_component],
