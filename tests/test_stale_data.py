@@ -1,0 +1,153 @@
+"""Stale data is said to be stale everywhere a status or a latency is published.
+
+A site whose checker stopped (its last results 31 minutes or 11 days before the build, with a
+5-minute interval) is built with --now, and every output is read as a reader would: the badge's
+SVG text, api/status.json, llms.txt, the component page, the embed. None may show the old latency
+as current, and each says the status may be out of date. The same site built right after its
+last result still shows the latency.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import lxml.etree
+import lxml.html
+import pytest
+
+from clirun import invoke
+from conftest import write_site
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
+LATENCY_MS = 84.0
+SITE = """\
+site:
+  title: Stale Status
+  base_url: https://status.test.example/
+components:
+  - id: api
+    name: API
+    check: {type: http, url: "https://api.test.example/health", interval: 5m}
+  - id: docs
+    name: Docs
+"""
+MAINTENANCE = """\
+---
+title: Database upgrade
+type: maintenance
+components: [api]
+scheduled_for: 2026-12-08 02:00 UTC
+scheduled_until: 2026-12-08 03:00 UTC
+---
+
+## 2026-12-01 16:00 UTC · Scheduled
+We will upgrade the database.
+"""
+
+
+def write_history(site: Path, last: datetime, count: int = 30) -> None:
+    """`count` up results, 5 minutes apart, the newest at `last`: raw lines as `heliograph check` writes."""
+    for n in range(count):
+        moment = last - timedelta(minutes=5 * n)
+        shard = site / "history" / "raw" / f"{moment:%Y/%m/%d}.jsonl"
+        shard.parent.mkdir(parents=True, exist_ok=True)
+        line = {"v": 1, "c": "api", "t": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "s": "up", "r": "ok",
+                "loc": "eu", "m": "HTTP 200", "ms": LATENCY_MS}
+        with shard.open("a") as out:
+            out.write(json.dumps(line) + "\n")
+
+
+def built_site(tmp_path: Path, age: timedelta) -> Path:
+    site = write_site(tmp_path / "site", SITE, {"2026-12-08-database-upgrade.md": MAINTENANCE})
+    write_history(site, NOW - age)
+    result = invoke("--site", str(site), "build", "--now", NOW.isoformat())
+    assert result.code == 0, result.stdout + result.stderr
+    return site / "build"
+
+
+def svg_text(path: Path) -> str:
+    tree = lxml.etree.parse(str(path))
+    return " ".join(t.strip() for t in tree.xpath("//svg:text//text()", namespaces={"svg": "http://www.w3.org/2000/svg"})
+                    if t.strip())
+
+
+def page_text(path: Path) -> str:
+    return re.sub(r"\s+", " ", lxml.html.parse(str(path)).getroot().text_content())
+
+
+STALE_AGES = [pytest.param(timedelta(minutes=31), id="31-minutes"), pytest.param(timedelta(days=11), id="11-days")]
+
+
+@pytest.mark.parametrize("age", STALE_AGES)
+def test_response_time_is_no_data_once_stale(tmp_path, age):
+    build = built_site(tmp_path, age)
+    badge = svg_text(build / "badges" / "api" / "response-time.svg")
+    assert "no data" in badge and "84" not in badge
+    endpoint = json.loads((build / "badges" / "api" / "response-time.json").read_text())
+    assert endpoint["message"] == "no data"
+    api = {c["id"]: c for c in json.loads((build / "api" / "status.json").read_text())["components"]}
+    assert api["api"]["stale"] is True and api["api"]["response_time_ms"] is None
+    # The latest check stays published, with its time: history, not a current figure.
+    assert api["api"]["latest_check"]["time"] == (NOW - age).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    llms = (build / "llms.txt").read_text()
+    api_line = next(line for line in llms.splitlines() if line.startswith("- [API]"))
+    assert "response time: no data" in api_line and "84 ms" not in llms
+
+
+@pytest.mark.parametrize("age", STALE_AGES)
+def test_every_status_carries_the_stale_warning(tmp_path, age):
+    build = built_site(tmp_path, age)
+    since = f"No check result since {NOW - age:%Y-%m-%d %H:%M} UTC"
+    llms = (build / "llms.txt").read_text()
+    api_line = next(line for line in llms.splitlines() if line.startswith("- [API]"))
+    assert since in api_line and "out of date" in api_line
+    docs_line = next(line for line in llms.splitlines() if line.startswith("- [Docs]"))
+    assert "stale" not in docs_line  # a component nobody checks is never stale
+
+    component = page_text(build / "components" / "api" / "index.html")
+    assert "No check result since" in component and "the status shown may be out of date" in component
+    assert "84 ms" not in component
+    assert "out of date" not in page_text(build / "components" / "docs" / "index.html")
+
+    embed = lxml.html.parse(str(build / "embed" / "index.html")).getroot()
+    overall = " ".join(p.text_content() for p in embed.find_class("hg-stale") if p.getparent().get("id") == "hg")
+    assert "API: No check result since" in overall
+    api_item = embed.xpath('//li[@data-component="api"]')[0].text_content()
+    assert "Operational (stale)" in api_item and "out of date" in api_item
+    assert "(stale)" not in embed.xpath('//li[@data-component="docs"]')[0].text_content()
+
+
+def test_component_page_says_why_the_chart_is_missing(tmp_path):
+    build = built_site(tmp_path, timedelta(days=11))
+    page = lxml.html.parse(str(build / "components" / "api" / "index.html")).getroot()
+    assert not page.find_class("chart")
+    note = " ".join(p.text_content() for p in page.find_class("no-chart"))
+    assert "No response-time chart" in note and "last 7 days" in note and "not reported recently" in note
+
+
+def test_fresh_data_still_shows_its_latency(tmp_path):
+    build = built_site(tmp_path, timedelta(minutes=4))
+    assert "84 ms" in svg_text(build / "badges" / "api" / "response-time.svg")
+    api = {c["id"]: c for c in json.loads((build / "api" / "status.json").read_text())["components"]}
+    assert api["api"]["stale"] is False and api["api"]["response_time_ms"] == LATENCY_MS
+    llms = (build / "llms.txt").read_text()
+    assert "response time: 84 ms" in llms and "out of date" not in llms
+    assert "out of date" not in page_text(build / "components" / "api" / "index.html")
+    embed = lxml.html.parse(str(build / "embed" / "index.html")).getroot()
+    assert not embed.find_class("hg-stale")
+    assert "(stale)" not in embed.text_content()
+    # An hour of results draws the chart, so there is no note about its absence.
+    assert "No response-time chart" not in page_text(build / "components" / "api" / "index.html")
+
+
+def test_upcoming_maintenance_started_at_is_its_creation_not_its_window(tmp_path):
+    build = built_site(tmp_path, timedelta(minutes=4))
+    summary = json.loads((build / "api" / "v2" / "summary.json").read_text())
+    [maintenance] = summary["scheduled_maintenances"]
+    assert maintenance["status"] == "scheduled"
+    assert maintenance["started_at"] == "2026-12-01T16:00:00.000Z" == maintenance["created_at"]
+    assert maintenance["scheduled_for"] == "2026-12-08T02:00:00.000Z"
+    assert datetime.fromisoformat(maintenance["started_at"]) <= NOW
