@@ -151,3 +151,30 @@ def test_upcoming_maintenance_started_at_is_its_creation_not_its_window(tmp_path
     assert maintenance["started_at"] == "2026-12-01T16:00:00.000Z" == maintenance["created_at"]
     assert maintenance["scheduled_for"] == "2026-12-08T02:00:00.000Z"
     assert datetime.fromisoformat(maintenance["started_at"]) <= NOW
+
+
+WIDGET_HOST = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Host</title></head>
+<body><div data-heliograph data-components="api,docs"></div><script src="{site}/embed/status.js" async></script></body></html>
+"""
+
+
+def test_script_widget_on_another_origin_warns_of_stale_data(browser, tmp_path):
+    from servers import static_server
+    from test_embed import static_host
+
+    build = built_site(tmp_path, timedelta(days=11))
+    host = tmp_path / "host"
+    host.mkdir()
+    with static_host(build) as site_url:
+        (host / "index.html").write_text(WIDGET_HOST.format(site=site_url))
+        with static_server(host) as host_url:
+            page = browser.new_page()
+            page.goto(host_url + "/index.html")
+            widget = page.locator("[data-heliograph] .hg")  # Playwright's CSS reaches into the open shadow root
+            items = widget.locator("li").evaluate_all("items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())")
+            since = f"No check result since {NOW - timedelta(days=11):%Y-%m-%d %H:%M} UTC"
+            assert items == [f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
+            overall = widget.locator(":scope > .hg-stale").inner_text()
+            assert overall == f"API: {since}: the status shown may be out of date."
+            page.close()
