@@ -53,8 +53,30 @@ def steps_running(job: dict, command: str) -> list[dict]:
     return [step for step in job["steps"] if command in step.get("run", "")]
 
 
-def test_there_are_the_three_workflows():
-    assert [path.name for path in WORKFLOW_FILES] == ["check.yml", "deploy.yml", "test.yml"]
+def test_there_are_the_four_workflows():
+    assert [path.name for path in WORKFLOW_FILES] == ["check.yml", "deploy.yml", "release.yml", "test.yml"]
+
+
+def test_release_publishes_a_tested_wheel_with_trusted_publishing_and_no_token():
+    release = load("release.yml")
+    text = (WORKFLOWS / "release.yml").read_text()
+    assert release["on"] == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {"contents": "read"}
+    build, test, publish = (release["jobs"][name] for name in ("build", "test", "publish"))
+    assert steps_running(build, "python -m build") and steps_running(build, "twine check")
+    # The suite runs against the installed wheel: `pytest` (not `python -m pytest`, which puts the
+    # checkout first on sys.path) after installing dist/'s wheel.
+    assert test["needs"] == "build"
+    installs = steps_running(test, "pip install")
+    assert installs and "dist/*.whl" in installs[0]["run"]
+    [suite] = steps_running(test, "pytest")
+    assert re.search(r"^\s*pytest\s*$", suite["run"], re.M) and "python -m pytest" not in suite["run"]
+    assert publish["needs"] == ["build", "test"]
+    assert publish["environment"]["name"] == "pypi"
+    assert publish["permissions"] == {"id-token": "write"}
+    [upload] = [step for step in publish["steps"] if step.get("uses", "").startswith("pypa/gh-action-pypi-publish@")]
+    assert "with" not in upload or not ({"password", "user"} & set(upload["with"]))
+    assert "secrets." not in text and "PYPI_TOKEN" not in text.upper()
 
 
 def test_actionlint_passes_every_workflow(actionlint):
