@@ -106,7 +106,12 @@ def test_workflows_are_copied_when_the_installation_has_them(tmp_path, monkeypat
     monkeypatch.setattr(scaffold, "WORKFLOWS_DIR", shipped)
     assert invoke("init", "with", cwd=tmp_path).code == 0
     assert sorted(p.name for p in (tmp_path / "with/.github/workflows").iterdir()) == ["check.yml", "deploy.yml"]
-    assert (tmp_path / "with/requirements.txt").read_text().splitlines()[-1].startswith("heliograph>=")
+    # The exact release init came from, so a site upgrades only through a pull request it can review.
+    from generator import __version__
+    assert (tmp_path / "with/requirements.txt").read_text().splitlines()[-1] == f"heliograph=={__version__}"
+    dependabot = yaml.safe_load((tmp_path / "with/.github/dependabot.yml").read_text())
+    assert {(update["package-ecosystem"], update["schedule"]["interval"]) for update in dependabot["updates"]} == {
+        ("pip", "weekly"), ("github-actions", "weekly")}
 
     monkeypatch.setattr(scaffold, "WORKFLOWS_DIR", tmp_path / "missing")
     ran = invoke("init", "without", cwd=tmp_path)
@@ -117,7 +122,7 @@ def test_workflows_are_copied_when_the_installation_has_them(tmp_path, monkeypat
 
 def test_the_checkout_workflows_are_whatever_exists_now(tmp_path):
     ran = invoke("init", cwd=tmp_path)
-    shipped = sorted(p.name for p in scaffold.WORKFLOWS_DIR.glob("*.yml"))
+    shipped = sorted(p.name for p in scaffold.WORKFLOWS_DIR.glob("*.yml") if p.name != scaffold.RELEASE_WORKFLOW)
     copied = sorted(p.name for p in (tmp_path / ".github/workflows").glob("*.yml"))
     assert copied == shipped
     assert ("No GitHub workflows" in ran.stderr) == (not shipped)

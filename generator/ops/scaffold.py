@@ -12,6 +12,7 @@ from generator.site.authoring import to_minute, update_heading, yaml_scalar
 SOURCE_TREE = Path(__file__).resolve().parent.parent.parent
 WORKFLOWS_DIR = SOURCE_TREE / ".github" / "workflows"
 GITIGNORE_LINE = "build/"
+RELEASE_WORKFLOW = "release.yml"
 
 SITE_YAML = """\
 # Heliograph site configuration. `heliograph validate` checks this file and names the line of any mistake.
@@ -112,6 +113,23 @@ Some API requests are slower than usual. We are investigating.
 """
 
 
+DEPENDABOT_PATH = ".github/dependabot.yml"
+DEPENDABOT_YAML = """\
+# Weekly pull requests for a new Heliograph release (requirements.txt pins it exactly) and for
+# new versions of the actions the workflows use. Each runs the validate workflow before merging.
+version: 2
+updates:
+  - package-ecosystem: pip
+    directory: /
+    schedule:
+      interval: weekly
+  - package-ecosystem: github-actions
+    directory: /
+    schedule:
+      interval: weekly
+"""
+
+
 @dataclass(frozen=True)
 class InitPlan:
     files: dict[str, bytes]  # path relative to the site -> content
@@ -156,6 +174,8 @@ def site_workflows(source: Path, version: str) -> dict[str, bytes]:
         return {}
     adapted: dict[str, bytes] = {}
     for name, content in workflows.items():
+        if name.endswith(f"/{RELEASE_WORKFLOW}"):
+            continue  # publishes Heliograph itself to PyPI; a site has nothing to release
         text = content.decode("utf-8")
         text = text.replace("run: pip install .\n", "run: pip install -r requirements.txt\n")
         text = text.replace("cache-dependency-path: pyproject.toml", "cache-dependency-path: requirements.txt")
@@ -166,9 +186,14 @@ def site_workflows(source: Path, version: str) -> dict[str, bytes]:
             text = text.replace("Pull requests (and pushes) run the test suite, and `heliograph validate`",
                                 "Pull requests (and pushes) run `heliograph validate`")
         adapted[name] = text.encode("utf-8")
+    # Exactly the release `init` came from: a site builds the same page until someone upgrades it
+    # on purpose (Dependabot proposes each new release as a pull request), and a loose bound could
+    # install whatever someone else published under the name.
     adapted["requirements.txt"] = (
         "# The Heliograph release this site is built with; the workflows install it from here.\n"
-        f"heliograph>={version}\n").encode()
+        "# Dependabot (.github/dependabot.yml) opens a pull request for each new release.\n"
+        f"heliograph=={version}\n").encode()
+    adapted[DEPENDABOT_PATH] = DEPENDABOT_YAML.encode()
     return adapted
 
 
