@@ -1,17 +1,24 @@
 """An installed wheel (not the checkout) carries the theme: `heliograph init` and `build` work from it."""
 
+import contextlib
+import http.server
 import os
+import re
 import site
 import subprocess
 import sys
 import sysconfig
+import threading
 import venv
 from pathlib import Path
 
 from conftest import REPO
+from generator import __version__
 
 
-def test_wheel_install_inits_and_builds_a_site(tmp_path):
+def test_release_artifacts_pass_twine_and_the_wheel_inits_builds_and_checks_a_site(tmp_path):
+    """What release.yml publishes: `python -m build` makes the sdist and (from it) the wheel, PyPI's
+    metadata check passes both, and the installed wheel alone makes, builds and checks a site."""
     # Built from a copy: setuptools works in <source>/build/, which is the site's output folder here.
     source = tmp_path / "source"
     tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "pyproject.toml", "README.md", "generator", "templates"],
@@ -19,10 +26,15 @@ def test_wheel_install_inits_and_builds_a_site(tmp_path):
     for name in filter(None, tracked):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_bytes((REPO / name).read_bytes())
-    wheels = tmp_path / "wheels"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
-                           capture_output=True, text=True, cwd=tmp_path)
-    assert built.returncode == 0, built.stderr
+    wheels = tmp_path / "dist"
+    built = subprocess.run([sys.executable, "-m", "build", "--outdir", str(wheels), str(source)],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    artifacts = sorted(path.name for path in wheels.iterdir())
+    assert artifacts == [f"heliograph-{__version__}-py3-none-any.whl", f"heliograph-{__version__}.tar.gz"]
+    checked = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *map(str, wheels.iterdir())],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     environment = tmp_path / "venv"
     python, scripts = _venv_seeing_these_dependencies(environment)
     wheel = next(wheels.glob("heliograph-*.whl"))
@@ -32,6 +44,8 @@ def test_wheel_install_inits_and_builds_a_site(tmp_path):
                              text=True, cwd=tmp_path, check=True).stdout
     assert str(environment) in located, "the wheel, not the checkout, must be imported"
     heliograph = scripts / f"heliograph{'.exe' if os.name == 'nt' else ''}"
+    shown = subprocess.run([heliograph, "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert shown.stdout.split() == ["heliograph,", "version", __version__], shown.stdout + shown.stderr
     site = tmp_path / "site"
     init = subprocess.run([heliograph, "init", str(site), "--title", "Wheel Status"], capture_output=True, text=True,
                           cwd=tmp_path)
@@ -42,6 +56,38 @@ def test_wheel_install_inits_and_builds_a_site(tmp_path):
     index = (site / "build" / "index.html").read_text()
     assert "<title>Wheel Status</title>" in index
     assert (site / "build" / "assets" / "style.css").is_file() and (site / "build" / "embed" / "status.js").is_file()
+    assert (site / "requirements.txt").read_text().splitlines()[-1] == f"heliograph=={__version__}"
+    with _answering_server() as url:
+        config = site / "site.yaml"
+        config.write_text(config.read_text().replace("url: https://example.com/", f"url: {url}"))
+        checked = subprocess.run([heliograph, "check", "--no-write"], capture_output=True, text=True, cwd=site,
+                                 timeout=120)
+    assert checked.returncode == 0, checked.stderr
+    assert re.search(r"^website\s+up\b", checked.stdout, re.M), checked.stdout
+    assert not (site / "history").exists() or not any((site / "history").rglob("*.jsonl")), "--no-write wrote"
+
+
+@contextlib.contextmanager
+def _answering_server():
+    """A real HTTP server on 127.0.0.1 that answers 200, for the site's website check."""
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _venv_seeing_these_dependencies(environment: Path) -> tuple[Path, Path]:

@@ -33,7 +33,8 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) 
     from generator.site.config import _is_absolute_url
     from generator.render.environment import default_theme_dir
     from generator.ops import scaffold
-    from generator.ops.scaffold import copied_files, plan_init, site_files, site_workflows, write_plan
+    from generator.ops.scaffold import (copied_files, pinned_requirements, plan_init, site_files, site_workflows,
+                                        write_plan)
 
     if not _is_absolute_url(base_url):
         raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
@@ -41,6 +42,7 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) 
     files.update(copied_files(default_theme_dir(), "templates"))
     workflows = site_workflows(scaffold.WORKFLOWS_DIR, __version__)
     files.update(workflows)
+    files.update(pinned_requirements(__version__))
     target = directory.resolve()
     plan = plan_init(target, files)
     if plan.overwrites and not force:

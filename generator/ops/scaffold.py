@@ -186,15 +186,18 @@ def site_workflows(source: Path, version: str) -> dict[str, bytes]:
             text = text.replace("Pull requests (and pushes) run the test suite, and `heliograph validate`",
                                 "Pull requests (and pushes) run `heliograph validate`")
         adapted[name] = text.encode("utf-8")
-    # Exactly the release `init` came from: a site builds the same page until someone upgrades it
-    # on purpose (Dependabot proposes each new release as a pull request), and a loose bound could
-    # install whatever someone else published under the name.
-    adapted["requirements.txt"] = (
-        "# The Heliograph release this site is built with; the workflows install it from here.\n"
-        "# Dependabot (.github/dependabot.yml) opens a pull request for each new release.\n"
-        f"heliograph=={version}\n").encode()
     adapted[DEPENDABOT_PATH] = DEPENDABOT_YAML.encode()
     return adapted
+
+
+def pinned_requirements(version: str) -> dict[str, bytes]:
+    """requirements.txt naming exactly the release `init` came from: a site builds the same page
+    until someone upgrades it on purpose (Dependabot proposes each new release as a pull request),
+    and a loose bound could install whatever someone else published under the name."""
+    return {"requirements.txt": (
+        "# The Heliograph release this site is built with: `pip install -r requirements.txt`.\n"
+        "# Dependabot (.github/dependabot.yml) opens a pull request for each new release.\n"
+        f"heliograph=={version}\n").encode()}
 
 
 def plan_init(target: Path, files: dict[str, bytes]) -> InitPlan:
