@@ -17,8 +17,11 @@ from generator.cli import Context, main, report_problems, _style, _note, _shown
 @click.option("--base-url", default="https://status.example.com/", show_default=True,
               help="Where the site will be served.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--here", is_flag=True,
+              help="In a repository created from Heliograph's template: remove the demo's incidents, history "
+                   "and Heliograph's own tests, and write your site.yaml and README.md (needs --force).")
 @click.pass_obj
-def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) -> None:
+def init(obj: Context, directory: Path, title: str, base_url: str, force: bool, here: bool) -> None:
     """Create a new status site in DIRECTORY (default: here) that builds at once.
 
     Writes site.yaml (every key commented), an example incident, the theme in templates/
@@ -39,6 +42,9 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) 
     if not _is_absolute_url(base_url):
         raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
     files = site_files(title=title, base_url=base_url, now=datetime.now(timezone.utc))
+    if here:
+        _make_it_yours(obj, directory.resolve(), files, title=title, base_url=base_url, force=force)
+        return
     files.update(copied_files(default_theme_dir(), "templates"))
     workflows = site_workflows(scaffold.WORKFLOWS_DIR, __version__)
     files.update(workflows)
@@ -64,6 +70,31 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool) 
     step = "" if target == Path.cwd().resolve() else f"cd {where} && "
     _note(obj, f"  {step}heliograph serve          # preview at http://127.0.0.1:8000/, reloads as you edit\n"
                "  edit site.yaml: your components; delete incidents/*-example-incident.md when you like")
+
+
+def _make_it_yours(obj: Context, target: Path, files: dict[str, bytes], *, title: str, base_url: str,
+                   force: bool) -> None:
+    from generator.ops.make_it_yours import NotTheTemplate, apply_here, plan_here
+
+    try:
+        plan = plan_here(target, files, title=title, base_url=base_url)
+    except NotTheTemplate as error:
+        raise click.ClickException(str(error)) from None
+    if not force:
+        removed = "\n".join(f"  remove    {name}" for name in plan.removals)
+        written = "\n".join(f"  write     {name}" for name in sorted(plan.files))
+        raise click.ClickException(f"init --here would replace the demo in {_shown(target)}:\n{written}\n{removed}\n"
+                                   "nothing was changed; pass --force to do it (git shows and can undo every change)")
+    apply_here(target, plan)
+    if obj.verbose:
+        for name in sorted(plan.files):
+            _note(obj, f"  wrote {name}")
+        for name in plan.removals:
+            _note(obj, f"  removed {name}")
+    _note(obj, f"{_shown(target)} is now your own site: wrote {len(plan.files)} files, removed the demo's "
+               f"{len(plan.removals)}. Next:", fg="green")
+    _note(obj, "  edit site.yaml: your components; `heliograph validate`, then `heliograph serve` to preview\n"
+               "  git add -A && git commit -m \"my status page\" && git push")
 
 
 @main.command()
