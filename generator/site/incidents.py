@@ -23,7 +23,7 @@ COMPONENT_EFFECTS = ("degraded_performance", "partial_outage", "major_outage")
 DEFAULT_EFFECT = {"none": None, "minor": "degraded_performance", "major": "partial_outage",
                   "critical": "major_outage"}
 FRONT_MATTER_KEYS = ("title", "type", "impact", "components", "scheduled_for", "scheduled_until",
-                     "postmortem", "started")
+                     "postmortem", "started", "auto")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")  # \Z: "$" would let a final newline through
 SEPARATORS = "·|—–-"
 UPDATE_HEADING = re.compile(r"^##(?!#)\s*(?P<rest>.*?)\s*#*\s*$")
@@ -240,6 +240,11 @@ def parse_incident(text: str, *, incident_id: str, file: str, component_ids: tup
         if key not in FRONT_MATTER_KEYS:
             error_at((key,), f'unknown front matter key "{key}"{did_you_mean(str(key), FRONT_MATTER_KEYS)}; '
                      f"allowed: {', '.join(FRONT_MATTER_KEYS)}", key=True)
+
+    # `auto: true` marks a file `heliograph alert send` opened (auto_incident); the automatic
+    # resolve looks for it so it never touches an incident a person started.
+    if "auto" in meta and not isinstance(meta["auto"], bool):
+        error_at(("auto",), f'"auto" must be true or false, not {meta["auto"]!r}')
 
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip():
