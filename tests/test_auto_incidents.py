@@ -66,7 +66,6 @@ def test_alerts_auto_incident_is_a_known_key_and_must_be_a_flag(tmp_path: Path) 
     site = _site(tmp_path)
     config = site / "site.yaml"
     original = config.read_text()
-    assert "#   auto_incident:" in original  # the commented example `init` writes
     config.write_text(original + "\nalerts:\n  auto_incident: true\n")
     accepted = invoke("validate", cwd=site)
     assert accepted.code == 0, accepted.stderr

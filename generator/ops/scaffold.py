@@ -63,7 +63,6 @@ badges:                            # the SVG status badges
 #   remind_every: off              # e.g. 2h: remind while it stays down
 #   on: [down]                     # [down, degraded] alerts on degraded too
 #   timeout: 10s                   # per channel
-#   auto_incident: false           # true: open an incident file (auto: true) at the alert, resolve it on recovery
 # A component's `alerts: [discord]` sends its alerts to those channels only (`[]`: none).
 
 # Components, in display order. The id appears in URLs and incident files: never change it.
