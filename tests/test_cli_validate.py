@@ -26,7 +26,7 @@ BAD_INCIDENTS = [
                                                    "not 'severe'"),
     ("incidents/2026-11-21-front-matter.md", 4, 1, 'unknown front matter key "sevrity"; allowed: title, type, '
                                                    "impact, components, scheduled_for, scheduled_until, postmortem, "
-                                                   "started"),
+                                                   "started, auto"),
     ("incidents/2026-11-22-yaml.md", 3, 7, "YAML syntax error: did not find expected ',' or ']'"),
 ]
 
