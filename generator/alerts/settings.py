@@ -14,7 +14,7 @@ from generator.checks.spec import parse_duration
 from generator.site.problems import did_you_mean
 
 ALERT_KEYS = ("channels", "failure_threshold", "success_threshold", "send_on_resolved", "remind_every", "on",
-              "timeout", "auto_incident")
+              "timeout")  # auto_incident joins once `alert send` acts on it: until then it is an unknown key
 CHANNEL_KEYS = ("url", "components", "on")
 STATES = ("down", "degraded")
 DEFAULT_TIMEOUT = 10.0
@@ -42,7 +42,6 @@ class AlertSettings:
     remind_every: float | None = None  # seconds; None: no reminders
     on: tuple[str, ...] = ("down",)
     timeout: float = DEFAULT_TIMEOUT  # per channel, seconds
-    auto_incident: bool = False  # open/resolve an incident file for every component (opt-in)
 
     def channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)
@@ -68,7 +67,6 @@ def parse_alerts(raw: Any, report: Report, locate: Locate) -> AlertSettings:
         remind_every=_remind_every(raw.get("remind_every"), report),
         on=_states(raw.get(on_key), (on_key,), report) or defaults.on,
         timeout=_seconds(raw.get("timeout"), ("timeout",), defaults.timeout, report),
-        auto_incident=_flag(raw, "auto_incident", defaults.auto_incident, report),
     )
 
 
