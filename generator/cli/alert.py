@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 import click
 
@@ -121,11 +120,9 @@ def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, atte
 
     path = ledger_path(site.history_dir)
     try:
-        git = Git(site.root)
-        toplevel = Path(git.run("rev-parse", "--show-toplevel").stdout.strip())
-        git = Git(toplevel)
+        git = Git.of_repository(site.root)
         # With the union-merge rule, in case this is the ledger's first commit: claims merge line by line.
-        relative = [os.path.relpath(file.resolve(), toplevel) for file in (path, path.parent / ".gitattributes")]
+        relative = [os.path.relpath(file.resolve(), git.cwd) for file in (path, path.parent / ".gitattributes")]
         kinds = ", ".join(f"{c.component} {c.kind}" for c in mine)
         push_with_retry(git, remote=remote, branch=branch, paths=tuple(relative),
                         message=f"Alerts claimed: {kinds} [skip ci]",

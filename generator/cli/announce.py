@@ -107,8 +107,7 @@ def _git(root: Path):
     from generator.ops.gitsync import Git, GitError
 
     try:
-        git = Git(root)
-        return Git(Path(git.run("rev-parse", "--show-toplevel").stdout.strip()))
+        return Git.of_repository(root)
     except (GitError, OSError) as error:
         raise click.ClickException(f"announce needs the site's git repository to record what it sent "
                                    f"(or --no-push for local use): {error}")

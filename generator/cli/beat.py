@@ -130,11 +130,9 @@ def _record_event(obj: Context, event_path: Path, now) -> None:
 def _push(obj: Context, root: Path, history_dir: Path, message: str) -> None:
     from generator.ops.gitsync import Git, GitError, current_branch, push_with_retry
 
-    git = Git(root)
     try:
-        toplevel = Path(git.run("rev-parse", "--show-toplevel").stdout.strip())
-        git = Git(toplevel)
-        path = os.path.relpath(history_dir.resolve(), toplevel)
+        git = Git.of_repository(root)
+        path = os.path.relpath(history_dir.resolve(), git.cwd)
         report = push_with_retry(git, paths=[path], message=message, log=lambda line: click.echo(line, err=True))
         obj.say(report.describe("origin", current_branch(git)))
     except GitError as error:

@@ -300,11 +300,9 @@ def push_command(obj, paths: tuple[str, ...], message: str, remote: str, branch:
     root = obj.root()
     if not paths:
         paths = (str(_history_dir(root)),)
-    git = Git(root)
     try:
-        toplevel = Path(git.run("rev-parse", "--show-toplevel").stdout.strip())
-        git = Git(toplevel)
-        paths = tuple(os.path.relpath(Path(p).resolve(), toplevel) for p in paths)
+        git = Git.of_repository(root)
+        paths = tuple(os.path.relpath(Path(p).resolve(), git.cwd) for p in paths)
         report = push_with_retry(git, remote=remote, branch=branch, paths=paths, message=message,
                                  policy=RetryPolicy(attempts, base_delay, max_delay),
                                  log=lambda line: click.echo(line, err=True))

@@ -65,6 +65,12 @@ class Git:
             raise GitError(f"git {' '.join(args)} failed: {output.stderr.strip() or output.stdout.strip()}")
         return output
 
+    @classmethod
+    def of_repository(cls, path: Path) -> Git:
+        """git at the top of the working tree that holds `path`: paths given to `push_with_retry`
+        are relative to it."""
+        return cls(Path(cls(path).run("rev-parse", "--show-toplevel").stdout.strip()))
+
 
 # --- pure decisions -----------------------------------------------------------------------
 
