@@ -18,13 +18,13 @@ deploy that failed sends nothing. Pure decisions here; git and the network are a
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from generator.alerts.claim_file import append_lines, parse_stamp, read_text, stamp
 from generator.alerts.message import Message
 from generator.alerts.settings import DEFAULT_TIMEOUT, Channel, Locate, Report, _channels, _seconds
 from generator.site.problems import did_you_mean
@@ -97,8 +97,8 @@ class Record:
     def to_line(self) -> str:
         raw: dict[str, Any] = {"v": 1, "k": self.kind}
         if self.kind == UPDATE:
-            raw.update(i=self.incident_id, t=_iso(self.time), s=self.status)
-        raw.update(by=self.by, at=_iso(self.at))
+            raw.update(i=self.incident_id, t=stamp(self.time), s=self.status)
+        raw.update(by=self.by, at=stamp(self.at))
         return json.dumps(raw, separators=(",", ":")) + "\n"
 
 
@@ -169,15 +169,6 @@ def _when(moment: datetime) -> str:
 # --- the file --------------------------------------------------------------------------------
 
 
-def _iso(moment: datetime | None) -> str:
-    utc = (moment or datetime.min.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def ledger_path(history_dir: Path) -> Path:
     return Path(history_dir) / LEDGER_FILE
 
@@ -192,10 +183,10 @@ def parse_ledger(text: str | None) -> Ledger:
         try:
             raw = json.loads(line)
             if raw["k"] == SINCE:
-                records.append(Record(SINCE, _time(raw["at"]), str(raw.get("by", ""))))
+                records.append(Record(SINCE, parse_stamp(raw["at"]), str(raw.get("by", ""))))
             elif raw["k"] == UPDATE:
-                records.append(Record(UPDATE, _time(raw["at"]), str(raw.get("by", "")), str(raw["i"]),
-                                      _time(raw["t"]), str(raw["s"])))
+                records.append(Record(UPDATE, parse_stamp(raw["at"]), str(raw.get("by", "")), str(raw["i"]),
+                                      parse_stamp(raw["t"]), str(raw["s"])))
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
     starts = [r.at for r in records if r.kind == SINCE]
@@ -210,20 +201,8 @@ def merged(*texts: str | None) -> str | None:
 
 
 def read_ledger_text(history_dir: Path) -> str | None:
-    try:
-        return ledger_path(history_dir).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    return read_text(ledger_path(history_dir))
 
 
 def append_records(history_dir: Path, records: Iterable[Record]) -> Path:
-    from generator.history.store import ensure_gitattributes
-
-    path = ledger_path(history_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_gitattributes(history_dir)  # two deploys' claims must merge line by line
-    with open(path, "a", encoding="utf-8", newline="\n") as out:
-        out.write("".join(record.to_line() for record in records))
-        out.flush()
-        os.fsync(out.fileno())
-    return path
+    return append_lines(history_dir, ledger_path(history_dir), (record.to_line() for record in records))

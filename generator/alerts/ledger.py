@@ -13,13 +13,13 @@ when. Readers keep one line per (c, t, k, by); a line that cannot be read is ski
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from generator.alerts.claim_file import append_lines, parse_stamp, read_text, stamp
 from generator.alerts.rules import REMINDER, RESOLVED, Transition
 
 LEDGER_FILE = "alerts.jsonl"
@@ -34,21 +34,12 @@ class Claim:
     at: datetime
 
     def to_line(self) -> str:
-        return json.dumps({"v": 1, "c": self.component, "t": _iso(self.time), "k": self.kind, "by": self.by,
-                           "at": _iso(self.at)}, separators=(",", ":")) + "\n"
+        return json.dumps({"v": 1, "c": self.component, "t": stamp(self.time), "k": self.kind, "by": self.by,
+                           "at": stamp(self.at)}, separators=(",", ":")) + "\n"
 
     @property
     def key(self) -> tuple[str, datetime, str]:
         return self.component, self.time, self.kind
-
-
-def _iso(moment: datetime) -> str:
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def ledger_path(history_dir: Path) -> Path:
@@ -57,31 +48,21 @@ def ledger_path(history_dir: Path) -> Path:
 
 def read_claims(history_dir: Path) -> list[Claim] | None:
     """Every claim, oldest transition first, each once; None when the file does not exist yet."""
-    try:
-        text = ledger_path(history_dir).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text(ledger_path(history_dir))
+    if text is None:
         return None
     claims = set()
     for line in text.splitlines():
         try:
             raw = json.loads(line)
-            claims.add(Claim(str(raw["c"]), _time(raw["t"]), str(raw["k"]), str(raw["by"]), _time(raw["at"])))
+            claims.add(Claim(str(raw["c"]), parse_stamp(raw["t"]), str(raw["k"]), str(raw["by"]), parse_stamp(raw["at"])))
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # a damaged line (a bad merge by hand) must not stop alerts
     return sorted(claims, key=lambda c: (c.time, c.component, c.kind, c.by))
 
 
 def append_claims(history_dir: Path, claims: Iterable[Claim]) -> Path:
-    from generator.history.store import ensure_gitattributes
-
-    path = ledger_path(history_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_gitattributes(history_dir)  # two runners' claims must merge line by line, like their results
-    with open(path, "a", encoding="utf-8", newline="\n") as out:
-        out.write("".join(claim.to_line() for claim in claims))
-        out.flush()
-        os.fsync(out.fileno())
-    return path
+    return append_lines(history_dir, ledger_path(history_dir), (claim.to_line() for claim in claims))
 
 
 def new_claimer(location: str) -> str:
