@@ -77,3 +77,27 @@ def browser():
         )
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def webhook():
+    """A JSON webhook receiver on 127.0.0.1 (tests/receivers.py)."""
+    from receivers import Webhook
+
+    receiver = Webhook()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def mailbox():
+    """An SMTP server on 127.0.0.1 that keeps every message it receives: (Mailbox, port)."""
+    from aiosmtpd.controller import Controller
+    from receivers import Mailbox, free_port
+
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()

@@ -13,34 +13,16 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
 
 import lxml.html
 import pytest
-from aiosmtpd.controller import Controller
 from clirun import invoke
-from test_alerts import BOT, Mailbox, Webhook, closed_port, free_port
+from receivers import Webhook, closed_port
+from test_alerts import BOT
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "https://status.example.com/"
 SWITCH_ON = "2026-11-20T12:00:00Z"
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    receiver = Webhook()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 def write_site(root: Path, channels: str, *, extra: str = "") -> Path:
