@@ -132,8 +132,8 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
     now = now or datetime.now(timezone.utc)
     site = _load_site(root)
     if base_url:
-        from generator.site.config import _NOT_IN_URLS, _is_absolute_url  # the same rules as site.yaml's
-        if not _is_absolute_url(base_url) or _NOT_IN_URLS.search(base_url):
+        from generator.site.config import base_url_problem  # the same rules as site.yaml's
+        if base_url_problem(base_url) is not None:
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL "
                                         "(with characters such as quotes, < and spaces percent-encoded)")])
         site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))

@@ -319,15 +319,8 @@ def _site_info(raw: Any, v: _Validator) -> SiteInfo:
     site = v.mapping(raw, path, ("title", "description", "base_url", "logo", "timezone", "language",
                                  "theme", "links"), required=("title", "base_url"), what="site")
     base_url = v.string(site, "base_url", path) or "https://status.example.com/"
-    if "base_url" in site and not _is_absolute_url(base_url):
-        v.report(path + ("base_url",), f'base_url must be an absolute http(s) URL such as '
-                 f'"https://status.example.com/" or "https://you.github.io/repo/", not {base_url!r}')
-        base_url = "https://status.example.com/"
-    elif (unsafe := _NOT_IN_URLS.search(base_url)) is not None:
-        # base_url is written into pages, feeds, headers and sitemaps as it is: such a character
-        # there would end an attribute, start a tag, or split a header into two.
-        v.report(path + ("base_url",), f"base_url must not contain {unsafe.group()!r}, which no URL has unescaped; "
-                 "percent-encode it (e.g. %22 for a quote, %20 for a space) or remove it")
+    if "base_url" in site and (problem := base_url_problem(base_url)) is not None:
+        v.report(path + ("base_url",), problem)
         base_url = "https://status.example.com/"
     if not base_url.endswith("/"):
         base_url += "/"
@@ -459,6 +452,19 @@ def _type_name(value: Any) -> str:
 
 # What RFC 3986 never allows unescaped in a URL: white space, control characters and " < > \ ^ ` { | }.
 _NOT_IN_URLS = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]')
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with `url` as the site's base URL (site.yaml or --base-url), or None."""
+    if not _is_absolute_url(url):
+        return (f'base_url must be an absolute http(s) URL such as "https://status.example.com/" or '
+                f'"https://you.github.io/repo/", not {url!r}')
+    if (unsafe := _NOT_IN_URLS.search(url)) is not None:
+        # base_url is written into pages, feeds, headers and sitemaps as it is: such a character
+        # there would end an attribute, start a tag, or split a header into two.
+        return (f"base_url must not contain {unsafe.group()!r}, which no URL has unescaped; "
+                "percent-encode it (e.g. %22 for a quote, %20 for a space) or remove it")
+    return None
 
 
 def _is_absolute_url(url: str) -> bool:
