@@ -22,6 +22,7 @@ from itertools import chain, compress, repeat
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from generator.checks.result import DOWN, STATUSES
+from generator.checks.spec import DEFAULT_INTERVAL  # a check's `interval` unless site.yaml says otherwise
 from generator.history.codec import (
     DAY_SECONDS,
     ProblemSink,
@@ -43,8 +44,7 @@ MAINTENANCE = "maintenance"  # `last_status` of a series whose last result fell 
 # "no data", not up or down. The configured interval, not the spacing seen in the data: a
 # run of quick checks must not shrink how long the last one before an outage holds.
 HOLD_CAP_INTERVALS = 3
-DEFAULT_INTERVAL_SECONDS = 300.0  # a check's `interval` unless site.yaml says otherwise (checks.spec)
-DEFAULT_HOLD_SECONDS = HOLD_CAP_INTERVALS * DEFAULT_INTERVAL_SECONDS
+DEFAULT_HOLD_SECONDS = HOLD_CAP_INTERVALS * DEFAULT_INTERVAL
 
 Intervals = Mapping[str, float]  # component -> its configured check interval, seconds
 
@@ -229,7 +229,7 @@ def _string(value: object) -> str:
 
 def hold_cap(component: str, intervals: Intervals | None) -> float:
     """How long one result of this component may stand for: three of its configured intervals."""
-    return HOLD_CAP_INTERVALS * (intervals or {}).get(component, DEFAULT_INTERVAL_SECONDS)
+    return HOLD_CAP_INTERVALS * (intervals or {}).get(component, DEFAULT_INTERVAL)
 
 
 def _gaps(times: Sequence[float]) -> list[float]:

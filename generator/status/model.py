@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Mapping, Protocol, Sequence
 
+from generator.checks.spec import DEFAULT_INTERVAL
 from generator.site.config import Component
 from generator.site.incidents import DEFAULT_EFFECT, Incident
 
@@ -34,7 +35,6 @@ CHECK_TO_COMPONENT = {"up": "operational", "degraded": "degraded_performance", "
 # one late run is normal jitter, three in a row means the checker itself has stopped. The one
 # definition every output (page, component page, badges, api, llms.txt, embed) follows.
 STALE_AFTER_INTERVALS = 3
-DEFAULT_INTERVAL_SECONDS = 300
 
 
 class LatestResult(Protocol):
@@ -130,7 +130,7 @@ def incident_effects(incident: Incident, all_ids: Sequence[str]) -> dict[str, st
 
 def stale_after(check: object) -> timedelta:
     """How old a component's newest result may be before what it shows is stale."""
-    interval = getattr(check, "interval", DEFAULT_INTERVAL_SECONDS) or DEFAULT_INTERVAL_SECONDS
+    interval = getattr(check, "interval", DEFAULT_INTERVAL) or DEFAULT_INTERVAL
     return timedelta(seconds=STALE_AFTER_INTERVALS * interval)
 
 
