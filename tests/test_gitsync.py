@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_site
+from gitrun import ACTIONS_BOT
 from servers import up_while_present
 
 from generator import history
@@ -40,13 +41,7 @@ from generator.ops.gitsync import (
 
 REPO = Path(__file__).resolve().parent.parent
 COMPONENTS = ("api", "web", "db")
-BOT_ENV = {
-    "GIT_AUTHOR_NAME": "github-actions[bot]",
-    "GIT_AUTHOR_EMAIL": "41898283+github-actions[bot]@users.noreply.github.com",
-    "GIT_COMMITTER_NAME": "github-actions[bot]",
-    "GIT_COMMITTER_EMAIL": "41898283+github-actions[bot]@users.noreply.github.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
+BOT_ENV = ACTIONS_BOT  # commits as check.yml makes them
 
 
 def git_env(home: Path) -> dict[str, str]:

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import write_site
+from gitrun import bare_remote_with_site, sh
+from gitrun import clean_env as runner_env
 
 from generator import history
 from generator.checks.heartbeat import MISSED, last_beats, missed_beat
@@ -26,7 +28,7 @@ from generator.checks.spec import HeartbeatCheck, parse_check
 
 REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
-BOT_ENV = {
+BACKUP_JOB = {
     "GIT_AUTHOR_NAME": "Backup Job", "GIT_AUTHOR_EMAIL": "backup@example.test",
     "GIT_COMMITTER_NAME": "Backup Job", "GIT_COMMITTER_EMAIL": "backup@example.test",
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -51,20 +53,11 @@ def iso(moment: datetime) -> str:
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("HELIOGRAPH_", "GITHUB_", "GIT_"))}
-    return {**env, **BOT_ENV, "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "PYTHONPATH": str(REPO), "NO_COLOR": "1", **extra}
+    return runner_env(home, identity=BACKUP_JOB, **extra)
 
 
 def run(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
-
-
-def sh(*args: str, cwd: Path, env: dict[str, str]) -> str:
-    done = run(*args, cwd=cwd, env=env)
-    assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 def heliograph(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -233,16 +226,7 @@ def test_a_beat_that_lands_after_a_miss_recorded_without_it_is_recorded_again_so
 
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
-    env = clean_env(tmp_path)
-    bare = tmp_path / "remote.git"
-    sh("git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare), cwd=tmp_path, env=env)
-    seed = write_site(tmp_path / "seed", SITE_YAML)
-    (seed / "incidents" / ".keep").write_text("")
-    sh("git", "init", "--quiet", "--initial-branch=main", cwd=seed, env=env)
-    sh("git", "add", "-A", cwd=seed, env=env)
-    sh("git", "commit", "--quiet", "-m", "Start the status page", cwd=seed, env=env)
-    sh("git", "push", "--quiet", str(bare), "main", cwd=seed, env=env)
-    return bare
+    return bare_remote_with_site(tmp_path, SITE_YAML, clean_env(tmp_path))
 
 
 def fresh_clone(bare: Path, target: Path, env: dict[str, str]) -> Path:

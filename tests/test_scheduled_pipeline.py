@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import write_site
+from gitrun import bare_remote_with_site, clean_env, sh
 from servers import up_while_present
 
 from generator import history
@@ -38,29 +39,6 @@ RUN_HOURS = (2, 10, 18)  # three scheduled runs a day
 DB_DOWN = {3: {0, 1, 2}, 17: {1}}
 # The steps of check.yml this is about, in the order they must run.
 PIPELINE = ("Check", "Commit and push the results", "Compact old history", "Commit and push the compaction")
-BOT_ENV = {
-    "GIT_AUTHOR_NAME": "github-actions[bot]",
-    "GIT_AUTHOR_EMAIL": "41898283+github-actions[bot]@users.noreply.github.com",
-    "GIT_COMMITTER_NAME": "github-actions[bot]",
-    "GIT_COMMITTER_EMAIL": "41898283+github-actions[bot]@users.noreply.github.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """A runner's environment: git identity, its own HOME, no leftovers from the test process."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("HELIOGRAPH_", "GITHUB_", "GIT_"))}
-    return {**env, **BOT_ENV, "HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-            "PYTHONPATH": str(REPO), "NO_COLOR": "1", **extra}
-
-
-def sh(*args: str, cwd: Path, env: dict[str, str]) -> str:
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
 def heliograph(*args: str, cwd: Path, env: dict[str, str]) -> str:
     """`heliograph ARGS` in a fresh interpreter, as a workflow step runs it; fails the test on a non-zero exit."""
     return sh(sys.executable, "-m", "generator.cli", *args, cwd=cwd, env=env)
@@ -110,16 +88,7 @@ def served(tmp_path: Path):
 def remote(tmp_path: Path, served) -> Path:
     """The "GitHub" remote: a bare repository holding the site, history empty."""
     _, url = served
-    env = clean_env(tmp_path)
-    bare = tmp_path / "remote.git"
-    sh("git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare), cwd=tmp_path, env=env)
-    seed = write_site(tmp_path / "seed", site_yaml(url))
-    (seed / "incidents" / ".keep").write_text("")
-    sh("git", "init", "--quiet", "--initial-branch=main", cwd=seed, env=env)
-    sh("git", "add", "-A", cwd=seed, env=env)
-    sh("git", "commit", "--quiet", "-m", "Start the status page", cwd=seed, env=env)
-    sh("git", "push", "--quiet", str(bare), "main", cwd=seed, env=env)
-    return bare
+    return bare_remote_with_site(tmp_path, site_yaml(url), clean_env(tmp_path))
 
 
 def workflow_steps() -> list[dict]:
