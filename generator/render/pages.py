@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from array import array
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from html import escape
@@ -15,7 +14,8 @@ from markupsafe import Markup
 
 from generator.site.incidents import Incident
 from generator.site.subscribe import SubscribeSettings
-from generator.render.environment import default_theme_dir, relative_root, render_page
+from generator.render.environment import relative_root, render_page
+from generator.render.kept_pages import KeptPageClock, StatusShown, template_set_key
 from generator.engine.reuse import Outputs, output_key
 from generator.render.urls import iso_seconds
 from generator.status.model import affected_ids
@@ -31,7 +31,7 @@ class MonthOfIncidents:
 
 
 def page_context(inputs: BuildInputs) -> dict[str, Any]:
-    """What every page's template is given."""
+    """What every page rendered on every build (the front page, 404, Subscribe) is given."""
     site, now = inputs.site, inputs.now
     return dict(
         now=now, status=inputs.status, component_names={c.id: c.name for c in site.components},
@@ -40,31 +40,43 @@ def page_context(inputs: BuildInputs) -> dict[str, Any]:
     )
 
 
+def kept_page_context(common: dict[str, Any]) -> dict[str, Any]:
+    """What every page kept between builds is given (see kept_pages): what the site's settings
+    say, which every key covers through inputs.fingerprint, and `now` that cannot be shown. The
+    rest each kind of page adds, with its key covering it."""
+    return dict(now=KeptPageClock.of(common["now"]), component_names=common["component_names"],
+                display=common["display"], all_component_ids=common["all_component_ids"],
+                affected_ids=affected_ids)
+
+
 def render_front_page(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
     """index.html: rendered on every build, from two parts that change less often."""
     site, now, status = inputs.site, inputs.now, inputs.status
     recent, recent_maintenance = _recently_ended(inputs.incidents.incidents, now,
                                                  now - timedelta(days=site.display.recent_incident_days))
     front = dict(common, recent=recent, recent_maintenance=recent_maintenance, root="", page_path="index.html")
+    kept = dict(kept_page_context(common), root="", page_path="index.html")
     listed = sorted(recent + recent_maintenance, key=lambda i: i.updated_at, reverse=True)
-    recent_theme = _theme_key(env, _RECENT_TEMPLATES)
-    cards: list[str | None] = []
-    if recent_theme:
-        # Each incident's card is kept too: an edit changes one card of the hundreds listed.
-        card_of = env.get_template("_macros.html").module.incident_card
-        card_keys = _card_keys(inputs, recent_theme, listed)
-        front["card"] = lambda incident: Markup(outputs.fragment(card_keys[incident.id], lambda: str(card_of(
-            incident, now, "", common["component_names"], common["all_component_ids"], affected_ids))))
-        cards = list(card_keys.values())
+    recent_theme = template_set_key(env, "_recent_incidents.html")
+    card_theme = template_set_key(env, "_macros.html")
+    card_of = env.get_template("_macros.html").module.incident_card
+    # Each incident's card is kept too: an edit changes one card of the hundreds listed.
+    card_keys = _card_keys(inputs, card_theme, listed)
+    card = lambda incident: Markup(outputs.fragment(card_keys[incident.id], lambda: str(card_of(  # noqa: E731
+        incident, kept["now"], "", common["component_names"], common["all_component_ids"], affected_ids))))
     recent_html = outputs.fragment(
         recent_theme and _listing_key(inputs, recent_theme, "index.html", tuple(listed), site.display.recent_incident_days),
-        lambda: env.get_template("_recent_incidents.html").render(front), parts=cards)
-    components_theme = _theme_key(env, _COMPONENTS_TEMPLATES)
+        lambda: env.get_template("_recent_incidents.html").render(
+            kept, recent=recent, recent_maintenance=recent_maintenance, card=card),
+        parts=list(card_keys.values()))
+    components_theme = template_set_key(env, "_components.html")
+    shown = StatusShown(status.description, status.indicator, status.layout)
     components_html = outputs.fragment(
         components_theme and output_key(
-            inputs.fingerprint, components_theme, "index.html", status.layout,
+            inputs.fingerprint, components_theme, "index.html", shown,
             [(history_key(inputs.histories.get(c.id)), common["day_notes"].get(c.id)) for c in site.components]),
-        lambda: env.get_template("_components.html").render(front))
+        lambda: env.get_template("_components.html").render(
+            kept, status=shown, histories=inputs.histories, day_notes=common["day_notes"]))
     outputs.add({"index.html": render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html),
                                            component_list=Markup(components_html), **front)})
 
@@ -84,8 +96,10 @@ def _recently_ended(incidents: tuple[Incident, ...], now: datetime, since: datet
     return tuple(recent), tuple(maintenance)
 
 
-def _card_keys(inputs: BuildInputs, theme: str, incidents: list[Incident]) -> dict[str, str | None]:
+def _card_keys(inputs: BuildInputs, theme: str | None, incidents: list[Incident]) -> dict[str, str | None]:
     """Each incident's key for its card on the front page (None: rendered every time)."""
+    if theme is None:
+        return {incident.id: None for incident in incidents}
     shared = output_key(inputs.fingerprint, theme, "card")
     known = inputs.incident_facts
     return {incident.id: known[incident.id] and f"{shared}|{known[incident.id]}" for incident in incidents}
@@ -97,8 +111,9 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
     incidents = inputs.incidents.incidents
     _incident_pages(env, inputs, common, outputs)
 
-    theme = _theme_key(env, _COMPONENT_TEMPLATES)
-    list_theme = _theme_key(env, _INCIDENT_LIST_TEMPLATES)
+    theme = template_set_key(env, "component.html")
+    list_theme = template_set_key(env, "_incident_list.html")
+    kept = kept_page_context(common)
     concerned = inputs.incidents_by_component
     for component_state in status.components:
         component = component_state.component
@@ -107,10 +122,12 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
         history = inputs.histories.get(component.id)
         # The page's key names its incident list's, which covers the incidents.
         list_key = list_theme and _listing_key(inputs, list_theme, path, related)
+        notes = common["day_notes"].get(component.id)
         key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state,
-                                                history_key(history), common["day_notes"].get(component.id))
+                                                history_key(history), notes)
         if outputs.wants(path, key, fragments=(list_key,)):
-            context = dict(common, state=component_state, history=history, incidents=related, component=component,
+            context = dict(kept, state=component_state, history=history, incidents=related, component=component,
+                           day_notes={component.id: notes} if notes is not None else {},
                            root=relative_root(path), page_path=path)
 
             def component_page(path: str = path, context: dict = context, list_key: str | None = list_key) -> dict:
@@ -140,32 +157,10 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
 # --- pages a rebuild can keep ----------------------------------------------------------------
 #
 # With 10,000 incidents, their pages are most of a build's rendering, and few change between
-# builds. A page's key (see `reuse`) names what it is made of. With the built-in templates, `now`
-# shows on pages other than the front page only through each incident's `reuse.incident_facts`;
-# tests/test_incremental_build.py checks that equal keys give equal pages. A site's own templates may
-# use anything in any way, so their pages get no key and are rendered on every build.
-
-_INCIDENT_TEMPLATES = ("incident.html", "base.html", "_macros.html", "_feeds_and_data.html")
-_COMPONENT_TEMPLATES = ("component.html", "base.html", "_macros.html", "_feeds_and_data.html",
-                        "_latency_chart.html", "_incident_list.html")
-_INCIDENT_LIST_TEMPLATES = ("_incident_list.html", "_macros.html")
-_RECENT_TEMPLATES = ("_recent_incidents.html", "_macros.html")
-_COMPONENTS_TEMPLATES = ("_components.html", "_macros.html")
-_HISTORY_TEMPLATES = ("history.html", "base.html", "_macros.html", "_feeds_and_data.html")
-
-
-
-
-def _theme_key(env: jinja2.Environment, templates: tuple[str, ...]) -> str | None:
-    """The built-in templates a page is made from, or None if the site overrides any of them."""
-    theme = default_theme_dir().resolve()
-    sources = []
-    for name in templates:
-        source, filename, _ = env.loader.get_source(env, name)
-        if Path(filename).resolve().parent != theme:
-            return None
-        sources.append(source)
-    return output_key(templates, sources)
+# builds. A page's key (see `reuse`) names what it is made of: its templates, from whichever folder
+# (kept_pages.template_set_key), and what its context holds (kept_page_context and what each kind
+# adds). tests/test_incremental_build.py checks that equal keys give equal pages, with the built-in
+# theme and with a site's own templates.
 
 
 def history_key(history: Any) -> Any:
@@ -186,31 +181,33 @@ def _facts_key(inputs: BuildInputs, theme: str, path: str, facts: list[str | Non
 
 
 def _incident_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
-    theme = _theme_key(env, _INCIDENT_TEMPLATES) if inputs.incidents.incidents else None
+    theme = template_set_key(env, "incident.html") if inputs.incidents.incidents else None
+    kept = kept_page_context(common)
     # 10,000 keys: each is the page's facts after one digest of what all incident pages share
     shared = theme and output_key(inputs.fingerprint, theme)
     for incident, facts in zip(inputs.incidents.incidents, inputs.incident_facts_in_order):
         path = f"incidents/{incident.id}/index.html"
         if outputs.wants(path, shared and facts and f"{shared}|{path}|{facts}"):
             outputs.defer([path], lambda incident=incident, path=path: {
-                path: render_page(env, "incident.html", path, incident=incident, **common)})
+                path: render_page(env, "incident.html", path, incident=incident, **kept)})
 
 
 def _history_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
     """history/index.html, history/2/index.html, ...: every incident and maintenance, newest first."""
     incidents, page_size = inputs.incidents.incidents, inputs.site.display.history_page_size
     pages = [incidents[i:i + page_size] for i in range(0, len(incidents), page_size)] or [()]
-    theme = _theme_key(env, _HISTORY_TEMPLATES)
+    theme = template_set_key(env, "history.html")
+    shown = StatusShown(inputs.status.description, inputs.status.indicator)
+    kept = dict(kept_page_context(common), status=shown)
     facts = inputs.incident_facts_in_order
     for number, chunk in enumerate(pages, start=1):
         path = history_page_link(number)
         start = (number - 1) * page_size
-        key = theme and _facts_key(inputs, theme, path, facts[start:start + page_size], number, len(pages),
-                                   inputs.status.description)
+        key = theme and _facts_key(inputs, theme, path, facts[start:start + page_size], number, len(pages), shown)
         if outputs.wants(path, key):
             outputs.defer([path], lambda path=path, chunk=chunk, number=number: {
                 path: render_page(env, "history.html", path, months=_by_month(chunk), page_number=number,
-                                  page_count=len(pages), **common)})
+                                  page_count=len(pages), **kept)})
 
 
 def _by_month(incidents: tuple[Incident, ...]) -> tuple[MonthOfIncidents, ...]:
