@@ -9,7 +9,6 @@ import yaml
 
 from clirun import invoke, run
 from generator.ops import scaffold
-from generator.render.environment import default_theme_dir
 from pagetools import page, texts
 
 
@@ -30,10 +29,9 @@ def test_init_then_build_in_a_subprocess(tmp_path):
     assert ran.code == 0, ran.stderr
     site = tmp_path / "status"
     assert "Created a status site in status" in ran.stderr and "cd status && heliograph serve" in ran.stderr
-    theme = sorted(p.relative_to(default_theme_dir()).as_posix() for p in default_theme_dir().rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts)
+    # Only what a site means to change: every other template follows the installed release.
     assert sorted(p.relative_to(site / "templates").as_posix() for p in (site / "templates").rglob("*")
-                  if p.is_file()) == theme
+                  if p.is_file()) == ["_site_footer.html"]
     assert (site / ".gitignore").read_text() == "build/\n"
     [example] = (site / "incidents").glob("*-example-incident.md")
 
@@ -75,17 +73,18 @@ def test_every_key_of_site_yaml_is_explained(tmp_path):
 def test_init_refuses_to_overwrite_and_lists_what_it_would(tmp_path):
     assert invoke("init", cwd=tmp_path).code == 0
     (tmp_path / "site.yaml").write_text("# mine\n")
-    (tmp_path / "templates/base.html").write_text("mine")
-    (tmp_path / "templates/index.html").unlink()
+    (tmp_path / "templates/_site_footer.html").write_text("mine")
+    example = next((tmp_path / "incidents").glob("*.md"))
+    example.unlink()
     ran = invoke("init", cwd=tmp_path)
     assert ran.code == 1
     assert ran.stderr == ("Error: these files exist in . and would be overwritten:\n  site.yaml\n"
-                          "  templates/base.html\nnothing was written; pass --force to overwrite them\n")
-    assert not (tmp_path / "templates/index.html").exists()
+                          "  templates/_site_footer.html\nnothing was written; pass --force to overwrite them\n")
+    assert not example.exists()
     forced = invoke("init", "--force", cwd=tmp_path)
     assert forced.code == 0, forced.stderr
     assert (tmp_path / "site.yaml").read_text().startswith("# Heliograph site configuration.")
-    assert (tmp_path / "templates/index.html").is_file()
+    assert (tmp_path / "templates/_site_footer.html").read_text() != "mine"
     assert invoke("build", cwd=tmp_path).code == 0
 
 

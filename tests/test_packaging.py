@@ -50,7 +50,9 @@ def test_release_artifacts_pass_twine_and_the_wheel_inits_builds_and_checks_a_si
     init = subprocess.run([heliograph, "init", str(site), "--title", "Wheel Status"], capture_output=True, text=True,
                           cwd=tmp_path)
     assert init.returncode == 0, init.stderr
-    assert (site / "templates" / "base.html").is_file() and (site / "templates" / "embed").is_dir()
+    assert sorted(p.name for p in (site / "templates").iterdir()) == ["_site_footer.html"]
+    listed = subprocess.run([heliograph, "theme"], capture_output=True, text=True, cwd=site).stdout
+    assert "base.html" in listed and "embed/" in listed  # the theme ships inside the wheel
     built = subprocess.run([heliograph, "build"], capture_output=True, text=True, cwd=site)
     assert built.returncode == 0, built.stderr
     index = (site / "build" / "index.html").read_text()

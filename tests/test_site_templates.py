@@ -161,3 +161,35 @@ def test_the_front_page_may_still_show_now(tmp_path):
         "{% block main %}", "{% block main %}<p class=\"own-clock\">{{ now | isotime }}</p>", 1))
     build(site, now=NOW)
     assert '<p class="own-clock">2026-11-23T12:00:00Z</p>' in (site / "build" / "index.html").read_text(encoding="utf-8")
+
+
+def test_init_writes_one_override_and_the_theme_command_copies_any_other(tmp_path):
+    assert invoke("init", "site", cwd=tmp_path).code == 0
+    site = tmp_path / "site"
+    assert [p.name for p in (site / "templates").iterdir()] == ["_site_footer.html"]
+    listed = invoke("theme", cwd=site).stdout.splitlines()
+    assert "incident.html" in listed and "assets/style.css" in listed
+    assert "_site_footer.html            yours: templates/_site_footer.html" in listed
+
+    assert invoke("theme", "incident.html", cwd=site).code == 0
+    assert (site / "templates" / "incident.html").read_bytes() == (default_theme_dir() / "incident.html").read_bytes()
+    assert any(line.startswith("incident.html") and "will not follow upgrades" in line
+               for line in invoke("theme", cwd=site).stdout.splitlines())
+    refused = invoke("theme", "incident.html", cwd=site)
+    assert refused.code == 1 and "pass --force" in refused.stderr
+    unknown = invoke("theme", "incidnt.html", cwd=site)
+    assert unknown.code == 1 and 'did you mean "incident.html"' in unknown.stderr
+    assert invoke("build", cwd=site).code == 0
+
+
+def test_the_footer_override_shows_on_every_page_and_follows_an_edit(tmp_path):
+    assert invoke("init", "site", cwd=tmp_path).code == 0
+    site = tmp_path / "site"
+    (site / "templates" / "_site_footer.html").write_text('<p class="own-footer">Call us</p>\n', encoding="utf-8")
+    assert invoke("build", cwd=site).code == 0
+    pages = sorted((site / "build").rglob("*.html"))
+    pages = [p for p in pages if "embed" not in p.parts]
+    assert pages and all('<p class="own-footer">Call us</p>' in p.read_text(encoding="utf-8") for p in pages)
+    (site / "templates" / "_site_footer.html").write_text('<p class="own-footer">Mail us</p>\n', encoding="utf-8")
+    assert invoke("build", cwd=site).code == 0
+    assert all('<p class="own-footer">Mail us</p>' in p.read_text(encoding="utf-8") for p in pages)

@@ -24,8 +24,9 @@ from generator.cli import Context, main, report_problems, _style, _note, _shown
 def init(obj: Context, directory: Path, title: str, base_url: str, force: bool, here: bool) -> None:
     """Create a new status site in DIRECTORY (default: here) that builds at once.
 
-    Writes site.yaml (every key commented), an example incident, the theme in templates/
-    to restyle, the GitHub workflows when this installation has them, and a .gitignore.
+    Writes site.yaml (every key commented), an example incident, one template to start
+    restyling from (templates/_site_footer.html; `heliograph theme` copies in any other), the
+    GitHub workflows when this installation has them, and a .gitignore.
     Existing files are never overwritten without --force.
 
     \b
@@ -34,10 +35,9 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool, 
       cd status && heliograph serve
     """
     from generator.site.config import _is_absolute_url
-    from generator.render.environment import default_theme_dir
     from generator.ops import scaffold
-    from generator.ops.scaffold import (copied_files, pinned_requirements, plan_init, site_files, site_workflows,
-                                        write_plan)
+    from generator.ops.scaffold import pinned_requirements, plan_init, site_files, site_workflows, write_plan
+    from generator.ops.theme import starter_files
 
     if not _is_absolute_url(base_url):
         raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
@@ -45,7 +45,7 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool, 
     if here:
         _make_it_yours(obj, directory.resolve(), files, title=title, base_url=base_url, force=force)
         return
-    files.update(copied_files(default_theme_dir(), "templates"))
+    files.update(starter_files())
     workflows = site_workflows(scaffold.WORKFLOWS_DIR, __version__)
     files.update(workflows)
     files.update(pinned_requirements(__version__))
@@ -95,6 +95,41 @@ def _make_it_yours(obj: Context, target: Path, files: dict[str, bytes], *, title
                f"{len(plan.removals)}. Next:", fg="green")
     _note(obj, "  edit site.yaml: your components; `heliograph validate`, then `heliograph serve` to preview\n"
                "  git add -A && git commit -m \"my status page\" && git push")
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--force", is_flag=True, help="Replace the site's own copy of a template with the release's.")
+@click.pass_obj
+def theme(obj: Context, names: tuple[str, ...], force: bool) -> None:
+    """List the theme's templates, or copy NAMES into templates/ to change them.
+
+    A template in the site's templates/ replaces the release's file of the same name; every
+    other one comes from the Heliograph release you run, so theme fixes reach the site when
+    you upgrade. Keep only what you change.
+
+    \b
+    Example:
+      heliograph theme                    # every file of the theme, and which ones you replace
+      heliograph theme incident.html      # copy it into templates/ to edit
+    """
+    from generator.ops.theme import ThemeError, copy_from_theme, theme_files
+
+    templates = obj.root() / "templates"
+    if not names:
+        for file in theme_files(templates):
+            mark = ""
+            if file.overridden:
+                mark = ("yours, the same as the release's (it will not follow upgrades)" if file.same_as_theme
+                        else f"yours: templates/{file.name}")
+            click.echo(f"{file.name:<28} {mark}".rstrip())
+        return
+    try:
+        copied = copy_from_theme(list(names), templates, force=force)
+    except ThemeError as error:
+        raise click.ClickException(str(error)) from None
+    for name in copied:
+        _note(obj, f"copied the release's {name} to templates/{name}")
 
 
 @main.command()
