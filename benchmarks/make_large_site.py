@@ -155,7 +155,10 @@ def history_master(components: int, days: int, *, all_raw: bool, seed: int, raw_
 def make_site(out: Path, *, incidents: int = 10000, components: int = 100, groups: int = 10, days: int = 365,
               all_raw: bool = False, seed: int = 0, raw_days: int = RAW_DAYS) -> Path:
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    # A site as users have one: made by `heliograph init` (its templates/ override included), then
+    # given many components, incidents and a year of history.
+    subprocess.run([sys.executable, "-c", "from generator.cli import main; main()", "-q", "init", str(out), "--force"],
+                   check=True, cwd=Path(__file__).resolve().parent.parent)
     (out / "site.yaml").write_text(site_yaml(components, groups, raw_days), encoding="utf-8")
     if (out / "incidents").exists():
         shutil.rmtree(out / "incidents")
