@@ -58,6 +58,19 @@ def copy_demo(target: Path) -> Path:
 
 
 @pytest.fixture
+def on_every_core(monkeypatch):
+    """Every kind of work spread over forked workers whatever its size, as a large site's cold build does."""
+    from dataclasses import fields
+
+    from generator.engine.parallel import Thresholds, tuned
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+    with tuned(**{field.name: 1 for field in fields(Thresholds)}):
+        yield
+
+
+@pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
     return copy_demo(tmp_path / "demo")
 

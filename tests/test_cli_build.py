@@ -132,20 +132,11 @@ def test_a_mistake_in_the_sites_own_template_is_reported_where_it_is(cli, demo_c
     assert "Traceback" not in ran.stderr
 
 
-@pytest.fixture
-def forking(monkeypatch):
-    """Build as a large site does, on several cores, whatever the size of the site."""
-    from generator.engine import inputs, reuse
-    monkeypatch.setattr(inputs, "PARALLEL_MIN_INCIDENTS", 1)
-    monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
-
-
 @pytest.mark.parametrize("template, line", [("history.html", 3), ("embed.html", 2)])
-def test_a_template_mistake_rendered_in_a_forked_worker_is_reported_where_it_is(forking, demo_copy, template, line):
-    """Pages (history.html) are rendered by forked workers and, in a rebuild, the files other
-    sites read (embed.html) by a forked child: the traceback stays there, but the line must not."""
+def test_a_template_mistake_rendered_in_a_forked_worker_is_reported_where_it_is(on_every_core, demo_copy, template,
+                                                                                  line):
+    """Pages (history.html) are rendered by forked workers: the traceback stays there, but the
+    line must not; and one rendered here (embed.html) says its line the same way."""
     import os
 
     assert invoke("build", *NOW, cwd=demo_copy).code == 0
@@ -156,7 +147,7 @@ def test_a_template_mistake_rendered_in_a_forked_worker_is_reported_where_it_is(
     here, children = os.getpid(), child_processes()
     ran = invoke("build", *NOW, cwd=demo_copy)
     assert os.getpid() == here  # no forked child got past its end
-    assert child_processes() == children  # nor was left behind: the child rendering the widget is stopped
+    assert child_processes() == children  # nor was left behind
     assert ran.code == 1
     assert ran.stderr.splitlines()[0] == (f"templates/{template}:{line}: error: template error: UndefinedError: "
                                           "'no_such_thing' is undefined")

@@ -218,9 +218,9 @@ def test_parse_time(text, expected):
     assert parse_time(text) == expected
 
 
-def test_incidents_from_the_parse_cache_equal_fresh_ones_and_read_bodies_only_when_shown(tmp_path):
-    """A large site's rebuild reads 10,000 incidents from the cache but shows few of their updates:
-    the cached incident keeps its facts at hand and unpickles its updates on first use."""
+def test_incidents_from_the_parse_cache_equal_fresh_ones_with_their_facts_at_hand(tmp_path):
+    """A rebuild reads incidents from the parse cache: each equals a fresh parse, with the facts
+    every build needs worked out already (Incident.with_derived_facts)."""
     folder = tmp_path / "incidents"
     folder.mkdir()
     (folder / "2026-11-20-good.md").write_text(GOOD)
@@ -228,10 +228,9 @@ def test_incidents_from_the_parse_cache_equal_fresh_ones_and_read_bodies_only_wh
     fresh = load_incidents(folder, COMPONENTS, now=NOW, relative_to=tmp_path, cache_dir=cache).incidents[0]
     cached = load_incidents(folder, COMPONENTS, now=NOW, relative_to=tmp_path, cache_dir=cache).incidents[0]
     assert cached is not fresh
-    assert "updates" not in vars(cached)  # not unpickled yet...
+    assert {"updated_at", "created_at", "resolved_at", "latest_status"} <= vars(cached).keys()
     assert (cached.updated_at, cached.created_at, cached.resolved_at, cached.latest_status, cached.status_at(NOW)) == (
         fresh.updated_at, fresh.created_at, fresh.resolved_at, "resolved", "resolved")
-    assert "updates" not in vars(cached)  # ...not even for the facts every build needs
     assert cached.latest.body_text == "The fix is deployed."
     assert cached == fresh and cached.updates[1].body_html == fresh.updates[1].body_html
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
@@ -347,29 +346,3 @@ def test_a_rebuild_with_a_few_incident_files_changed_parses_only_those(tmp_path,
     (folder / "2026-11-20-good.md").write_text(GOOD.replace("impact: major", "impact: huge"))
     broken = load()
     assert any("huge" in p.message for p in broken.problems) and broken.problems == load(cache_dir=None).problems
-
-
-
-def test_incident_files_listed_elsewhere_are_used_only_for_the_same_folder(tmp_path):
-    """A large site's build has a child list incidents/ while the parent loads the cache; a
-    listing of some other folder is never taken for this one's."""
-    from generator.site.incident_loading import IncidentFiles
-
-    folder, other = tmp_path / "incidents", tmp_path / "other"
-    folder.mkdir()
-    other.mkdir()
-    (folder / "2026-11-20-good.md").write_text(GOOD)
-    (other / "2026-11-19-elsewhere.md").write_text(GOOD)
-    listed = []
-
-    def listing(directory):
-        listed.append(directory)
-        return IncidentFiles.find(directory)
-
-    def load(directory, listed_folder):
-        return load_incidents(directory, COMPONENTS, now=NOW, relative_to=tmp_path, cache_dir=tmp_path / "cache",
-                              files=lambda: listing(listed_folder))
-
-    assert [i.id for i in load(folder, folder).incidents] == ["2026-11-20-good"]
-    assert [i.id for i in load(folder, other).incidents] == ["2026-11-20-good"]
-    assert listed == [folder, other]  # each asked once; the other folder's listing was not used

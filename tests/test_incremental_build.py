@@ -303,19 +303,16 @@ def _loaded(site: Path, now: datetime):
     return read_inputs(site, now=now).incidents.incidents
 
 
-def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
+def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch, request):
     from generator.render import pages
-    from generator.engine.build import render_site
+    from generator.engine.build import render_changed, render_site
     from generator.engine.inputs import read_inputs
 
     site = _site(tmp_path / "site")
     inputs = read_inputs(site, now=NOW)
     serial = render_site(inputs)
-    from generator.engine import inputs as inputs_module, reuse
-    monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 1)
-    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
+    serial_fragments = render_changed(inputs, {}).fragments_used
+    request.getfixturevalue("on_every_core")
     rendered = []
     real = pages.render_page
 
@@ -324,99 +321,26 @@ def test_pages_rendered_on_several_cores_are_the_same(tmp_path, monkeypatch):
         return real(env, template, path, **context)
 
     monkeypatch.setattr(pages, "render_page", counting)
-    from generator.render import embed
-    monkeypatch.setattr(embed, "render_page", counting)
     shutil.rmtree(site / CACHE_DIR, ignore_errors=True)
     assert render_site(inputs) == serial
     # incident files parsed by forked workers too
-    from generator.site import incident_loading
-    monkeypatch.setattr(incident_loading, "_PARALLEL_MIN_FILES", 1)
     shutil.rmtree(site / CACHE_DIR, ignore_errors=True)
     parallel = read_inputs(site, now=NOW)
     assert parallel.incidents == inputs.incidents
     assert [i.source_key for i in parallel.incidents.incidents] == [i.source_key for i in inputs.incidents.incidents]
     # incident, component and history pages were rendered by forked workers
     assert not {"incident.html", "component.html", "history.html"} & set(rendered)
-    assert {"404.html", "index.html", "embed.html"} <= set(rendered)
+    assert {"404.html", "index.html"} <= set(rendered)
     # and the parts of pages they made came back, to be kept for the next build
-    from generator.engine.build import render_changed
     forked = render_changed(inputs, {})
-    monkeypatch.setattr(reuse, "PARALLEL_MIN_JOBS", 10**9)
-    assert forked.fragments_used and forked.fragments_used == render_changed(inputs, {}).fragments_used
-    # A rebuild (a cold build uses every core already): the files other sites read are rendered
-    # by a forked child meanwhile, and come back the same.
-    from generator.engine.reuse import Ledger
-    build(site, now=NOW)
-    reusable = Ledger.check(site / CACHE_DIR, site / "build").reusable
-    rendered.clear()
-    in_child = render_changed(inputs, reusable)
-    assert "embed.html" not in rendered and {"index.html", "404.html"} <= set(rendered)
-    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 10**9)
-    here = render_changed(inputs, reusable)
-    assert in_child.files == here.files and in_child.keys == here.keys
-    assert in_child.fragments_used == here.fragments_used
+    assert forked.fragments_used and forked.fragments_used == serial_fragments
 
 
-def test_the_history_summarised_while_the_incidents_load_is_the_same(tmp_path, monkeypatch):
-    """A rebuild that finds every incident file as it was, or a few changed, summarises the
-    history in a forked child from the maintenance notices kept with the listing (and those
-    changed): it must find the same history, and the same problems in it, as the usual way."""
-    from generator.engine import inputs as inputs_module
-    from generator.engine.inputs import read_inputs
-
-    site = _site(tmp_path / "site")
-    with raw_shard_path(site / "history", NOW.date()).open("ab") as shard:
-        shard.write(b"<<<<<<< HEAD\n")  # a corrupt line: a problem to report, from the child too
-    build(site, now=NOW)
-    serial = read_inputs(site, now=NOW + timedelta(minutes=5))
-    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
-    here = []
-    real = inputs_module._load_histories
-    monkeypatch.setattr(inputs_module, "_load_histories", lambda *a: here.append(a) or real(*a))
-    forked = read_inputs(site, now=NOW + timedelta(minutes=5))
-    assert here == []  # summarised in a child
-    assert forked.histories == serial.histories and forked.status == serial.status
-    assert forked.incidents.problems == serial.incidents.problems
-    assert any("history" in (problem.file or "") for problem in forked.incidents.problems)
-    # A few files changed (here the maintenance notice, its window moved): they are parsed
-    # first, and the history is still summarised meanwhile, from the new window.
-    notice = site / "incidents" / "2026-11-20-maintenance.md"
-    notice.write_text(notice.read_text(encoding="utf-8").replace("2026-11-20 03:00", "2026-11-21 03:00")
-                      .replace("2026-11-20 05:00", "2026-11-21 08:00"), encoding="utf-8")
-    later = NOW + timedelta(minutes=10)
-    forked = read_inputs(site, now=later)
-    assert here == []
-    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 10**9)
-    serial = read_inputs(site, now=later)
-    assert len(here) == 1
-    assert forked.histories == serial.histories and forked.incidents == serial.incidents
-    assert forked.histories != read_inputs(site, now=NOW + timedelta(minutes=5)).histories  # the window counts
-    # More changed files than are worth parsing first: the usual way.
-    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
-    from generator.site import incident_loading
-    monkeypatch.setattr(incident_loading, "_FEW_CHANGED", 0)
-    notice.touch()
-    assert read_inputs(site, now=later).histories == serial.histories
-    assert len(here) == 3
-
-
-def test_build_folder_checked_in_a_child_while_the_inputs_load(tmp_path, monkeypatch):
-    """A large site's build looks up what build/ still holds in a forked child, from its start.
-    Files deleted or changed by hand there must still be found and written again, and the
-    ledger the child read must come back whole, to be saved complete."""
-    from generator.engine import build as build_module
-    from generator.engine.reuse import Ledger
-
+def test_files_deleted_or_changed_by_hand_in_build_are_written_again(tmp_path):
+    """What build/ still holds is looked up against the ledger: a file deleted or changed there
+    by hand is rendered and written again, and the ledger is saved complete."""
     site = _site(tmp_path / "site")
     build(site, now=NOW)
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_LEDGER_BYTES", 1)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
-    checked_here = []
-    real = Ledger.check
-    monkeypatch.setattr(Ledger, "check", lambda *args: checked_here.append(1) or real(*args))
     edited = site / "incidents" / f"{(NOW - timedelta(days=1)):%Y-%m-%d}-trouble-0.md"
     edited.write_text(edited.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed: a full disk."),
                       encoding="utf-8")
@@ -425,31 +349,19 @@ def test_build_folder_checked_in_a_child_while_the_inputs_load(tmp_path, monkeyp
     tampered = site / "build" / "components" / "svc-3" / "index.html"
     tampered.write_bytes(tampered.read_bytes().replace(b"Service svc-3", b"Service svc-X"))
     report = build(site, now=NOW)
-    assert checked_here == []  # in the child
     assert gone.is_file() and b"Service svc-X" not in tampered.read_bytes()
     assert b"a full disk" in (site / "build" / "incidents" / edited.stem / "index.html").read_bytes()
     assert report.written >= 3
     assert build(site, now=NOW).written == 0
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_LEDGER_BYTES", 10**9)  # a small site: looked up here
-    gone.unlink()
-    assert build(site, now=NOW).written == 1 and checked_here == [1] and gone.is_file()
     _assert_same_as_clean(site, NOW, tmp_path)
 
 
-def test_the_incident_cache_a_forked_build_writes_serves_the_next_build(tmp_path, monkeypatch):
-    """A large site's build writes the incident cache while a child renders the feeds and APIs
-    (and after one child listed the files): the next build must find every file as that build
-    left it, parsing none."""
-    from generator.engine import build as build_module
+def test_the_incident_cache_an_edits_build_writes_serves_the_next_build(tmp_path, monkeypatch):
+    """After an edit, the next build finds every file as that build left it, parsing none."""
     from generator.site import incident_loading
-    from generator.engine import inputs as inputs_module
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_LEDGER_BYTES", 1)
-    monkeypatch.setattr(inputs_module, "PARALLEL_MIN_INCIDENTS", 1)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr("threading.active_count", lambda: 1)  # pytest may run threads of its own
     edited = sorted((site / "incidents").glob("*trouble*.md"))[0]
     edited.write_text(edited.read_text(encoding="utf-8").replace("Fixed, **really**.", "Fixed: the cache."),
                       encoding="utf-8")

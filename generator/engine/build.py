@@ -1,4 +1,5 @@
-"""`heliograph build`: read the site (`inputs`), render every output, write what changed."""
+"""`heliograph build`, as its stages: read the inputs, decide what is reusable, render, write,
+save the caches (`build` below reads top to bottom as them; docs/architecture.md explains each)."""
 
 from __future__ import annotations
 
@@ -6,30 +7,20 @@ import gc
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING, Mapping
 
-from generator.engine import inputs as _inputs
 from generator.engine.files import remove_temporaries, write_atomically
 from generator.engine.inputs import CACHE_DIR, BuildInputs, read_inputs
-from generator.engine.parallel import fork_call
+from generator.engine.parallel import spread
 from generator.site.problems import InvalidInput, Problem
 from generator.engine.reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, save_fragments
 
-# Jinja is imported where it is used: a large site's build forks a child to check build/ first,
-# and the parent imports it (and the config and incident modules: about 60 ms) while it runs
-# (see _build).
 if TYPE_CHECKING:
-    import jinja2
-
     from generator.site.config import Site
-    from generator.site.incident_loading import IncidentFiles
 
 MANIFEST = ".heliograph-manifest"
 # In build/ while a build writes there: found by the next build, it says the last one was killed.
 UNFINISHED = ".heliograph-unfinished"
-# The ledger's size from which a build checks build/ in a child from its start: about 4,500
-# outputs, a site of about 4,000 incidents. It is known before anything is loaded.
-PARALLEL_MIN_LEDGER_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -49,46 +40,24 @@ def render_site(inputs: BuildInputs) -> dict[str, bytes]:
 
 def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
                    fragments: Mapping[str, str] | None = None, cache_dir: Path | None = None,
-                   writer: NewFileWriter | None = None, meanwhile: Callable[[], None] = lambda: None) -> Outputs:
+                   writer: NewFileWriter | None = None) -> Outputs:
     """Like render_site, but an output whose key is `reusable`'s (the file build/ holds was
     rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
     found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
-    writes new pages as they are rendered (they are then `Written`). `meanwhile` is called while
-    a child may be rendering the outputs other sites read."""
-    from generator.render.pages import page_context, render_front_page, render_pages  # the HTML pages
+    writes new pages as they are rendered (they are then `Written`)."""
     from generator.render.environment import make_environment
+    from generator.render.outputs import render_outputs
+    from generator.render.pages import page_context, render_front_page, render_pages
+
     env = make_environment(inputs.site, cache_dir)
-    fragments = fragments or {}
-    with _render_outputs_meanwhile(env, inputs, reusable, fragments) as others:
-        meanwhile()
-        common = page_context(inputs)  # after the fork: the child needs none of it
-        outputs = Outputs(reusable, fragments=fragments, writer=writer)
-        render_front_page(env, inputs, common, outputs)
-        render_pages(env, inputs, common, outputs)
-        outputs.add(_static_assets(inputs.site))
-        outputs.render_deferred()
-        outputs.merge(others.result())
+    outputs = Outputs(reusable, fragments=fragments or {}, writer=writer)
+    common = page_context(inputs)
+    render_front_page(env, inputs, common, outputs)
+    render_pages(env, inputs, common, outputs)
+    outputs.add(_static_assets(inputs.site))
+    render_outputs(env, inputs, outputs)
+    outputs.render_deferred()
     return outputs
-
-
-def _render_outputs_meanwhile(env: jinja2.Environment, inputs: BuildInputs, reusable: Mapping[str, str],
-                              fragments: Mapping[str, str]) -> fork_call:
-    """The badges, feeds, APIs and widget (what other sites and tools read), rendered apart from
-    the pages: the result is their Outputs.rendered(). None is written: build/ holds them
-    already, and such files are replaced only once everything has rendered. The front page
-    stays with the other pages: with it, the child took 0.1-0.2 s longer than the parent after
-    an edit at 10,000 incidents; without it, they end within 10-30 ms of each other."""
-    def render() -> tuple:
-        from generator.render.outputs import render_outputs  # imported where it runs: 7 ms less for the parent
-
-        outputs = Outputs(reusable, fragments=fragments)
-        render_outputs(env, inputs, outputs)
-        outputs.render_deferred()
-        return outputs.rendered()
-
-    # A build with nothing to keep (a cold one) renders every page on every core already: a
-    # child would only compete with those workers.
-    return fork_call(render, fork=bool(reusable) and len(inputs.incidents.incidents) >= _inputs.PARALLEL_MIN_INCIDENTS)
 
 
 def _static_assets(site: Site) -> dict[str, bytes]:
@@ -111,8 +80,6 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
 
     Only files listed in our manifest are ever removed: a user's own files in the folder are safe.
     """
-    from generator.engine.parallel import fork_map
-
     output.mkdir(parents=True, exist_ok=True)
     manifest_path = output / MANIFEST
     previous = _manifest(output)
@@ -127,8 +94,7 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
             to_compare.append((relative, content))
     # Many files (a check run that changes the page's status rewrites 600 at 10,000 incidents)
     # are written on every core: replacing a file costs the file system more than writing it.
-    for was_written in fork_map(lambda item: _write_if_changed(output, *item), to_compare,
-                                minimum=_PARALLEL_MIN_WRITES):
+    for was_written in spread(lambda item: _write_if_changed(output, *item), to_compare, "writes"):
         written += was_written
         unchanged += not was_written
     for relative in sorted(previous - set(files)):
@@ -140,9 +106,6 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
     if previous != files.keys():
         write_atomically(manifest_path, ("\n".join(sorted(files)) + "\n").encode())
     return written, unchanged, removed
-
-
-_PARALLEL_MIN_WRITES = 200  # below this, starting processes costs more than it saves
 
 
 def _write_if_changed(output: Path, relative: str, content: bytes) -> bool:
@@ -217,40 +180,26 @@ def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: s
            strict: bool, kept: list | None = None) -> BuildReport:
     output = output or root / "build"
     cache_dir = root / CACHE_DIR
-
-    def incident_files() -> IncidentFiles:
-        from generator.site.incident_loading import IncidentFiles
-        return IncidentFiles.find(root / "incidents")
-
-    # On a large site (one whose ledger is large), a child forked first looks up the incident
-    # files (10,000 stats), then what build/ still holds (12,000 more), while the parent loads
-    # the inputs.
-    large = Ledger.size(cache_dir) >= PARALLEL_MIN_LEDGER_BYTES
-    with fork_call(lambda: Ledger.check(cache_dir, output), fork=large, first=incident_files) as checking:
-        store_later: list[Callable[[], None]] = []  # the incidents' cache: written while a child renders
-        inputs = read_inputs(root, now=now, base_url=base_url, store_later=store_later,
-                             incident_files=checking.first_result)
-        fragments = fragment_store(cache_dir)
-        kept_fragments = fragments.load()
-        if inputs.index is not None:  # what the pages need of the incidents, while the child still works
-            inputs.index.work_out(until=checking.done)
-        ledger = checking.result()
-    if kept is not None:
-        kept.append(inputs)
+    # 1. Read the inputs. Any error stops the build here, before build/ is touched.
+    inputs = read_inputs(root, now=now, base_url=base_url)
     problems = inputs.incidents.problems
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise InvalidInput(problems)
+    # 2. Decide what is reusable: the outputs build/ still holds as the last build left them.
+    ledger = Ledger.check(cache_dir, output)
+    fragments = fragment_store(cache_dir)
+    # 3. Render what changed, writing new files as they are rendered; 4. write the others.
     _start_writing(output)
     try:
         writer = NewFileWriter(output, lambda paths: _claim(output, paths))
-        outputs = render_changed(inputs, ledger.reusable, kept_fragments, cache_dir, writer,
-                                 meanwhile=lambda: [store() for store in store_later])
+        outputs = render_changed(inputs, ledger.reusable, fragments.load(), cache_dir, writer)
         written, unchanged, removed = write_output(output, outputs.files)
     finally:  # not after SIGKILL, which is the point: a build that fails cleans up after itself
         (output / UNFINISHED).unlink(missing_ok=True)
+    # 5. Save the caches.
     ledger.save(outputs.files, outputs.keys)
     save_fragments(fragments, outputs)
     if kept is not None:
-        kept.append((outputs, ledger))
+        kept.append((inputs, outputs, ledger))
     return BuildReport(output=output, files=len(outputs.files), written=written, unchanged=unchanged,
                        removed=removed, problems=problems)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import mmap
 import os
 import pickle
 import re
@@ -97,73 +96,21 @@ def write_cache(path: Path, key: Any, value: Any) -> None:
         pass  # a read-only checkout still builds, just without the cache
 
 
-def write_mapped_cache(path: Path, key: Any, value: Any) -> None:
-    """Like write_cache, for read_mapped_cache: what `value` pickles out of band (pickle.PickleBuffer,
-    protocol 5) is stored after the rest, as it is."""
-    buffers: list[pickle.PickleBuffer] = []
-    main = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
-    raws = [buffer.raw() for buffer in buffers]
-    head = pickle.dumps((key, len(main), [len(raw) for raw in raws]), protocol=5)
-    try:
-        write_atomically(path, b"".join([len(head).to_bytes(8, "little"), head, main, *raws]))
-    except OSError:
-        pass  # a read-only checkout still builds, just without the cache
-
-
-def read_mapped_cache(path: Path, key: Any) -> Any:
-    """What write_mapped_cache stored with `key` (None as read_cache gives it), the file mapped
-    into memory: what was pickled out of band is a memoryview of the file, read from disk only
-    where it is used. Such a file is replaced, never changed in place (write_atomically), so a
-    mapping stays whole."""
-    try:
-        with open(path, "rb") as handle:
-            try:
-                data: Any = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-            except ValueError:  # empty
-                return None
-            except OSError:  # a file system that cannot map files: read it whole instead
-                data = handle.read()
-    except OSError:  # missing
-        return None
-    try:
-        view = memoryview(data)
-        head = int.from_bytes(view[:8], "little")
-        stored_key, main, sizes = pickle.loads(view[8:8 + head])
-        if stored_key != key:
-            return None
-        start = at = 8 + head + main
-        buffers = []
-        for size in sizes:
-            buffers.append(view[at:at + size])
-            at += size
-        if at > len(view):  # truncated
-            return None
-        with gc_paused(freeze=True):
-            return pickle.loads(view[start - main:start], buffers=buffers)
-    except Exception:  # corrupt, or written by another version: recompute
-        return None
-
-
 class Buckets:
     """A large dict kept in `count` files, each key in the one a hash of it names, so that a
     change rewrites only the files of the keys that changed: an incident edit changes 14 of a
     large site's 12,000 outputs, and rewriting the whole ledger of them took 30 ms. Like
-    read_cache, a file that is missing, corrupt or from other inputs (`key`) reads as empty.
+    read_cache, a file that is missing, corrupt or from other inputs (`key`) reads as empty."""
 
-    With `mapped`, the files are read_mapped_cache's: what the entries pickle out of band stays
-    on disk until used (the parse cache: 10,000 incidents' updates, 19 MB, of which a rebuild
-    reads a few)."""
-
-    def __init__(self, folder: Path, key: Any, count: int = 32, *, mapped: bool = False):
+    def __init__(self, folder: Path, key: Any, count: int = 32):
         self.folder, self.key, self.count = folder, key, count
         self.held: list[dict] = [{} for _ in range(count)]  # what each file held when loaded
-        self._read, self._write = (read_mapped_cache, write_mapped_cache) if mapped else (read_cache, write_cache)
 
     def load(self) -> dict:
         """Every entry, from all the files."""
         entries: dict = {}
         for number in range(self.count):
-            found = self._read(self._path(number), self.key)
+            found = read_cache(self._path(number), self.key)
             self.held[number] = found if type(found) is dict else {}
             entries.update(self.held[number])
         return entries
@@ -175,7 +122,7 @@ class Buckets:
             parts[self._number(name)][name] = value
         for number, part in enumerate(parts):
             if part != self.held[number]:
-                self._write(self._path(number), self.key, part)
+                write_cache(self._path(number), self.key, part)
                 self.held[number] = part
 
     def update(self, changes: Mapping[str, Any]) -> None:
@@ -185,7 +132,7 @@ class Buckets:
         for name, value in changes.items():
             parts.setdefault(self._number(name), {})[name] = value
         for number, changed in parts.items():
-            found = self._read(self._path(number), self.key)
+            found = read_cache(self._path(number), self.key)
             part = dict(found) if type(found) is dict else {}
             for name, value in changed.items():
                 if value is None:
@@ -193,7 +140,7 @@ class Buckets:
                 else:
                     part[name] = value
             if part != found:
-                self._write(self._path(number), self.key, part)
+                write_cache(self._path(number), self.key, part)
             self.held[number] = part
 
     def _number(self, name: str) -> int:
@@ -213,9 +160,6 @@ def content_digest(data: bytes) -> str:
     # SHA-256, not BLAKE2: CPUs with SHA instructions (this machine's, CI runners') hash twice as
     # fast with it, and a cold build of a large site digests 300 MB of history.
     return hashlib.sha256(data).hexdigest()[:40]
-
-
-_PREFETCH_IN_PARALLEL = 16
 
 
 class ContentDigests:
@@ -258,7 +202,7 @@ class ContentDigests:
     def prefetch(self, files: list[tuple[str, Path]]) -> None:
         """Learn the digests of those (name, path) not known yet: on every core when there are many
         (a cold build reads and digests a year of history shards)."""
-        from generator.engine.parallel import fork_map
+        from generator.engine.parallel import spread
 
         unknown = []
         for name, path in files:
@@ -268,7 +212,7 @@ class ContentDigests:
                 continue
             if S_ISREG(stat.st_mode) and self.lookup(name, stat) is None:
                 unknown.append((name, path, stat))
-        digests = fork_map(lambda item: content_digest(Path(item[1]).read_bytes()), unknown, minimum=_PREFETCH_IN_PARALLEL)
+        digests = spread(lambda item: content_digest(Path(item[1]).read_bytes()), unknown, "digests")
         for (name, _, stat), digest in zip(unknown, digests):
             self.remember(name, stat, digest)
 

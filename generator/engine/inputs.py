@@ -4,40 +4,25 @@ outputs need of them, read at the I/O edge (`read_inputs`) for the pure renderin
 from __future__ import annotations
 
 import hashlib
-from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from generator.engine.parallel import fork_call
 from generator.site.problems import InvalidInput, Problem, relative_file
 from generator.engine.reuse import output_key
 
-# Imported where they are used: a large site's build forks a child to check build/ first, and
-# the parent imports these (the config and incident modules) while it runs (see build._build).
 if TYPE_CHECKING:
     from generator.site.config import Site
-    from generator.site.incident_loading import IncidentFiles
     from generator.site.incidents import Incident, IncidentSet
     from generator.status.model import PageStatus
 
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
-# From this many incidents, a build forks (parallel.fork_call) to summarise the history while
-# the incidents load, and (build._render_outputs_meanwhile) to render the files other sites and
-# tools read while the pages render. A child costs more than its fork: each side copies the
-# memory pages it then touches. Measured against the serial way, in process: at 10,000
-# incidents a check run's rebuild took 0.74-0.89 s against 0.84-1.0 s, an edit's 0.72-0.77 s
-# against 0.78-0.84 s; at 4,000 it was even, and at 1,000 a loss (0.40-0.45 s against 0.37-0.40 s).
-PARALLEL_MIN_INCIDENTS = 5000
 
 
 class IncidentIndex:
-    """What the outputs need of the incidents alone, each worked out once for all of them. On a
-    large site a check run's history takes longer to summarise than the incidents to load, and
-    the parent works these out while it waits for the history child (see
-    _incidents_and_histories)."""
+    """What the outputs need of the incidents alone, each worked out once for all of them."""
 
     def __init__(self, incidents: tuple[Incident, ...], site: Site, now: datetime):
         self.incidents, self.site, self.now = incidents, site, now
@@ -69,14 +54,6 @@ class IncidentIndex:
         checked = [c.id for c in site.components if c.check is not None]
         return incidents_by_day(self.incidents, site.component_ids, self.now, site.display.uptime_days,
                                 with_history=checked)
-
-    def work_out(self, until: Callable[[], bool]) -> None:
-        """Work out each part now, unless `until()` says to stop: the rest is worked out when
-        first asked for."""
-        for part in ("by_component", "facts", "day_notes"):
-            if until():
-                return
-            getattr(self, part)
 
 
 @dataclass(frozen=True)
@@ -120,12 +97,8 @@ class BuildInputs:
         return output_key(code_fingerprint(), site.info, site.components, site.display)
 
 
-def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None,
-                store_later: list[Callable[[], None]] | None = None,
-                incident_files: Callable[[], IncidentFiles] | None = None) -> BuildInputs:
-    """The I/O edge: everything the pure rendering step needs. With `store_later`, the
-    incidents' cache is not written here but by the calls added to it; with `incident_files`,
-    the incident files are those it gives (see load_incidents)."""
+def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None) -> BuildInputs:
+    """The I/O edge: everything the pure rendering step needs."""
     from generator.site.incidents import IncidentSet
     from generator.status.model import page_status
 
@@ -137,8 +110,12 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL "
                                         "(with characters such as quotes, < and spaces percent-encoded)")])
         site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
-    incidents, index, histories, history_problems = _incidents_and_histories(site, root, now, store_later,
-                                                                             incident_files)
+    from generator.site.incident_loading import load_incidents
+
+    incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
+                               cache_dir=root / CACHE_DIR)
+    index = IncidentIndex(incidents.incidents, site, now)
+    histories, history_problems = _load_histories(site, incidents.incidents, now)
     latest = {cid: h.latest for cid, h in histories.items() if h.latest is not None}
     status = page_status(site.components, incidents.incidents, now, latest)
     if history_problems:
@@ -171,35 +148,6 @@ def _load_site(root: Path) -> Site:
         site = parse_site(text, root=root, file=CONFIG_FILE)
         write_cache(path, key, site)
     return site
-
-
-def _incidents_and_histories(site: Site, root: Path, now: datetime, store_later: list | None,
-                             incident_files: Callable[[], IncidentFiles] | None
-                             ) -> tuple[IncidentSet, IncidentIndex, dict, list[Problem]]:
-    """The incidents and their index, and the history with the problems found in it. The
-    history needs only the maintenance notices: when every incident file is as the last build
-    found it, or a few changed, load_incidents gives them first, and on a large site a forked
-    child summarises the history (0.15-0.3 s at 10,000 incidents, longer as the day's results
-    grow) while the other incidents load and the index is worked out."""
-    from generator.site.incident_loading import load_incidents
-
-    with ExitStack() as stack:
-        summarizing: list[fork_call] = []
-
-        def summarize_meanwhile(maintenance: tuple[Incident, ...]) -> None:
-            summarizing.append(stack.enter_context(fork_call(lambda: _load_histories(site, maintenance, now))))
-
-        incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
-                                   cache_dir=site.root / CACHE_DIR, maintenance_known=summarize_meanwhile,
-                                   maintenance_from=PARALLEL_MIN_INCIDENTS, store_later=store_later,
-                                   files=incident_files)
-        index = IncidentIndex(incidents.incidents, site, now)
-        if summarizing:
-            # Only while the child still works: after an edit it is soon done, and the outputs
-            # child, forked next, should start at once.
-            index.work_out(until=summarizing[0].done)
-        histories, problems = summarizing[0].result() if summarizing else _load_histories(site, incidents.incidents, now)
-    return incidents, index, histories, problems
 
 
 def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) -> tuple[dict, list[Problem]]:

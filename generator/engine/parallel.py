@@ -1,11 +1,19 @@
-"""One function over many items, on every core, for the cold build of a large site."""
+"""One function over many items, on every core, for the cold build of a large site.
+
+The build's one concurrency strategy: `spread(function, items, work)` runs in forked workers
+when forking is safe here (`can_fork`) and there are at least as many items as `THRESHOLDS`
+names for that kind of work; else in this process, in order. The thresholds live here and
+nowhere else; tests change them with `tuned(...)`.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -81,6 +89,40 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(1)
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """From how many items each kind of work is spread over processes: below, starting them
+    costs more than it saves (docs/performance.md has the measurements)."""
+
+    incident_files: int = 400  # incident files to parse (a cold build)
+    render_jobs: int = 200  # pages to render (a cold build, or a new incident's history pages)
+    writes: int = 200  # files to compare and write into build/
+    digests: int = 16  # files to read and digest, to know them after a fresh clone
+    history_shards: int = 8  # closed days of raw results to summarise
+    history_components: int = 40  # components whose closed days to summarise
+
+
+THRESHOLDS = Thresholds()
+
+
+@contextmanager
+def tuned(**thresholds: int) -> Iterator[Thresholds]:
+    """Other thresholds while the block runs: `with tuned(render_jobs=1):` spreads every render."""
+    global THRESHOLDS
+    before = THRESHOLDS
+    THRESHOLDS = replace(before, **thresholds)
+    try:
+        yield THRESHOLDS
+    finally:
+        THRESHOLDS = before
+
+
+def spread(function: Callable[[Item], Result], items: Sequence[Item], work: str) -> list[Result]:
+    """[function(item) for item in items], over forked workers when there are at least
+    THRESHOLDS.<work> of them (see fork_map)."""
+    return fork_map(function, items, minimum=getattr(THRESHOLDS, work))
+
+
 def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minimum: int) -> list[Result]:
     """[function(item) for item in items], spread over forked workers when there are `minimum` or more.
 
@@ -123,133 +165,6 @@ def _run_chunk(stripe: tuple[int, int]) -> list:
     except BaseException as exc:
         _note_frames(exc)
         raise
-
-
-class fork_call:  # noqa: N801 (used like a function: `with fork_call(render) as rendering:`)
-    """function() started in a forked child while the caller goes on; `result()` waits for what
-    it returned, or raises what it raised. Where forking is not safe (see can_fork), function()
-    runs when its result is asked for. As with fork_map, `function` may close over anything.
-
-    With `first`, the child calls first() before function(), and sends what it returned at
-    once: `first_result()` gives it while function() still runs.
-
-    Used as a context manager, leaving the block without asking for the result (the caller
-    failed) still waits for the child to end, its result unused. It is not cut short: it may be
-    writing a file, or have forked workers of its own, which would be left behind."""
-
-    def __init__(self, function: Callable[[], Result], *, fork: bool = True, first: Callable[[], Any] | None = None):
-        self.function, self.first = function, first
-        self.child: int | None = None
-        self._first_outcome: tuple | None = None  # first()'s, once read
-        if fork and can_fork():
-            self._start()
-
-    def _start(self) -> None:
-        read_end, write_end = os.pipe()
-        parent = os.getpid()
-        child = os.fork()
-        if child == 0:  # run, send the outcome, and leave without running anything of the parent's
-            status = 1
-            try:
-                die_with_parent(parent)
-                os.close(read_end)
-                with os.fdopen(write_end, "wb") as pipe:
-                    if self.first is not None:
-                        _send(pipe, _outcome(self.first))
-                        pipe.flush()
-                    _send(pipe, _outcome(self.function))
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        self.child, self.pipe = child, os.fdopen(read_end, "rb")
-
-    def first_result(self) -> Any:
-        """What first() returned (or raise what it raised)."""
-        if self.child is None and self._first_outcome is None:
-            return self.first()
-        if self._first_outcome is None:
-            self._first_outcome = self._receive()
-        return _given(self._first_outcome)
-
-    def result(self) -> Result:
-        if self.child is None:
-            return self.function()
-        try:
-            if self.first is not None and self._first_outcome is None:
-                self._first_outcome = self._receive()
-            outcome = self._receive()
-        finally:
-            self._collect()
-        return _given(outcome)
-
-    def done(self) -> bool:
-        """Whether result() would give at once: the child has sent what it has to send (or died)."""
-        if self.child is None:
-            return True
-        import select
-
-        if self.first is not None and self._first_outcome is None:
-            if not select.select([self.pipe], [], [], 0)[0]:
-                return False
-            self._first_outcome = self._receive()
-        return bool(select.select([self.pipe], [], [], 0)[0])
-
-    def _receive(self) -> tuple:
-        """The child's next outcome, ("done", value) or ("raised", exception), waiting for it."""
-        import pickle
-
-        from generator.engine.memory import gc_paused
-
-        head = self.pipe.read(8)
-        data = self.pipe.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
-        if not data:
-            raise RuntimeError("a forked worker died before it was done")
-        with gc_paused(freeze=True):  # as a cache read: what a child made lasts the whole build
-            return pickle.loads(data)
-
-    def __enter__(self) -> fork_call:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.child is not None:  # the result was never asked for
-            self._collect()
-
-    def _collect(self) -> None:
-        """Wait for the child to end, having read what it still sends: a child with more to send
-        than a pipe holds would otherwise wait for ever."""
-        with self.pipe:
-            self.pipe.read()
-        os.waitpid(self.child, 0)
-        self.child = None
-
-
-def _outcome(function: Callable[[], Any]) -> tuple:
-    try:
-        return ("done", function())
-    except BaseException as exc:
-        _note_frames(exc)
-        return ("raised", exc)
-
-
-def _send(pipe: Any, outcome: tuple) -> None:
-    """`outcome` pickled, after its length."""
-    import pickle
-
-    try:
-        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # what cannot travel (an exception, or a result) is told in words
-        untold = outcome[1] if outcome[0] == "raised" else exc
-        data = pickle.dumps(("raised", RuntimeError(f"in a forked worker: {type(untold).__name__}: {untold}")))
-    pipe.write(len(data).to_bytes(8, "little"))
-    pipe.write(data)
-
-
-def _given(outcome: tuple) -> Any:
-    kind, value = outcome
-    if kind == "raised":
-        raise value
-    return value
 
 
 def _note_frames(exc: BaseException) -> None:

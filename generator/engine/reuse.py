@@ -30,10 +30,6 @@ if TYPE_CHECKING:
 
 LEDGER = "outputs"  # a folder of files.Buckets
 _LEDGER_FORMAT = "outputs-3"  # (key, digest, stamp) by path
-# Deferred renders; below this many, forking a large site's build costs more than it saves: a
-# rebuild after a check run renders about 120 (0.05-0.09 s here, 0.09-0.11 s forked, and once
-# 0.66 s), while adding an incident re-renders every history page (400 at 10,000 incidents).
-PARALLEL_MIN_JOBS = 200
 FRAGMENTS = "fragments"  # a folder of files.Buckets
 _FRAGMENTS_FORMAT = "fragments-2"
 
@@ -137,7 +133,7 @@ class Outputs:
         self.deferred.append(render)
 
     def render_deferred(self) -> None:
-        from generator.engine.parallel import fork_map
+        from generator.engine.parallel import spread
 
         jobs, self.deferred = self.deferred, []
         used = self.fragments_used
@@ -154,22 +150,10 @@ class Outputs:
                 files = {path: writer.write(path, content) for path, content in files.items()}
             return files, self.fragments_used
 
-        for files, fragments in fork_map(run, jobs, minimum=PARALLEL_MIN_JOBS):
+        for files, fragments in spread(run, jobs, "render_jobs"):
             self.files.update(files)
             used.update(fragments)
         self.fragments_used = used
-
-    def rendered(self) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-        """What this rendered, in a form that can travel from a forked child (KEEP as None)."""
-        return {path: None if content is KEEP else content for path, content in self.files.items()}, \
-            self.keys, self.fragments_used
-
-    def merge(self, rendered: tuple[dict[str, Any], dict[str, str], dict[str, str]]) -> None:
-        """Take in another Outputs' `rendered()`."""
-        files, keys, fragments_used = rendered
-        self.files.update({path: KEEP if content is None else content for path, content in files.items()})
-        self.keys.update(keys)
-        self.fragments_used.update(fragments_used)
 
     def add(self, files: Mapping[str, bytes]) -> None:
         """Outputs without keys: rendered on every build, and written only if their bytes changed."""
@@ -186,10 +170,8 @@ class Ledger:
     same is not read; one with a new stamp but the same bytes (a build/ restored from a CI
     cache, a copied site) is still that output. Kept in buckets (files.Buckets).
 
-    `check` looks build/ up against it; a large site's build does that in a forked child, and
-    what comes back is only what the build needs: each reusable output's key, and the few
-    entries to change. Sending every entry back, and comparing them all again to save, took
-    35-40 ms of an edit's rebuild at 10,000 incidents."""
+    `check` looks build/ up against it, and keeps only what the build needs: each reusable
+    output's key, and the few entries to change."""
 
     def __init__(self, cache_dir: Path, output: Path):
         self.folder, self.output = cache_dir / LEDGER, output
@@ -215,15 +197,6 @@ class Ledger:
                 pass  # not a file: render it again
             ledger.changes[path] = None
         return ledger
-
-    @staticmethod
-    def size(cache_dir: Path) -> int:
-        """The stored ledger's size in bytes (0 if there is none): how large the last build was."""
-        try:
-            with os.scandir(cache_dir / LEDGER) as files:
-                return sum(entry.stat().st_size for entry in files)
-        except OSError:
-            return 0
 
     def save(self, files: Mapping[str, Any], keys: Mapping[str, str]) -> None:
         """Remember the key of every keyed file now in the folder. A kept file was not touched,

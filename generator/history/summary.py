@@ -190,7 +190,7 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
-    from generator.engine.parallel import fork_map
+    from generator.engine.parallel import spread
 
     def closed_part(component: str) -> ClosedDays:
         return rollup_closed(
@@ -208,7 +208,7 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
         )
 
     # Once a day or on a cold build: about 7 ms a component, so on every core when there are many.
-    parts = dict(zip(component_ids, fork_map(closed_part, component_ids, minimum=_POOL_MIN_COMPONENTS)))
+    parts = dict(zip(component_ids, spread(closed_part, component_ids, "history_components")))
     closed = _ClosedWindow(parts, problems, daily_problems, today_from_daily)
     if inputs is not None:
         write_cache(cache_dir / "history" / _CLOSED_DAYS, inputs.key, closed)
@@ -228,11 +228,6 @@ def _months(first: date, last: date) -> list[tuple[int, int]]:
     return months
 
 
-# Below this many shards (or components) to compute, a process pool costs more than it saves.
-_POOL_MIN_SHARDS = 8
-_POOL_MIN_COMPONENTS = 40
-
-
 def _read_window(
     history_dir: Path, first: date, today: date, windows: Mapping[str, Windows], problems: list,
     daily_problems: list, cache_dir: Path | None, shard_keys: Mapping[date, tuple | None] | None = None,
@@ -247,7 +242,7 @@ def _read_window(
     `cache.shard_key`, worked out by the caller). Records are kept only for the days the
     rolling 24 hours needs; older days of the latency chart come as (time, latency) pairs."""
     from generator.history import cache
-    from generator.engine.parallel import fork_map
+    from generator.engine.parallel import spread
 
     recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
     # The rolling 24 hours look back a day before them: records from now - 2 days on.
@@ -284,9 +279,9 @@ def _read_window(
             to_compute.append(day)
     if to_compute:
         # Days before the latency chart never need their latencies again: days only age.
-        results = fork_map(lambda day: cache.compute(raw_shard_path(history_dir, day), day, windows, day >= recent_from,
+        results = spread(lambda day: cache.compute(raw_shard_path(history_dir, day), day, windows, day >= recent_from,
                                                      intervals),
-                           to_compute, minimum=_POOL_MIN_SHARDS)
+                           to_compute, "history_shards")
         for day, summary in zip(to_compute, results):
             summaries[day] = summary
             cache.store(cache_dir, day, keys[day], summary)

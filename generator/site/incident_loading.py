@@ -11,38 +11,43 @@ from array import array
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from generator.engine.files import Buckets, ContentDigests, content_digest, read_cache, stamp, text_of, write_cache
 from generator.engine.fingerprint import code_fingerprint
-from generator.engine.parallel import fork_map
+from generator.engine.parallel import spread
 from generator.site.problems import InvalidInput, Problem
 
 # The incident modules (Markdown, the sanitizer, YAML) are imported where a load needs them: a
-# large site's build has a child list the incident files (IncidentFiles) from its first moment.
+# rebuild whose incident files are all as they were needs none of them.
 if TYPE_CHECKING:
     from generator.site.incidents import Incident, IncidentSet
 
 
+class Parsed(NamedTuple):
+    """One file's parse, as the parse cache keeps it."""
+
+    digest: str  # files.content_digest of the file's bytes
+    incident: Incident
+    warnings: list[Problem]
+
+
+class Listing(NamedTuple):
+    """What the last load found (see _as_last_time)."""
+
+    files: IncidentFiles
+    latest: datetime | None  # the newest update of any incident, maintenance aside
+    order: list[str]  # each incident's shown file name, in the order a load sorts them
+    problems: tuple[Problem, ...]
+
+
 def load_incidents(directory: Path, component_ids: Iterable[str], *, now: datetime,
-                   relative_to: Path | None = None, cache_dir: Path | None = None,
-                   maintenance_known: Callable[[tuple[Incident, ...]], None] | None = None,
-                   maintenance_from: int = 0, store_later: list[Callable[[], None]] | None = None,
-                   files: Callable[[], IncidentFiles] | None = None) -> IncidentSet:
+                   relative_to: Path | None = None, cache_dir: Path | None = None) -> IncidentSet:
     """Parse every incidents/*.md; a bad file is reported and left out, the others still load.
 
     With `cache_dir`, each file's parse (Markdown rendering is most of it) is kept there and reused
     while the file's bytes, its path, the site's component ids and the parsing code are the same.
-    With `maintenance_known`, and at least `maintenance_from` files: when every file is as the
-    last build found it, or only a few changed (they are then parsed first), it is given the
-    maintenance notices among them before the others are loaded, so that the history, which
-    needs only those, can be summarised meanwhile.
-    With `store_later`, what the cache keeps is not written but added there as calls, for the
-    caller to make when it suits (a build makes them while a child renders).
-    With `files`, the files are those it gives (IncidentFiles.find of `directory`, made
-    elsewhere meanwhile: a large site's build has a child look them up).
     """
-    store = store_later.append if store_later is not None else _now
     problems: list[Problem] = []
     ids = tuple(component_ids)
     # What each file is called in problems and caches: relative to `relative_to`, else its path.
@@ -56,21 +61,16 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     kept = parse_cache = cached = None
     if cache_dir is not None:
         kept = read_cache(cache_dir / "incidents" / _LISTING, (code_fingerprint(), ids))
-        if type(kept) is not tuple or (kept[1] is not None and kept[1] > latest_allowed):
+        if type(kept) is not Listing or (kept.latest is not None and kept.latest > latest_allowed):
             kept = None  # none, or an update is later than `now` allows: parse_incident must say so
-        # Loaded before the files are looked up: that may be happening elsewhere meanwhile.
         parse_cache = _parse_cache(cache_dir, ids)
         cached = parse_cache.load()
-    listing = files() if files is not None else None
-    if listing is None or listing.directory != os.fspath(directory):  # given for another folder: look here
-        listing = IncidentFiles.find(directory)
+    listing = IncidentFiles.find(directory)
     refused = _outside_the_site(directory, listing, relative_to)
     if refused:  # not read at all, and the build fails: its page would publish them
         return _incident_set((), tuple(refused))
-    if maintenance_known is not None and len(listing.names) < maintenance_from:
-        maintenance_known = None
     if cached is not None:
-        unchanged = _as_last_time(kept, cached, listing, maintenance_known)
+        unchanged = _as_last_time(kept, cached, listing)
         if unchanged is not None:
             return unchanged
     shown_names = [prefix + name for name in listing.names]
@@ -79,9 +79,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         few = _few_changed(kept, listing, prefix, paths, ids, now, latest_allowed, cached)
         if few is not None:
             parsed_first = few.outcomes
-            if maintenance_known is not None:
-                maintenance_known(few.maintenance)
-            patched = _with_few_changed(kept, few, parse_cache, cached, listing, shown_names, cache_dir, ids, store)
+            patched = _with_few_changed(kept, few, parse_cache, cached, listing, shown_names, cache_dir, ids)
             if patched is not None:
                 return patched
     # A file whose size, times and inode are unchanged is not even read: with 10,000 incidents,
@@ -104,7 +102,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
             continue
         if index in parsed_first:
             outcomes[index] = parsed_first[index]
-            digests.remember(shown, stat, parsed_first[index][0])
+            digests.remember(shown, stat, parsed_first[index].digest)
             continue
         digest = data = None
         later = False  # whether the worker parsing it reads and digests it
@@ -126,7 +124,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         if kind == "parsed":
             outcomes[index] = value
             if slot in digest_later:
-                digests.remember(shown_names[index], digest_later[slot], value[0])
+                digests.remember(shown_names[index], digest_later[slot], value.digest)
         else:
             failures[index] = value
     incidents: list[Incident] = []
@@ -135,17 +133,16 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
         if outcome is None:
             problems.extend(failures.get(index, ()))  # none: gone since it was listed
             continue
-        incidents.append(outcome[1])
-        problems.extend(outcome[2])
+        incidents.append(outcome.incident)
+        problems.extend(outcome.warnings)
         fresh[shown_names[index]] = outcome
     incidents.sort(key=_listed_order, reverse=True)
     if digests is not None:
-        store(digests.save)
+        digests.save()
         if work or parsed_first or fresh.keys() != cached.keys():
-            store(lambda: parse_cache.save(fresh))
+            parse_cache.save(fresh)
         if not failures:
-            latest, maintenance = _latest_update(incidents), tuple(i for i in incidents if i.is_maintenance)
-            store(lambda: _write_listing(cache_dir, ids, listing, latest, incidents, problems, maintenance))
+            _write_listing(cache_dir, ids, listing, _latest_update(incidents), incidents, problems)
     return _incident_set(tuple(incidents), tuple(problems))
 
 
@@ -158,10 +155,6 @@ def parse_incident(*args, **kwargs) -> tuple[Incident, list[Problem]]:
 def _incident_set(incidents: tuple[Incident, ...], problems: tuple[Problem, ...]) -> IncidentSet:
     from generator.site.incidents import IncidentSet
     return IncidentSet(incidents, problems)
-
-
-def _now(write: Callable[[], None]) -> None:
-    write()
 
 
 def _listed_order(incident: Incident) -> tuple:
@@ -180,43 +173,38 @@ def _listed_order(incident: Incident) -> tuple:
 _LISTING = "listing.pickle"
 
 
-def _as_last_time(kept: tuple | None, parsed: dict, listing: IncidentFiles,
-                  maintenance_known: Callable[[tuple[Incident, ...]], None] | None) -> IncidentSet | None:
+def _as_last_time(kept: Listing | None, parsed: dict[str, Parsed], listing: IncidentFiles) -> IncidentSet | None:
     """The incidents the last build loaded (`kept`: its listing), from the parse cache
     (`parsed`), if every file is as it was then; else None."""
-    if kept is None or kept[0] != listing:
+    if kept is None or kept.files != listing:
         return None
-    if maintenance_known is not None:
-        maintenance_known(kept[4])
     try:
-        incidents = tuple(parsed[shown][1] for shown in kept[2])
+        incidents = tuple(parsed[shown].incident for shown in kept.order)
     except KeyError:  # the parse cache lost an entry: load the usual way
         return None
-    return _incident_set(incidents, kept[3])
+    return _incident_set(incidents, kept.problems)
 
 
-# Up to this many files changed since the listing (an edit, a new incident) are parsed before
-# the others are loaded: the history can then be summarised meanwhile (0.15 s at 10,000), and
+# Up to this many files changed since the listing (an edit, a new incident) are parsed alone, and
 # the others come from the parse cache as the listing orders them, with no file looked up,
-# compared or sorted again (0.24 s against 0.12 s of an edit's rebuild at 10,000, measured).
+# compared or sorted again (docs/performance.md has what it saves).
 _FEW_CHANGED = 16
 
 
 @dataclass(frozen=True)
 class _FewChanged:
-    outcomes: dict[int, tuple]  # by index in the listing: each changed file's (digest, incident, warnings)
+    outcomes: dict[int, Parsed]  # by index in the listing: each changed file's parse
     replaced: frozenset[str]  # the files the last build's listing knew that changed or are gone
-    maintenance: tuple[Incident, ...]  # every maintenance notice now, in the order a load sorts them
 
 
-def _few_changed(kept: tuple | None, listing: IncidentFiles, prefix: str, paths: list[str],
+def _few_changed(kept: Listing | None, listing: IncidentFiles, prefix: str, paths: list[str],
                  ids: tuple[str, ...], now: datetime, latest_allowed: datetime, parsed: dict) -> _FewChanged | None:
     """When only a few files changed since the last build's listing (`kept`), and all of them
     parse: what they are now. Else None: the load goes the usual way and says what is wrong.
     A file with new times but the same bytes (touched, checked out again) is not parsed again."""
     if kept is None:
         return None
-    changed, gone = listing.changed_since(kept[0], limit=_FEW_CHANGED)
+    changed, gone = listing.changed_since(kept.files, limit=_FEW_CHANGED)
     if not (changed or gone) or len(changed) + len(gone) > _FEW_CHANGED:
         return None
     outcomes: dict[int, tuple] = {}
@@ -236,27 +224,24 @@ def _few_changed(kept: tuple | None, listing: IncidentFiles, prefix: str, paths:
             return None
         outcomes[index] = outcome
     replaced = frozenset(prefix + name for name in gone + [listing.names[index] for index in changed])
-    maintenance = [incident for incident in kept[4] if incident.source not in replaced]
-    maintenance.extend(outcome[1] for outcome in outcomes.values() if outcome[1].is_maintenance)
-    maintenance.sort(key=_listed_order, reverse=True)
-    return _FewChanged(outcomes, replaced, tuple(maintenance))
+    return _FewChanged(outcomes, replaced)
 
 
-def _with_few_changed(kept: tuple, few: _FewChanged, parse_cache: Buckets, parsed: dict, listing: IncidentFiles,
-                      shown_names: list[str], cache_dir: Path, ids: tuple[str, ...],
-                      store: Callable[[Callable[[], None]], None]) -> IncidentSet | None:
+def _with_few_changed(kept: Listing, few: _FewChanged, parse_cache: Buckets, parsed: dict[str, Parsed],
+                      listing: IncidentFiles, shown_names: list[str], cache_dir: Path,
+                      ids: tuple[str, ...]) -> IncidentSet | None:
     """The last build's incidents (`kept`: its listing) with the few changed files as they are
     now; None, with `parsed` untouched, if the parse cache cannot give the others. Only the
     changed files' entries of the parse cache are written again (files.Buckets.update)."""
     try:
-        incidents = [parsed[shown][1] for shown in kept[2] if shown not in few.replaced]
-        before = [parsed[shown][1] for shown in few.replaced if shown in parsed]
+        incidents = [parsed[shown].incident for shown in kept.order if shown not in few.replaced]
+        before = [parsed[shown].incident for shown in few.replaced if shown in parsed]
     except KeyError:  # the parse cache lost an entry: load the usual way
         return None
-    changes: dict[str, tuple | None] = dict.fromkeys(few.replaced)  # None: gone
+    changes: dict[str, Parsed | None] = dict.fromkeys(few.replaced)  # None: gone
     for index, outcome in few.outcomes.items():
         changes[shown_names[index]] = outcome
-        _insert_in_order(incidents, outcome[1])
+        _insert_in_order(incidents, outcome.incident)
     for shown, outcome in changes.items():
         if outcome is None:
             parsed.pop(shown, None)
@@ -264,14 +249,14 @@ def _with_few_changed(kept: tuple, few: _FewChanged, parse_cache: Buckets, parse
             parsed[shown] = outcome
     problems: list[Problem] = []
     for shown in shown_names:  # in name order, as a load gives them
-        problems.extend(parsed[shown][2])
-    store(lambda: parse_cache.update(changes))
+        problems.extend(parsed[shown].warnings)
+    parse_cache.update(changes)
     # The newest update of all stays the last build's unless a changed file had it.
-    if any(incident.updated_at == kept[1] for incident in before if not incident.is_maintenance):
+    if any(incident.updated_at == kept.latest for incident in before if not incident.is_maintenance):
         latest = _latest_update(incidents)
     else:
-        latest = _latest_update([outcome[1] for outcome in few.outcomes.values()], kept[1])
-    store(lambda: _write_listing(cache_dir, ids, listing, latest, incidents, problems, few.maintenance))
+        latest = _latest_update([outcome.incident for outcome in few.outcomes.values()], kept.latest)
+    _write_listing(cache_dir, ids, listing, latest, incidents, problems)
     return _incident_set(tuple(incidents), tuple(problems))
 
 
@@ -297,18 +282,15 @@ def _latest_update(incidents: Iterable[Incident], latest: datetime | None = None
 
 
 def _write_listing(cache_dir: Path, ids: tuple[str, ...], listing: IncidentFiles, latest: datetime | None,
-                   incidents: list[Incident], problems: list[Problem], maintenance: tuple[Incident, ...]) -> None:
+                   incidents: list[Incident], problems: list[Problem]) -> None:
     order = [incident.source for incident in incidents]
     write_cache(cache_dir / "incidents" / _LISTING, (code_fingerprint(), ids),
-                (listing, latest, order, tuple(problems), maintenance))
-
-
-_PARALLEL_MIN_FILES = 400  # below this, starting processes costs more than it saves
+                Listing(listing, latest, order, tuple(problems)))
 
 
 def _parse_files(work: list[tuple], ids: tuple[str, ...], now: datetime, for_cache: bool) -> list[tuple]:
     """`_parse_file` of each, on every core when there are many (a cold build of a large site)."""
-    return fork_map(lambda item: _parse_file(item, ids, now, for_cache), work, minimum=_PARALLEL_MIN_FILES)
+    return spread(lambda item: _parse_file(item, ids, now, for_cache), work, "incident_files")
 
 
 @dataclass(frozen=True)
@@ -422,14 +404,15 @@ def _parse_file(item: tuple, ids: tuple[str, ...], now: datetime, for_cache: boo
     if for_cache:
         source = hashlib.sha256(repr((code_fingerprint(), ids, shown, digest)).encode()).hexdigest()
         incident = replace(incident, source_key=source)
-    return ("parsed", (digest, incident.with_derived_facts(), list(warnings)))
+    return ("parsed", Parsed(digest, incident.with_derived_facts(), list(warnings)))
 
 
 # --- the parse cache -------------------------------------------------------------------------
 
-def _answers(hit: tuple | None, digest: str | None, stem: str, latest_allowed: datetime) -> bool:
+def _answers(hit: Parsed | None, digest: str | None, stem: str, latest_allowed: datetime) -> bool:
     """Whether a parse cache entry (`hit`) is the parse of the file with this digest and name now."""
-    return hit is not None and hit[0] == digest and hit[1].id == stem and _still_valid(hit[1], latest_allowed)
+    return (hit is not None and hit.digest == digest and hit.incident.id == stem
+            and _still_valid(hit.incident, latest_allowed))
 
 
 def _still_valid(incident: Incident, latest_allowed: datetime) -> bool:
@@ -445,4 +428,4 @@ _BUCKETS = 64
 def _parse_cache(cache_dir: Path, ids: tuple[str, ...]) -> Buckets:
     """Each file's parse, (digest, incident, warnings) by its shown name, made from `ids` and
     this code; an entry made from others reads as missing."""
-    return Buckets(cache_dir / "incidents", (code_fingerprint(), ids), count=_BUCKETS, mapped=True)
+    return Buckets(cache_dir / "incidents", (code_fingerprint(), ids), count=_BUCKETS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copyreg
-import pickle
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -60,7 +58,6 @@ class AffectedComponent:
     effect: str | None  # a component status such as "partial_outage"; None for no visible effect
 
 
-_DETAILS = ("updates", "affected")  # what Incident pickles apart, to be unpickled when asked for
 
 
 @dataclass(frozen=True)
@@ -129,37 +126,6 @@ class Incident:
         self.timeline, self.resolved_at, self.is_maintenance, self.component_ids  # noqa: B018
         self.latest_status, self.created_at, self.updated_at  # noqa: B018
         return self
-
-    # A large site's build reads 10,000 incidents from the parse cache but shows the details of
-    # few: each incident is pickled with its updates and affected components as one bytes object,
-    # unpickled on first use, and without its timeline, which the updates give again. Unpickling
-    # the timelines and affected components of 10,000 incidents took 35 of 80 ms.
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state.pop("timeline", None)
-        details = {name: state.pop(name) for name in _DETAILS if name in state}
-        if details:
-            state["_details_pickle"] = pickle.dumps(details, protocol=pickle.HIGHEST_PROTOCOL)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-    def __reduce_ex__(self, protocol: int) -> tuple:
-        # The details out of band where the pickler takes them (the parse cache keeps them in
-        # its mapped files: files.Buckets); else as bytes, though they may be a view of such a file.
-        state = self.__getstate__()
-        details = state.get("_details_pickle")
-        if details is not None:
-            state["_details_pickle"] = pickle.PickleBuffer(details) if protocol >= 5 else bytes(details)
-        return (copyreg.__newobj__, (type(self),), state)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only for attributes not found the usual way: the details of an unpickled incident.
-        if name in _DETAILS and "_details_pickle" in self.__dict__:
-            self.__dict__.update(pickle.loads(self.__dict__.pop("_details_pickle")))
-            return self.__dict__[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def status_at(self, now: datetime) -> str:
         """The current status. A maintenance nobody updated follows its schedule, as readers expect."""
