@@ -378,14 +378,14 @@ def test_the_incident_cache_an_edits_build_writes_serves_the_next_build(tmp_path
 def test_site_yaml_is_parsed_again_only_when_it_changed(tmp_path, monkeypatch):
     """A rebuild takes the site's settings from the cache while site.yaml's bytes are the same;
     a changed site.yaml is read again, and a broken one is reported, never taken from the cache."""
-    from generator.site import config
+    from generator.engine import inputs
     from generator.site.problems import InvalidInput
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
     parsed = []
-    real = config.parse_site
-    monkeypatch.setattr(config, "parse_site", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    real = inputs.parse_site
+    monkeypatch.setattr(inputs, "parse_site", lambda *a, **k: parsed.append(1) or real(*a, **k))
     assert build(site, now=NOW).written == 0 and parsed == []
     settings = site / "site.yaml"
     good = settings.read_text(encoding="utf-8")

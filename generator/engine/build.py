@@ -7,16 +7,17 @@ import gc
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from generator.engine.files import remove_temporaries, write_atomically
 from generator.engine.inputs import CACHE_DIR, BuildInputs, read_inputs
 from generator.engine.parallel import spread
-from generator.site.problems import InvalidInput, Problem
 from generator.engine.reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, save_fragments
-
-if TYPE_CHECKING:
-    from generator.site.config import Site
+from generator.render.environment import make_environment, template_dirs
+from generator.render.outputs import render_outputs
+from generator.render.pages import page_context, render_front_page, render_pages
+from generator.site.config import Site
+from generator.site.problems import InvalidInput, Problem
 
 MANIFEST = ".heliograph-manifest"
 # In build/ while a build writes there: found by the next build, it says the last one was killed.
@@ -45,10 +46,6 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
     rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
     found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
     writes new pages as they are rendered (they are then `Written`)."""
-    from generator.render.environment import make_environment
-    from generator.render.outputs import render_outputs
-    from generator.render.pages import page_context, render_front_page, render_pages
-
     env = make_environment(inputs.site, cache_dir)
     outputs = Outputs(reusable, fragments=fragments or {}, writer=writer)
     common = page_context(inputs)
@@ -62,8 +59,6 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
 
 def _static_assets(site: Site) -> dict[str, bytes]:
     """templates/assets/* is copied as it is; a site's own file wins over the built-in one."""
-    from generator.render.environment import template_dirs
-
     files: dict[str, bytes] = {}
     for theme in reversed(template_dirs(site)):
         assets = theme / "assets"

@@ -14,7 +14,9 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, Mapping
 
+from generator.engine.fingerprint import code_fingerprint
 from generator.engine.memory import gc_paused
+from generator.engine.parallel import spread
 
 
 def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: int | None = None,
@@ -179,8 +181,7 @@ class ContentDigests:
 
     @staticmethod
     def _key() -> tuple[str, str]:
-        from generator.engine.fingerprint import code_fingerprint  # like every cache: other code, other digests
-
+        # like every cache: other code, other digests (code_fingerprint)
         return ("content-digests-1", code_fingerprint())
 
     def digest(self, path: Path | str, name: str, stat: os.stat_result | None = None) -> str | None:
@@ -202,8 +203,6 @@ class ContentDigests:
     def prefetch(self, files: list[tuple[str, Path]]) -> None:
         """Learn the digests of those (name, path) not known yet: on every core when there are many
         (a cold build reads and digests a year of history shards)."""
-        from generator.engine.parallel import spread
-
         unknown = []
         for name, path in files:
             try:

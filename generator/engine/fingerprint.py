@@ -11,8 +11,11 @@ change to any of them misses every cache, with nobody having to remember anythin
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import shutil
 import sys
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, NamedTuple
@@ -66,7 +69,6 @@ def fingerprint_of(sources: CodeSources, versions: Iterable[tuple[str, str]]) ->
                 name = path.relative_to(folder).as_posix()
                 digest.update(f"{label}/{name}\0".encode() + path.read_bytes() + b"\0")
     except OSError:  # sources that cannot be read (a frozen install): never trust a cache entry
-        import uuid
         return uuid.uuid4().hex
     for library, version in versions:
         digest.update(f"{library}={version}\0".encode())
@@ -89,8 +91,6 @@ def installed_version(library: str, distribution: str | None = None) -> str:
     """The version in the name of a package's .dist-info folder, found without importing the
     package or importlib.metadata (slow to import). Not file times: a fresh CI runner installs
     the same versions anew, and its restored cache must still match."""
-    import importlib.util
-
     spec = importlib.util.find_spec(library)
     if spec is None or not spec.origin:
         return "none"
@@ -137,8 +137,6 @@ def stamp_cache(cache_dir: Path) -> None:
 
 def forget_caches(cache_dir: Path) -> None:
     """Remove every cache, so that the next build computes and writes all of them again."""
-    import shutil
-
     if cache_dir.is_symlink() or cache_dir.is_file():
         cache_dir.unlink()
     elif cache_dir.exists():

@@ -8,15 +8,18 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from generator import history
+from generator.engine.files import read_cache, text_of, write_cache
+from generator.engine.fingerprint import code_fingerprint, installed_version
+from generator.engine.reuse import incident_facts, output_key
+from generator.site.config import CONFIG_FILE, MAX_CONFIG_BYTES, Site, base_url_problem, load_site, parse_site
+from generator.site.incident_loading import load_incidents
+from generator.site.incidents import Incident, IncidentSet
+from generator.site.paths import check_inside, links_outside
 from generator.site.problems import InvalidInput, Problem, relative_file
-from generator.engine.reuse import output_key
-
-if TYPE_CHECKING:
-    from generator.site.config import Site
-    from generator.site.incidents import Incident, IncidentSet
-    from generator.status.model import PageStatus
+from generator.status.model import PageStatus, affected_ids, incidents_by_component, incidents_by_day, page_status
 
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
 
@@ -30,14 +33,12 @@ class IncidentIndex:
     @cached_property
     def by_component(self) -> dict[str, list[Incident]]:
         """Each component's incidents, newest first."""
-        from generator.status.model import incidents_by_component
         return incidents_by_component(self.incidents, self.site.component_ids)
 
     @cached_property
     def facts_in_order(self) -> list[str | None]:
         """reuse.incident_facts of every incident, in the incidents' order: what the keys of
         outputs listing them use."""
-        from generator.engine.reuse import incident_facts
         now = self.now
         return [incident_facts(incident, now) for incident in self.incidents]
 
@@ -49,7 +50,6 @@ class IncidentIndex:
     @cached_property
     def day_notes(self) -> dict[str, dict]:
         """status.model.incidents_by_day for each checked component: what its uptime bars note."""
-        from generator.status.model import incidents_by_day
         site = self.site
         checked = [c.id for c in site.components if c.check is not None]
         return incidents_by_day(self.incidents, site.component_ids, self.now, site.display.uptime_days,
@@ -92,26 +92,19 @@ class BuildInputs:
     @cached_property
     def fingerprint(self) -> str:
         """What every output is made of besides its own data: the code and the site's settings."""
-        from generator.engine.fingerprint import code_fingerprint
         site = self.site
         return output_key(code_fingerprint(), site.info, site.components, site.display)
 
 
 def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None) -> BuildInputs:
     """The I/O edge: everything the pure rendering step needs."""
-    from generator.site.incidents import IncidentSet
-    from generator.status.model import page_status
-
     now = now or datetime.now(timezone.utc)
     site = _load_site(root)
     if base_url:
-        from generator.site.config import base_url_problem  # the same rules as site.yaml's
         if base_url_problem(base_url) is not None:
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL "
                                         "(with characters such as quotes, < and spaces percent-encoded)")])
         site = replace(site, info=replace(site.info, base_url=base_url.rstrip("/") + "/"))
-    from generator.site.incident_loading import load_incidents
-
     incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=root,
                                cache_dir=root / CACHE_DIR)
     index = IncidentIndex(incidents.incidents, site, now)
@@ -128,11 +121,6 @@ def _load_site(root: Path) -> Site:
     parsing and checking a large site.yaml, and importing PyYAML for it, took 30-45 ms of
     every rebuild. Only a site.yaml without problems is kept: any other is read again, and
     load_site says what is wrong with it."""
-    from generator.site.config import CONFIG_FILE, MAX_CONFIG_BYTES, Site, load_site, parse_site
-    from generator.engine.files import read_cache, text_of, write_cache
-    from generator.engine.fingerprint import code_fingerprint, installed_version
-    from generator.site.paths import check_inside
-
     check_inside(root / CONFIG_FILE, root)
     try:
         if (root / CONFIG_FILE).stat().st_size > MAX_CONFIG_BYTES:
@@ -155,12 +143,9 @@ def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) 
     checked = [c.id for c in site.components if c.check is not None]
     if not checked or not site.history_dir.is_dir():
         return {}, []
-    from generator.site.paths import links_outside
     refused = links_outside(site.history_dir, site.root)
     if refused:  # an error, unlike other history problems: such a file is never read
         return {}, refused
-    from generator import history  # imported late: a site with no checks never pays for it
-
     problems: list[Problem] = []
     windows = maintenance_windows(incidents, site.component_ids, now)
     histories = history.summarize(site.history_dir, checked, now=now, days=site.display.uptime_days,
@@ -177,8 +162,6 @@ def check_intervals(site: Site) -> dict[str, float]:
 
 def maintenance_windows(incidents: tuple[Incident, ...], all_ids: tuple[str, ...], now: datetime) -> dict[str, list]:
     """Per component, the (start, end) spans of maintenance: expected downtime, not counted against uptime."""
-    from generator.status.model import affected_ids
-
     windows: dict[str, list] = {}
     for incident in incidents:
         if not incident.is_maintenance or not incident.scheduled_for:

@@ -8,8 +8,14 @@ nowhere else; tests change them with `tuned(...)`.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import sys
 import threading
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -50,8 +56,6 @@ def die_with_parent(parent: int) -> None:
     the BSDs) a thread notices that the worker was handed to another parent. Either way a
     worker's own workers then see their parent end, and follow it.
     """
-    import signal
-
     if not _kill_me_with_parent(signal.SIGKILL):
         threading.Thread(target=_exit_when_orphaned, args=(parent,), name=_PARENT_WATCHER, daemon=True).start()
     if os.getppid() != parent:  # it ended before this worker was told to follow it
@@ -68,8 +72,6 @@ def _kill_me_with_parent(signal_number: int) -> bool:
 def _prctl() -> Callable[..., int] | None:
     """The C library's prctl, on Linux. Looked up by a parent about to fork a pool, so that its
     workers do not each import ctypes as they start (a late worker was left with no work)."""
-    import sys
-
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -82,8 +84,6 @@ def _prctl() -> Callable[..., int] | None:
 
 def _exit_when_orphaned(parent: int) -> None:
     """Wait for `parent` to end (this process is then re-parented), then end this process at once."""
-    import time
-
     while os.getppid() == parent:
         time.sleep(_PARENT_POLL_SECONDS)
     os._exit(1)
@@ -134,10 +134,6 @@ def fork_map(function: Callable[[Item], Result], items: Sequence[Item], *, minim
     workers = min(os.cpu_count() or 1, 8, len(items))
     if workers < 2 or len(items) < minimum or not can_fork():
         return [function(item) for item in items]
-    # Imported only to fork: 7.5 ms of every rebuild's start-up, and a rebuild never forks
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     if "fork" not in multiprocessing.get_all_start_methods():
         return [function(item) for item in items]
     global _work
@@ -170,8 +166,6 @@ def _run_chunk(stripe: tuple[int, int]) -> list:
 def _note_frames(exc: BaseException) -> None:
     """Keep where `exc` was raised (file, line) with it: its traceback stays behind in the
     worker, and a mistake in a site's template is reported by its line (render.crash_problems)."""
-    import traceback
-
     if getattr(exc, "forked_frames", None) is None:
         try:
             exc.forked_frames = [(frame.filename, frame.lineno) for frame in traceback.extract_tb(exc.__traceback__)]

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from generator.engine.files import Buckets, content_digest, stamp, write_atomically
+from generator.engine.parallel import spread
 from generator.engine.fingerprint import code_fingerprint, installed_version  # noqa: F401 (installed_version: for callers)
 
 if TYPE_CHECKING:
@@ -133,8 +134,6 @@ class Outputs:
         self.deferred.append(render)
 
     def render_deferred(self) -> None:
-        from generator.engine.parallel import spread
-
         jobs, self.deferred = self.deferred, []
         used = self.fragments_used
         writer = self.writer

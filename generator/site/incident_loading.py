@@ -11,17 +11,14 @@ from array import array
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import Iterable, NamedTuple
 
 from generator.engine.files import Buckets, ContentDigests, content_digest, read_cache, stamp, text_of, write_cache
 from generator.engine.fingerprint import code_fingerprint
 from generator.engine.parallel import spread
+from generator.site.incidents import MAX_FILE_KB, Incident, IncidentSet, file_too_large, parse_incident
+from generator.site.paths import is_inside, outside_problem
 from generator.site.problems import InvalidInput, Problem
-
-# The incident modules (Markdown, the sanitizer, YAML) are imported where a load needs them: a
-# rebuild whose incident files are all as they were needs none of them.
-if TYPE_CHECKING:
-    from generator.site.incidents import Incident, IncidentSet
 
 
 class Parsed(NamedTuple):
@@ -146,14 +143,7 @@ def load_incidents(directory: Path, component_ids: Iterable[str], *, now: dateti
     return _incident_set(tuple(incidents), tuple(problems))
 
 
-def parse_incident(*args, **kwargs) -> tuple[Incident, list[Problem]]:
-    """incidents.parse_incident, imported when first needed (see above)."""
-    from generator.site.incidents import parse_incident as parse
-    return parse(*args, **kwargs)
-
-
 def _incident_set(incidents: tuple[Incident, ...], problems: tuple[Problem, ...]) -> IncidentSet:
-    from generator.site.incidents import IncidentSet
     return IncidentSet(incidents, problems)
 
 
@@ -347,8 +337,6 @@ _STAMP_BYTES = 4 * 8
 
 def _outside_the_site(directory: Path, listing: IncidentFiles, root: Path | None) -> list[Problem]:
     """A problem for the incidents folder, or each incident file, whose real path leaves the site."""
-    from generator.site.paths import is_inside, outside_problem
-
     root = Path(directory).parent if root is None else root
     if listing.linked or os.path.islink(directory):
         if not is_inside(directory, root):
@@ -373,13 +361,11 @@ def _read(path: str) -> bytes:
 
 
 def _max_bytes() -> int:
-    from generator.site.incidents import MAX_FILE_KB  # imported when first needed (see above); then a dict lookup
     return MAX_FILE_KB * 1024
 
 
 def _too_large(shown: str, size: int) -> Problem:
     """What incidents.parse_incident says of such a file, said before it is read."""
-    from generator.site.incidents import file_too_large
     return file_too_large(shown, size)
 
 
