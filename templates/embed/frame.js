@@ -14,12 +14,18 @@
     if (show) shown += 1;
   });
   list.hidden = shown === 0;
-  // The embedding page may size the iframe to fit: it receives {heliograph: "embed-height", height}.
+  // The embedding page may size the iframe to fit: it receives {heliograph: "embed-height", height},
+  // the box's own height (the document's scrollHeight never shrinks below the iframe's).
   if (window.parent !== window) {
+    var last = -1;
     var report = function () {
-      window.parent.postMessage({ heliograph: "embed-height", height: document.documentElement.scrollHeight }, "*");
+      var height = Math.ceil(box.getBoundingClientRect().height);
+      if (height === last) return;
+      last = height;
+      window.parent.postMessage({ heliograph: "embed-height", height: height }, "*");
     };
     report();
-    window.addEventListener("resize", report);
+    if (window.ResizeObserver) new ResizeObserver(report).observe(box);
+    else window.addEventListener("resize", report);
   }
 })();

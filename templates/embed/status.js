@@ -107,7 +107,14 @@
     box.appendChild(a);
   }
 
+  function loading(box) {
+    box.appendChild(el("span", "hg-desc", "Loading status…"));
+  }
+
   var targets = hosts();
+  // The shadow root hides what the host element holds (a fallback for when this script cannot
+  // load at all) from now on.
+  targets.forEach(function (host) { show(host, loading); });
   fetch(root + "api/status.json", { credentials: "omit" })
     .then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
