@@ -14,6 +14,10 @@
     if (show) shown += 1;
   });
   list.hidden = shown === 0;
+  // Below 260 px names and states wrap rather than being cut off (the widget does the same).
+  var narrow = function () { box.classList.toggle("hg-narrow", box.getBoundingClientRect().width < 260); };
+  narrow();
+  if (window.ResizeObserver) new ResizeObserver(narrow).observe(box);
   // The embedding page may size the iframe to fit: it receives {heliograph: "embed-height", height},
   // the box's own height (the document's scrollHeight never shrinks below the iframe's).
   if (window.parent !== window) {

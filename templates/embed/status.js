@@ -58,6 +58,10 @@
     if (theme === "dark" || theme === "light") box.setAttribute("data-theme", theme);
     build(box, host);
     shadow.appendChild(box);
+    // Below 260 px names and states wrap rather than being cut off.
+    var narrow = function () { box.classList.toggle("hg-narrow", box.getBoundingClientRect().width < 260); };
+    narrow();
+    if (window.ResizeObserver) new ResizeObserver(narrow).observe(box);
   }
 
   function staleNote(c) {  // ComponentState.stale_note's words
