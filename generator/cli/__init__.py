@@ -124,7 +124,7 @@ class _CommandsOnDemand(click.Group):
     CI, need not load what `incident` and `serve` are made of."""
 
     MODULES = {"build": "pipeline", "validate": "pipeline", "check": "pipeline", "compact": "pipeline",
-               "push": "pipeline", "init": "site", "theme": "site", "incident": "incident", "serve": "site",
+               "push": "pipeline", "init": "site", "theme": "site", "demo": "site", "incident": "incident", "serve": "site",
                "alert": "alert", "beat": "beat", "announce": "announce"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:

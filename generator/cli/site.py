@@ -98,6 +98,42 @@ def _make_it_yours(obj: Context, target: Path, files: dict[str, bytes], *, title
 
 
 @main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
+@click.option("--now", "now_text", metavar="TIME", help="End the demo at this time instead of now.")
+@click.pass_obj
+def demo(obj: Context, directory: Path, now_text: str | None) -> None:
+    """Write the demo site into DIRECTORY (default: demo/), moved in time to end now, and build it.
+
+    The same incidents, outages and figures as the repository's demo (site.yaml, incidents/,
+    history/), every date moved forward by whole days, so that the page looks as it would in
+    use today. Runs from a clone of Heliograph's repository.
+
+    \b
+    Example:
+      heliograph demo && open demo/build/index.html
+    """
+    from generator.cli import command_now
+    from generator.engine.build import build
+    from generator.ops.demo import NoDemo, demo_source, replaceable, write_demo
+
+    now = command_now(now_text)
+    try:
+        source = demo_source()
+    except NoDemo as error:
+        raise click.ClickException(str(error)) from None
+    target = directory.resolve()
+    if not replaceable(target):
+        raise click.ClickException(f"{_shown(target)} is not empty and not an earlier demo; remove it, "
+                                   "or name another folder")
+    shift = write_demo(source, target, now)
+    report = build(target, now=now)
+    report_problems(report.problems, root=target)
+    _note(obj, f"Wrote the demo into {_shown(target)}, its dates moved {shift.days} days forward so that its "
+               f"history ends {shift.filled_until:%Y-%m-%d %H:%M} UTC, and built it: "
+               f"open {_shown(target / 'build' / 'index.html')}", fg="green")
+
+
+@main.command()
 @click.argument("names", nargs=-1)
 @click.option("--force", is_flag=True, help="Replace the site's own copy of a template with the release's.")
 @click.pass_obj
