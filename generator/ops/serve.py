@@ -17,17 +17,23 @@ import secrets
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
 import traceback
+import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
-from generator.site.problems import InvalidInput, Problem
+from watchfiles import DefaultFilter, watch
+
+from generator.engine.build import build
 from generator.render.environment import crash_problems
+from generator.site.config import load_site
+from generator.site.problems import InvalidInput, Problem
 
 CONTROL_PREFIX = "/__heliograph/"
 VERSION_PATH = CONTROL_PREFIX + "version"
@@ -148,7 +154,6 @@ class SiteBuilder:
         self.outcome = BuildOutcome(version=f"{self._run}-0", problems=(), ok=False)
 
     def rebuild(self, changed: Iterable[str] = ()) -> BuildOutcome:
-        from generator.engine.build import build
 
         with self.lock:
             self._count += 1
@@ -180,7 +185,6 @@ class DevServer(http.server.ThreadingHTTPServer):
     log_requests = False
 
     def handle_error(self, request, client_address) -> None:
-        import sys
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
 
@@ -262,14 +266,12 @@ class SiteFilter:
     """Only the files a build reads: site.yaml, incidents/, templates/ and the history directory."""
 
     def __init__(self, root: Path):
-        from watchfiles import DefaultFilter  # editor swap files, .git and the like
         self.root = root
         self.history_dir = "history"
-        self._default = DefaultFilter()
+        self._default = DefaultFilter()  # editor swap files, .git and the like
         self.refresh()
 
     def refresh(self) -> None:
-        from generator.site.config import load_site
         try:
             self.history_dir = load_site(self.root).history.dir
         except InvalidInput:
@@ -294,7 +296,6 @@ def watch_site(root: Path, on_change: Callable[[tuple[str, ...]], None], stop: t
     over the old one would otherwise leave a watch on a file that no longer exists. `ready` is set
     once the watch is in place, so "Serving at ..." is never printed before a save would be seen.
     """
-    from watchfiles import watch
 
     site_filter = SiteFilter(root)
     # yield_on_timeout: the first (empty) batch proves the watch is set up.
@@ -366,7 +367,6 @@ def serve(root: Path, options: ServeOptions, *, on_build: Callable[[BuildOutcome
         watching.wait(timeout=10)
         on_ready(url)
         if options.open_browser:
-            import webbrowser
             webbrowser.open(url)
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

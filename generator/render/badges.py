@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from html import escape  # not xml.sax.saxutils, which imports urllib.request, http and ssl
 
 from generator.engine.reuse import Outputs, output_key
+from generator.render import font_metrics
 from generator.site.config import Component
 from generator.status.readings import UPTIME_WINDOWS, milliseconds_text, percent_text, response_time_ms, uptime
 from generator.status.model import COMPONENT_STATUS_LABELS
@@ -141,8 +142,6 @@ def endpoint_json(badge: Badge, style: str) -> dict[str, Any]:
 
 @cache
 def _advances(bold: bool) -> dict[int, float]:
-    from generator.render import font_metrics  # a large table: only a build that draws a badge needs it
-
     table = font_metrics.BOLD if bold else font_metrics.REGULAR
     return {first + offset: width / font_metrics.UNITS_PER_EM for first, widths in table
             for offset, width in enumerate(widths) if width is not None}

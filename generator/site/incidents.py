@@ -10,6 +10,7 @@ from typing import Any
 
 from generator.site.markup import render_markdown
 from generator.site.problems import InvalidInput, Problem, did_you_mean
+from generator.site.text import plain_from_html
 from generator.site.times import parse_time
 from generator.site.yamlsource import YamlSyntaxError, load_with_positions, simple_mapping
 
@@ -48,7 +49,6 @@ class Update:
     @cached_property
     def body_text(self) -> str:
         """The body as plain text: computed once, and kept by the parse cache."""
-        from generator.site.text import plain_from_html
         return plain_from_html(self.body_html)
 
 

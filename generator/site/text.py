@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 import re
 
+import nh3
+
 from generator.site.markup import plain_text
 
 
@@ -24,6 +26,4 @@ def plain_from_html(safe_html: str) -> str:
     so cutting the tags out is enough (tests/test_markup_fast.py checks it against nh3)."""
     if "&" not in safe_html:
         return _TAG.sub("", safe_html).strip()
-    import nh3  # here: the way above needs none (see markup.sanitize_html)
-
     return html.unescape(nh3.clean(safe_html, tags=set()).strip())
