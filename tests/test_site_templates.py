@@ -46,13 +46,16 @@ def _override(site: Path, name: str, edit=lambda text: text) -> None:
     """templates/NAME: the theme's own, changed by `edit`."""
     target = site / "templates" / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(edit((default_theme_dir() / name).read_text(encoding="utf-8")), encoding="utf-8")
+    theme = (default_theme_dir() / name).read_text(encoding="utf-8")
+    edited = edit(theme)
+    assert edited != theme or edit("x") == "x", f"the edit of {name} found nothing to change"
+    target.write_text(edited, encoding="utf-8")
 
 
 def _with_own_templates(site: Path) -> None:
     """An incident page of the site's own that includes a note of its own; its own incident list."""
     _override(site, "incident.html", lambda text: text.replace(
-        "<h2>Updates</h2>", '{% include "_team_note.html" %}\n  <h2>Updates</h2>'))
+        "<h2>{{ _(\"Updates\") }}</h2>", '{% include "_team_note.html" %}\n  <h2>{{ _("Updates") }}</h2>'))
     _override(site, "_incident_list.html", lambda text: text.replace(
         '<ul class="history-list">', '<ul class="history-list own-list">'))
     (site / "templates" / "_team_note.html").write_text(
@@ -109,7 +112,7 @@ def test_equal_keys_mean_equal_pages_with_any_templates(tmp_path, templates):
         _with_own_templates(site)
     if templates == "dynamic include":  # cannot be followed: those pages are rendered every time
         _override(site, "history.html", lambda text: text.replace(
-            "<h1>Incident history</h1>", '{% set note = "_team_note.html" %}{% include note %}<h1>Incident history</h1>'))
+            "<h1>{{ _(\"Incident history\") }}</h1>", '{% set note = "_team_note.html" %}{% include note %}<h1>{{ _("Incident history") }}</h1>'))
     seen: dict[str, dict[str, bytes]] = {}
     compared = 0
     moments = [NOW, NOW + timedelta(minutes=1), NOW + timedelta(hours=3), NOW]
@@ -133,7 +136,7 @@ def test_a_kept_page_that_shows_now_stops_the_build_at_its_line(tmp_path):
     build(site, now=NOW)
     before = _outputs(site / "build")
     _override(site, "incident.html", lambda text: text.replace(
-        "<h2>Updates</h2>", "<p>As of {{ now | localtime }}</p>\n  <h2>Updates</h2>"))
+        "<h2>{{ _(\"Updates\") }}</h2>", '<p>As of {{ now | localtime }}</p>\n  <h2>{{ _("Updates") }}</h2>'))
     line = 1 + (site / "templates" / "incident.html").read_text(encoding="utf-8").split("As of")[0].count("\n")
     result = invoke("build", "--now", "2026-11-23T12:00:00Z", cwd=site)
     assert result.code == 1
@@ -148,7 +151,7 @@ def test_a_kept_page_cannot_read_what_its_key_does_not_cover(tmp_path):
     would be stale. It is not in the incident page's context, and saying so beats a stale page."""
     site = _site(tmp_path / "site")
     _override(site, "incident.html", lambda text: text.replace(
-        "<h2>Updates</h2>", "<p>{{ status.description }}</p>\n  <h2>Updates</h2>"))
+        "<h2>{{ _(\"Updates\") }}</h2>", '<p>{{ status.description }}</p>\n  <h2>{{ _("Updates") }}</h2>'))
     result = invoke("build", "--now", "2026-11-23T12:00:00Z", cwd=site)
     assert result.code == 1
     assert "templates/incident.html:" in (result.stdout + result.stderr) and "status" in (result.stdout + result.stderr)

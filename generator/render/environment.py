@@ -17,6 +17,7 @@ from generator.status.readings import percent_figure
 # The theme used is the theme fingerprinted for the caches: one function finds it.
 from generator.engine.fingerprint import default_theme_dir
 from generator.site.problems import Problem, relative_file
+from generator.render.i18n import LOCALE_FOLDER, Language, load_language
 from generator.render.urls import iso_seconds
 from generator.status.model import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
 
@@ -44,9 +45,11 @@ def make_environment(site: Site, cache_dir: Path | None = None) -> jinja2.Enviro
             bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache_dir / "jinja"))
         except OSError:
             pass  # a read-only checkout still builds
+    folders = template_dirs(site)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(site)]),
+        loader=jinja2.FileSystemLoader([str(d) for d in folders]),
         bytecode_cache=bytecode_cache,
+        extensions=["jinja2.ext.i18n"],
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -54,24 +57,53 @@ def make_environment(site: Site, cache_dir: Path | None = None) -> jinja2.Enviro
         auto_reload=False,
     )
     zone = ZoneInfo(site.info.timezone)
+    # The theme's catalogs first, then the site's own (templates/locale/), whose messages win.
+    language = load_language(site.info.language, [folder / LOCALE_FOLDER for folder in reversed(folders)])
+    gettext = language.translations.gettext
+    env.install_gettext_translations(language.translations, newstyle=True)
+
+    def localtime(moment: datetime | None, fmt: str = "%b %-d, %Y %H:%M %Z") -> str:
+        if moment is None or language.is_source:
+            return format_time(moment, zone, fmt)
+        local = moment.astimezone(zone)
+        return f"{language.date_time(local)} {_zone_name(local)}"
 
     def time_tag(moment: datetime | None) -> Markup:
-        local = format_time(moment, zone, "%b %-d, %Y %H:%M %Z")
-        return Markup(f'<time datetime="{escape(iso_time(moment))}">{escape(local)}</time>')
+        return Markup(f'<time datetime="{escape(iso_time(moment))}">{escape(localtime(moment))}</time>')
+
+    def percent(value: float | None, digits: int = 2) -> str:
+        if value is None or language.is_source:
+            return format_percent(value, digits) if value is not None else gettext("no data")
+        return language.percent(percent_figure(value, digits))
+
+    def label(status: str) -> str:
+        return gettext(COMPONENT_STATUS_LABELS.get(status, status.replace("_", " ").capitalize()))
 
     env.filters.update(
-        localtime=lambda t, fmt="%b %-d, %Y %H:%M %Z": format_time(t, zone, fmt),
+        localtime=localtime,
         time_tag=time_tag,
         isotime=iso_time,
-        duration=format_duration,
-        percent=format_percent,
-        status_label=lambda s: COMPONENT_STATUS_LABELS.get(s, s.replace("_", " ").capitalize()),
+        duration=lambda delta: format_duration(delta, gettext),
+        percent=percent,
+        status_label=label,
         words=lambda s: s.replace("_", " "),
-        uptime_rects=_once_per_build(uptime_rects),
+        uptime_rects=_once_per_build(lambda days, notes: uptime_rects(days, notes, language)),
         chart_points=chart_points,
+        month_label=lambda day: portable_strftime(day, "%B %Y") if language.is_source else language.month(day),
     )
-    env.globals.update(site=site.info, timezone_name=site.info.timezone, indicator_descriptions=INDICATOR_DESCRIPTIONS)
+    env.globals.update(site=site.info, timezone_name=site.info.timezone, text_direction=language.direction,
+                       catalog_key=language.catalog_key,
+                       indicator_descriptions={key: gettext(text) for key, text in INDICATOR_DESCRIPTIONS.items()})
     return env
+
+
+def _zone_name(local: datetime) -> str:
+    """The zone's abbreviation, or "UTC+05:30" where it has none."""
+    name = local.tzname() or ""
+    if name[:1] in ("+", "-"):
+        offset = local.strftime("%z")
+        return f"UTC{offset[:3]}:{offset[3:]}"
+    return name
 
 
 def format_time(moment: datetime | None, zone: ZoneInfo, fmt: str) -> str:
@@ -91,17 +123,17 @@ def iso_time(moment: datetime | None) -> str:
     return "" if moment is None else iso_seconds(moment)
 
 
-def format_duration(delta: timedelta) -> str:
+def format_duration(delta: timedelta, gettext=lambda text: text) -> str:
     minutes = max(0, int(delta.total_seconds() // 60))
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     parts = []
     if days:
-        parts.append(f"{days} d")
+        parts.append(gettext("%(n)s d") % {"n": days})
     if hours:
-        parts.append(f"{hours} h")
+        parts.append(gettext("%(n)s h") % {"n": hours})
     if minutes or not parts:
-        parts.append(f"{minutes} min")
+        parts.append(gettext("%(n)s min") % {"n": minutes})
     return " ".join(parts[:2])
 
 
@@ -121,22 +153,26 @@ def bar_class(day: Any) -> str:
     return "b-minor" if day.uptime >= 0.99 else "b-partial" if day.uptime >= 0.95 else "b-major"
 
 
-def uptime_rects(days: Any, day_notes: Any) -> Markup:
+def uptime_rects(days: Any, day_notes: Any, language: Language | None = None) -> Markup:
     """The bars of `uptime_bars`: one <rect> per day with its class and a <title> saying what happened."""
+    source = language is None or language.is_source
+    gettext = (lambda text: text) if source else language.translations.gettext
     rects = []
     for index, day in enumerate(days):
         if day.uptime is None:
-            title = "no data"
+            title = gettext("no data")
         else:
-            title = format_percent(day.uptime) + " up"
+            figure = format_percent(day.uptime) if source else language.percent(percent_figure(day.uptime, 2))
+            title = gettext("%(percent)s up") % {"percent": figure}
             if day.down:
-                title += f", {day.down} failed of {day.checks} checks"
+                title += ", " + gettext("%(down)s failed of %(checks)s checks") % {"down": day.down, "checks": day.checks}
             if day.degraded:
-                title += f", {day.degraded} degraded"
+                title += ", " + gettext("%(n)s degraded") % {"n": day.degraded}
         for note in day_notes.get(day.day, ()):
             title += "; " + note
+        label = _day_label(day.day) if source else language.day(day.day)
         rects.append(f'<rect x="{index * 5}" width="4" height="30" class="{bar_class(day)}"><title>'
-                     f'{_day_label(day.day)}: {escape(title)}</title></rect>')
+                     f'{label}: {escape(title)}</title></rect>')
     return Markup("".join(rects))
 
 

@@ -106,4 +106,5 @@ def _read_template_set(env: jinja2.Environment, page_template: str) -> str | Non
             if literal is None:
                 return None  # named by a variable or a list: cannot be followed
             waiting.append(literal.group(2))
-    return output_key(sorted(sources.items()))
+    # The page's words come from its language's catalog too (render.i18n).
+    return output_key(sorted(sources.items()), env.globals.get("catalog_key"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from array import array
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from html import escape
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 class MonthOfIncidents:
     label: str  # "November 2026"
     incidents: tuple[Incident, ...]
+    first_day: date | None = None  # a day of the month, for the month_label filter (the page's language)
 
 
 def page_context(inputs: BuildInputs) -> dict[str, Any]:
@@ -215,9 +216,9 @@ def _by_month(incidents: tuple[Incident, ...]) -> tuple[MonthOfIncidents, ...]:
     for incident in incidents:
         label = (incident.scheduled_for or incident.started_at).strftime("%B %Y")
         if months and months[-1].label == label:
-            months[-1] = MonthOfIncidents(label, months[-1].incidents + (incident,))
+            months[-1] = MonthOfIncidents(label, months[-1].incidents + (incident,), months[-1].first_day)
         else:
-            months.append(MonthOfIncidents(label, (incident,)))
+            months.append(MonthOfIncidents(label, (incident,), (incident.scheduled_for or incident.started_at).date()))
     return tuple(months)
 
 

@@ -1,0 +1,144 @@
+"""The page in the site's `language`: gettext catalogs for the theme's words, Babel (CLDR) for dates
+and numbers.
+
+The theme's catalogs are `templates/locale/<language>.po` (gettext's format; `pt_BR.po` for
+`pt-BR`). A site may put its own `templates/locale/<language>.po` beside its templates: each
+message there replaces the theme's, and a language the theme does not ship works the same way.
+English is the source language: its words are the templates' own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+SOURCE_LANGUAGE = "en"
+LOCALE_FOLDER = "locale"
+
+
+def N_(message: str) -> str:
+    """Marks a message the Python side shows, so that the catalogs must have it (see PYTHON_MESSAGES)."""
+    return message
+
+
+# What the pages show that comes from Python rather than a template: every catalog translates these too.
+PYTHON_MESSAGES = (
+    N_("Operational"), N_("Under maintenance"), N_("Degraded performance"), N_("Partial outage"),
+    N_("Major outage"),
+    N_("All Systems Operational"), N_("Minor Service Outage"), N_("Partial System Outage"),
+    N_("Major Service Outage"), N_("Service Under Maintenance"),
+    N_("%(n)s d"), N_("%(n)s h"), N_("%(n)s min"),
+    N_("no data"), N_("%(percent)s up"), N_("%(down)s failed of %(checks)s checks"), N_("%(n)s degraded"),
+    N_("Investigating"), N_("Identified"), N_("Monitoring"), N_("Resolved"), N_("Scheduled"),
+    N_("In progress"), N_("Completed"),
+    N_("None"), N_("Minor"), N_("Major"), N_("Critical"), N_("Maintenance"),
+)
+
+
+@dataclass(frozen=True)
+class Language:
+    """The page's language: its Babel locale, its catalog, and a digest of that catalog (what
+    every kept page's key names, so that a changed translation renders those pages again)."""
+
+    tag: str  # as site.yaml says it, e.g. "pt-BR"
+    locale: Locale
+    translations: NullTranslations
+    catalog_key: str
+
+    @property
+    def is_source(self) -> bool:
+        return self.locale.language == SOURCE_LANGUAGE
+
+    @property
+    def direction(self) -> str:
+        """"ltr" or "rtl", as CLDR says the language is written."""
+        return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+
+    def date_time(self, moment: datetime) -> str:
+        """"4 déc. 2026, 21:52": the moment already in the reader's zone, as CLDR joins a
+        medium date and a 24-hour time in this language."""
+        joined = str(self.locale.datetime_formats.get("medium", "{1}, {0}"))
+        time = format_skeleton("Hm", moment.time(), locale=self.locale)
+        return joined.replace("{1}", format_skeleton("yMMMd", moment.date(), locale=self.locale)).replace("{0}", time)
+
+    def day(self, day: date) -> str:
+        return format_skeleton("yMMMd", day, locale=self.locale)
+
+    def month(self, day: date) -> str:
+        return format_skeleton("yMMMM", day, locale=self.locale)
+
+    def percent(self, figure: str) -> str:
+        """A figure written with "." (readings.percent_figure) as this language writes a percentage."""
+        symbols = self.locale.number_symbols.get("latn", self.locale.number_symbols)
+        number = figure.replace(".", symbols.get("decimal", "."))
+        pattern = self.locale.percent_formats[None].pattern.split(";")[0]
+        before, _, after = pattern.partition("#")
+        after = after.lstrip("#,0.")
+        return before.replace("%", symbols.get("percentSign", "%")) + number + after.replace(
+            "%", symbols.get("percentSign", "%"))
+
+
+def locale_name(tag: str) -> str:
+    """The file name a catalog for `tag` has: "pt-BR" -> "pt_BR"."""
+    return str(Locale.parse(tag, sep="-"))
+
+
+def known_language(tag: str) -> bool:
+    try:
+        Locale.parse(tag, sep="-")
+        return True
+    except (UnknownLocaleError, ValueError):
+        return False
+
+
+def load_language(tag: str, catalogs: list[Path]) -> Language:
+    """`tag`'s catalog from the `catalogs` folders, the later ones' messages winning."""
+    locale = Locale.parse(tag, sep="-")
+    names = [locale_name(tag), locale.language]
+    merged = Catalog(locale=locale)
+    digest = hashlib.sha256(tag.encode())
+    for folder in catalogs:
+        for name in dict.fromkeys(names):
+            path = folder / f"{name}.po"
+            if path.is_file():
+                data = path.read_bytes()
+                digest.update(data)
+                for message in read_po(BytesIO(data), locale=locale):
+                    if message.id and message.string and not message.fuzzy:
+                        merged.delete(message.id)  # a later folder's message replaces, never merges with, an earlier one
+                        merged.add(message.id, message.string)
+                break
+    if not len(merged):
+        return Language(tag, locale, NullTranslations(), digest.hexdigest())
+    compiled = BytesIO()
+    write_mo(compiled, merged)
+    compiled.seek(0)
+    return Language(tag, locale, Translations(compiled), digest.hexdigest())
+
+
+def template_messages(theme: Path) -> dict[str, tuple[str, int]]:
+    """Every message the templates in `theme` and the Python side show, with where it is first used
+    (a template and its line): what each catalog must translate."""
+    from jinja2.ext import babel_extract
+
+    found: dict[str, tuple[str, int]] = {}
+    for path in sorted(theme.rglob("*.html")):
+        with path.open("rb") as handle:
+            for line, _, message, _ in babel_extract(handle, ("_", "gettext", "ngettext"), [],
+                                                     {"trim_blocks": "true", "lstrip_blocks": "true"}):
+                for text in (message if isinstance(message, tuple) else (message,)):
+                    if text:
+                        found.setdefault(text, (path.relative_to(theme).as_posix(), line))
+    for text in PYTHON_MESSAGES:
+        found.setdefault(text, ("generator/render/i18n.py", 0))
+    return found
