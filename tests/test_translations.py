@@ -134,3 +134,16 @@ def test_english_stays_the_templates_own_words(site_root):
     assert ran.code == 0, ran.stderr
     page = (site_root / "build" / "index.html").read_text(encoding="utf-8")
     assert "dir=" not in page.split(">", 2)[1] and "Components" in page
+
+
+def test_validate_names_an_unknown_language_at_its_line_with_a_did_you_mean(demo_copy):
+    site = _language_site(demo_copy, "frr-XX")
+    ran = invoke("validate", cwd=site)
+    assert ran.code == 1
+    line = next(number for number, text in enumerate((site / "site.yaml").read_text().splitlines(), 1)
+                if text.startswith("  language:"))
+    assert f"site.yaml:{line}:13: error: unknown language 'frr-XX'" in ran.stderr
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("frr-XX", "frx"), encoding="utf-8")
+    ran = invoke("validate", cwd=site)
+    assert ran.code == 1 and "did you mean" in ran.stderr

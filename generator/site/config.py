@@ -333,6 +333,11 @@ def _site_info(raw: Any, v: _Validator) -> SiteInfo:
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
         v.report(path + ("language",), f'language must be a language tag such as "en" or "pt-BR", not {language!r}')
         language = "en"
+    elif not _is_language(language):
+        tags = _language_tags()
+        v.report(path + ("language",), f"unknown language {language!r}{did_you_mean(language, tags)}; "
+                 'use a language tag such as "de", "ar" or "pt-BR"')
+        language = "en"
     logo = v.string(site, "logo", path)
     if logo and _looks_like_script_url(logo):
         v.report(path + ("logo",), "logo must be a relative path or an http(s) URL")
@@ -509,3 +514,20 @@ def _slugify(text: str) -> str:
 
 
 slugify: Callable[[str], str] = _slugify
+
+
+def _is_language(tag: str) -> bool:
+    """Whether CLDR (through Babel) knows `tag`: its dates and numbers are what the page shows."""
+    from babel import Locale, UnknownLocaleError  # here: 6 ms, for sites that name a language
+
+    try:
+        Locale.parse(tag, sep="-")
+        return True
+    except (UnknownLocaleError, ValueError):
+        return False
+
+
+def _language_tags() -> list[str]:
+    from babel.localedata import locale_identifiers
+
+    return sorted({name.replace("_", "-") for name in locale_identifiers()})
