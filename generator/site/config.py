@@ -10,14 +10,13 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from generator.site import options
+from generator.site.options import BADGE_STYLES, MIN_RAW_DAYS, RAW_DAYS, THEMES, UPTIME_MODES, Option
 from generator.site.problems import InvalidInput, Problem, did_you_mean
 from generator.site.yamlsource import KeyPath, Positions, YamlSyntaxError, load_with_positions
 
 CONFIG_FILE = "site.yaml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")  # \Z: "$" would let a final newline through
-THEMES = ("auto", "light", "dark")
-UPTIME_MODES = ("results", "duration")
-BADGE_STYLES = ("flat", "flat-square", "for-the-badge")
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,6 @@ class DisplaySettings:
 
 # Raw results are what the rolling 24 hours and the 7-day latency chart are drawn from; older
 # days need only their daily figures. Every raw line stays in git history whatever this is.
-RAW_DAYS = 14
-MIN_RAW_DAYS = 7  # history.rollup.LATENCY_SERIES_DAYS, not imported here: it would load history
 
 
 @dataclass(frozen=True)
@@ -244,6 +241,19 @@ class _Validator:
             return default
         return value
 
+    def option(self, data: dict, option: Option, path: KeyPath) -> Any:
+        """The value of a declared option, checked as its declaration says (the schema says the same)."""
+        if option.kind == "integer":
+            return self.integer(data, option.name, path, option.default, minimum=option.minimum or 0,
+                                maximum=option.maximum if option.maximum is not None else 10**9)
+        if option.kind == "choice":
+            return self.choice(data, option.name, path, option.choices, option.default)
+        if option.kind == "boolean":
+            return self.boolean(data, option.name, path, option.default)
+        if option.kind == "string":
+            return self.string(data, option.name, path, option.default)
+        raise ValueError(f"{option.name}: {option.kind} options are read by their own parser")
+
     def choice(self, data: dict, key: str, path: KeyPath, choices: tuple[str, ...], default: str) -> str:
         value = data.get(key)
         if value is None:
@@ -256,25 +266,28 @@ class _Validator:
 
 
 def _build_site(data: Any, v: _Validator, root: Path) -> Site:
-    top = v.mapping(data, (), ("site", "components", "display", "history", "checks", "badges", "alerts",
-                               "announce", "subscribe"),
-                    required=("site", "components"), what="site.yaml")
+    top = v.mapping(data, (), options.keys(options.TOP), required=options.required(options.TOP), what="site.yaml")
     info = _site_info(top.get("site"), v)
     components = _components(top.get("components"), v)
     display = _display(top.get("display"), top.get("badges"), v)
-    history_raw = v.mapping(top.get("history"), ("history",), ("dir", "raw_days"))
+    history_raw = v.mapping(top.get("history"), ("history",), options.keys(options.HISTORY))
+    history_options = options.by_name(options.HISTORY)
+    raw_days = history_options["raw_days"]
     history = HistorySettings(
-        dir=v.string(history_raw, "dir", ("history",), "history") or "history",
-        raw_days=v.integer(history_raw, "raw_days", ("history",), RAW_DAYS, minimum=1, maximum=36500),
+        dir=v.option(history_raw, history_options["dir"], ("history",)) or "history",
+        # Below the declared minimum gets its own message (why the latency chart needs it), so 1 here.
+        raw_days=v.integer(history_raw, "raw_days", ("history",), raw_days.default, minimum=1,
+                           maximum=raw_days.maximum or 36500),
     )
     if history.raw_days < MIN_RAW_DAYS:
         v.report(("history", "raw_days"), f'"raw_days" must be at least {MIN_RAW_DAYS}: the latency chart is drawn from '
                  f"the last {MIN_RAW_DAYS} days of raw results, and compacting them would cut it short; raise it, "
                  f"or leave it out for the default ({RAW_DAYS})")
-    checks_raw = v.mapping(top.get("checks"), ("checks",), ("concurrency", "location"))
+    checks_raw = v.mapping(top.get("checks"), ("checks",), options.keys(options.CHECKS))
+    check_options = options.by_name(options.CHECKS)
     checks = CheckSettings(
-        concurrency=v.integer(checks_raw, "concurrency", ("checks",), 50, minimum=1, maximum=10000),
-        location=v.string(checks_raw, "location", ("checks",), "default") or "default",
+        concurrency=v.option(checks_raw, check_options["concurrency"], ("checks",)),
+        location=v.option(checks_raw, check_options["location"], ("checks",)) or "default",
     )
     alerts = _alerts(top.get("alerts"), components, v) if "alerts" in top else None
     announce = _announce(top.get("announce"), v) if "announce" in top else None
@@ -316,8 +329,7 @@ def _alerts(raw: Any, components: tuple[Component, ...], v: _Validator) -> Any:
 
 def _site_info(raw: Any, v: _Validator) -> SiteInfo:
     path = ("site",)
-    site = v.mapping(raw, path, ("title", "description", "base_url", "logo", "timezone", "language",
-                                 "theme", "links"), required=("title", "base_url"), what="site")
+    site = v.mapping(raw, path, options.keys(options.SITE), required=options.required(options.SITE), what="site")
     base_url = v.string(site, "base_url", path) or "https://status.example.com/"
     if "base_url" in site and (problem := base_url_problem(base_url)) is not None:
         v.report(path + ("base_url",), problem)
@@ -349,7 +361,7 @@ def _site_info(raw: Any, v: _Validator) -> SiteInfo:
         logo=logo,
         timezone=timezone,
         language=language,
-        theme=v.choice(site, "theme", path, THEMES, "auto"),
+        theme=v.option(site, options.by_name(options.SITE)["theme"], path),
         links=_links(site.get("links"), v),
     )
 
@@ -381,18 +393,19 @@ def _links(raw: Any, v: _Validator) -> tuple[Link, ...]:
 
 def _display(raw: Any, badges_raw: Any, v: _Validator) -> DisplaySettings:
     path = ("display",)
-    d = v.mapping(raw, path, ("recent_incident_days", "uptime_days", "uptime_mode", "history_page_size"))
-    b = v.mapping(badges_raw, ("badges",), ("style",))
+    d = v.mapping(raw, path, options.keys(options.DISPLAY))
+    b = v.mapping(badges_raw, ("badges",), options.keys(options.BADGES))
+    display = options.by_name(options.DISPLAY)
     return DisplaySettings(
-        recent_incident_days=v.integer(d, "recent_incident_days", path, 14, minimum=0, maximum=3650),
-        uptime_days=v.integer(d, "uptime_days", path, 90, minimum=1, maximum=365),
-        uptime_mode=v.choice(d, "uptime_mode", path, UPTIME_MODES, "results"),
-        history_page_size=v.integer(d, "history_page_size", path, 25, minimum=1, maximum=1000),
-        badge_style=v.choice(b, "style", ("badges",), BADGE_STYLES, "flat"),
+        recent_incident_days=v.option(d, display["recent_incident_days"], path),
+        uptime_days=v.option(d, display["uptime_days"], path),
+        uptime_mode=v.option(d, display["uptime_mode"], path),
+        history_page_size=v.option(d, display["history_page_size"], path),
+        badge_style=v.option(b, options.by_name(options.BADGES)["style"], ("badges",)),
     )
 
 
-COMPONENT_KEYS = ("id", "name", "description", "group", "check", "show_uptime", "alerts")
+COMPONENT_KEYS = options.keys(options.COMPONENT)
 
 
 def _components(raw: Any, v: _Validator) -> tuple[Component, ...]:
@@ -405,7 +418,8 @@ def _components(raw: Any, v: _Validator) -> tuple[Component, ...]:
     seen: dict[str, int] = {}
     for index, entry in enumerate(raw):
         path = ("components", index)
-        item = v.mapping(entry, path, COMPONENT_KEYS, required=("id", "name"), what=f"component #{index + 1}")
+        item = v.mapping(entry, path, COMPONENT_KEYS, required=options.required(options.COMPONENT),
+                         what=f"component #{index + 1}")
         component_id = v.string(item, "id", path)
         if component_id is not None and not SLUG.match(component_id):
             suggestion = _slugify(component_id)
@@ -423,7 +437,7 @@ def _components(raw: Any, v: _Validator) -> tuple[Component, ...]:
             description=v.string(item, "description", path, "") or "",
             group=v.string(item, "group", path),
             check=check,
-            show_uptime=v.boolean(item, "show_uptime", path, True),
+            show_uptime=v.option(item, options.by_name(options.COMPONENT)["show_uptime"], path),
             position=index + 1,
             alerts=_component_alerts(item.get("alerts"), v, path + ("alerts",)),
         ))
