@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 from urllib.parse import urlsplit
 
+from generator.site.options import Option
 from generator.site.problems import did_you_mean
 
 from generator.checks.secrets import has_references, reference_errors
@@ -100,6 +101,15 @@ CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck]
 
 CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat")
 _COMMON_KEYS = ("type", "timeout", "retries", "interval", "degraded_after")
+# Read by parse_check below and by `heliograph schema`; each type's own keys are declared in
+# generator/checks/options.py.
+COMMON_OPTIONS = {option.name: option for option in (
+    Option("timeout", "duration", 'No answer within this is "down".', default=DEFAULT_TIMEOUT),
+    Option("retries", "integer", "How many more tries before a failure counts.", default=DEFAULT_RETRIES,
+           minimum=0, maximum=MAX_RETRIES),
+    Option("interval", "duration", "How often the check is due.", default=DEFAULT_INTERVAL),
+    Option("degraded_after", "duration", 'A slower answer is "degraded"; less than timeout.'),
+)}
 ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "http": _COMMON_KEYS
     + ("url", "method", "headers", "body", "follow_redirects", "expect", "verify_tls", "tls_warn_days", "max_body", "ca_file"),
@@ -314,11 +324,13 @@ def parse_check(raw: Any, report: Report) -> CheckSpec | None:
 
     parser = _Parser(raw, kind, report)
     _check_keys(parser)
+    retries = COMMON_OPTIONS["retries"]
     common = {
-        "timeout": parser.take("timeout", parser.duration, DEFAULT_TIMEOUT),
-        "retries": parser.take("retries", lambda v, p: parser.integer(v, p, 0, MAX_RETRIES), DEFAULT_RETRIES),
-        "interval": parser.take("interval", parser.duration, DEFAULT_INTERVAL),
-        "degraded_after": parser.take("degraded_after", parser.duration, None),
+        "timeout": parser.take("timeout", parser.duration, COMMON_OPTIONS["timeout"].default),
+        "retries": parser.take("retries", lambda v, p: parser.integer(v, p, retries.minimum, retries.maximum),
+                               retries.default),
+        "interval": parser.take("interval", parser.duration, COMMON_OPTIONS["interval"].default),
+        "degraded_after": parser.take("degraded_after", parser.duration, COMMON_OPTIONS["degraded_after"].default),
     }
     timeout, degraded_after = common["timeout"], common["degraded_after"]
     if isinstance(timeout, float) and isinstance(degraded_after, float) and degraded_after >= timeout:
