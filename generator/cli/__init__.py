@@ -125,7 +125,7 @@ class _CommandsOnDemand(click.Group):
 
     MODULES = {"build": "pipeline", "validate": "pipeline", "check": "pipeline", "compact": "pipeline",
                "push": "pipeline", "init": "site", "theme": "site", "demo": "site", "incident": "incident", "serve": "site",
-               "alert": "alert", "beat": "beat", "announce": "announce"}
+               "alert": "alert", "beat": "beat", "announce": "announce", "schema": "schema"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         for module in set(self.MODULES.values()):
