@@ -17,11 +17,12 @@ def schema(incident: bool, output: Path | None) -> None:
     """Print JSON Schema (draft 2020-12) for site.yaml, made from the declarations `heliograph validate`
     checks against, so an editor completes and checks keys as you type.
 
+    `heliograph init` sets this up; refresh the file after upgrading Heliograph. site.yaml's
+    first line names it: # yaml-language-server: $schema=.heliograph/site.schema.json
+
     \b
-    Example (what `heliograph init` sets up; refresh it after upgrading Heliograph):
+    Example:
       heliograph schema -o .heliograph/site.schema.json
-    and site.yaml's first line:
-      # yaml-language-server: $schema=.heliograph/site.schema.json
     """
     from generator.schema import incident_schema, schema_text, site_schema
 

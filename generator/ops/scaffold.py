@@ -6,15 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from generator.schema import schema_text, site_schema
 from generator.site.authoring import to_minute, update_heading, yaml_scalar
 
 # The package's own source tree: a checkout has the workflows Heliograph runs in CI; a wheel does not.
 SOURCE_TREE = Path(__file__).resolve().parent.parent.parent
 WORKFLOWS_DIR = SOURCE_TREE / ".github" / "workflows"
 GITIGNORE_LINE = "build/"
+# A path relative to site.yaml works offline and matches the installed Heliograph; refreshed by
+# `heliograph schema -o .heliograph/site.schema.json` after an upgrade.
+SCHEMA_FILE = ".heliograph/site.schema.json"
 RELEASE_WORKFLOW = "release.yml"
 
 SITE_YAML = """\
+# yaml-language-server: $schema={schema_file}
 # Heliograph site configuration. `heliograph validate` checks this file and names the line of any mistake.
 # Times in incident files are always written with a zone; stored and compared as UTC.
 
@@ -138,14 +143,16 @@ class InitPlan:
 
 
 def site_files(*, title: str, base_url: str, now: datetime) -> dict[str, bytes]:
-    """site.yaml and the example incident, from the arguments alone."""
+    """site.yaml, the schema its first line names for editors, and the example incident, from the arguments alone."""
     resolved_at = to_minute(now)
     started_at = resolved_at - timedelta(minutes=25)
     incident = EXAMPLE_INCIDENT.format(resolved=update_heading(resolved_at, "resolved"),
                                        investigating=update_heading(started_at, "investigating"))
     base_url = base_url if base_url.endswith("/") else base_url + "/"
     return {
-        "site.yaml": SITE_YAML.format(title=yaml_scalar(title), base_url=yaml_scalar(base_url)).encode(),
+        "site.yaml": SITE_YAML.format(title=yaml_scalar(title), base_url=yaml_scalar(base_url),
+                                      schema_file=SCHEMA_FILE).encode(),
+        SCHEMA_FILE: schema_text(site_schema()).encode(),
         f"incidents/{started_at:%Y-%m-%d}-example-incident.md": incident.encode(),
     }
 
