@@ -45,6 +45,8 @@ SHAPES = [
     Bad("badge style not a choice", HEAD + "badges: {style: round}\ncomponents: []\n"),
     Bad("concurrency 0", HEAD + "checks: {concurrency: 0}\ncomponents: []\n"),
     Bad("unknown top-level key", HEAD + "components: []\ndisplays: {}\n"),
+    Bad("unknown alerts key", HEAD + "components: []\nalerts: {failure_treshold: 3}\n"),
+    Bad("unknown subscribe key", HEAD + "components: []\nsubscribe: {mailinglist: https://x.test/}\n"),
     # test_checks_spec.py
     Bad("tcp port above 65535", with_check({"type": "tcp", "host": "db", "port": 70000})),
     Bad("tcp port as text", with_check({"type": "tcp", "host": "db", "port": "80"})),

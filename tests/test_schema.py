@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -20,6 +21,18 @@ from generator.site.problems import InvalidInput
 MODELINE = "# yaml-language-server: $schema=.heliograph/site.schema.json"
 
 
+class EditorYaml(yaml.SafeLoader):
+    """YAML as yaml-language-server reads it (1.2): only true and false are booleans, so alerts'
+    `on:` is the key "on" (PyYAML's 1.1 reads True, which the validator also accepts)."""
+
+
+EditorYaml.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+EditorYaml.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+
+
 def shipped(path: Path) -> jsonschema.Draft202012Validator:
     schema = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -27,7 +40,7 @@ def shipped(path: Path) -> jsonschema.Draft202012Validator:
 
 
 def schema_errors(text: str, path: Path = SHIPPED_SITE_SCHEMA) -> list[str]:
-    return [error.message for error in shipped(path).iter_errors(yaml.safe_load(text))]
+    return [error.message for error in shipped(path).iter_errors(yaml.load(text, EditorYaml))]
 
 
 def validator_rejects(text: str) -> bool:

@@ -12,11 +12,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from generator.alerts.announce import ANNOUNCE_KEYS
+from generator.alerts.settings import ALERT_KEYS
 from generator.checks.options import HTTP_EXPECT, check_options
 from generator.checks.spec import CHECK_TYPES
 from generator.site import options
 from generator.site.incidents import COMPONENT_EFFECTS, FRONT_MATTER_KEYS, IMPACTS
 from generator.site.options import Option
+from generator.site.subscribe import SUBSCRIBE_KEYS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SHIPPED_SITE_SCHEMA = Path(__file__).with_name("site.schema.json")
@@ -42,6 +45,10 @@ def site_schema() -> dict[str, Any]:
             "history": _object(options.HISTORY, description=_description(options.TOP, "history")),
             "checks": _object(options.CHECKS, description=_description(options.TOP, "checks")),
             "badges": _object(options.BADGES, description=_description(options.TOP, "badges")),
+            # These sections' own parsers check their values; the schema knows their key names.
+            "alerts": _keys_only("alerts", ALERT_KEYS),
+            "announce": _keys_only("announce", ANNOUNCE_KEYS),
+            "subscribe": _keys_only("subscribe", SUBSCRIBE_KEYS),
             "components": {
                 "description": _description(options.TOP, "components"),
                 "type": ["array", "null"],
@@ -146,6 +153,11 @@ def _property(option: Option, nullable_values: bool = False) -> dict[str, Any]:
     if option.default is not None:
         schema["default"] = option.default
     return schema
+
+
+def _keys_only(section: str, names: tuple[str, ...]) -> dict[str, Any]:
+    return {"description": _description(options.TOP, section), "type": ["object", "null"],
+            "properties": {name: {} for name in names}, "additionalProperties": False}
 
 
 def _links() -> dict[str, Any]:
