@@ -17,6 +17,7 @@ from generator.alerts.settings import ALERT_KEYS
 from generator.checks.options import HTTP_EXPECT, check_options
 from generator.checks.spec import CHECK_TYPES
 from generator.site import options
+from generator.site.config import SLUG
 from generator.site.incidents import COMPONENT_EFFECTS, FRONT_MATTER_KEYS, IMPACTS
 from generator.site.options import Option
 from generator.site.subscribe import SUBSCRIBE_KEYS
@@ -53,6 +54,7 @@ def site_schema() -> dict[str, Any]:
                 "description": _description(options.TOP, "components"),
                 "type": ["array", "null"],
                 "items": _object(options.COMPONENT, nullable=False, children={
+                    "id": _component_id(),
                     "check": _check(), "alerts": {**_property(options.by_name(options.COMPONENT)["alerts"], True),
                                                   "items": {"type": "string"}},
                 }),
@@ -153,6 +155,12 @@ def _property(option: Option, nullable_values: bool = False) -> dict[str, Any]:
     if option.default is not None:
         schema["default"] = option.default
     return schema
+
+
+def _component_id() -> dict[str, Any]:
+    """The validator's own slug rule, in JSON Schema's regular expressions (which end with $, not \\Z)."""
+    return {**_property(options.by_name(options.COMPONENT)["id"]), "type": "string",
+            "pattern": SLUG.pattern.replace("\\Z", "$")}
 
 
 def _keys_only(section: str, names: tuple[str, ...]) -> dict[str, Any]:
