@@ -136,11 +136,23 @@ def test_check_deploys_on_a_status_change_or_always_if_configured():
     [deploy] = steps_running(job, "gh workflow run deploy.yml")
     assert deploy["if"] == ("${{ !cancelled() && steps.results.outcome == 'success' "
                             "&& (steps.check.outputs.changed == 'true' || vars.HELIOGRAPH_DEPLOY_ON == 'always' "
-                            "|| github.event.action == 'heartbeat') }}")
+                            "|| github.event.action == 'heartbeat' || steps.alerts.outputs.incidents == 'true') }}")
     assert deploy["env"]["GH_TOKEN"] == "${{ github.token }}"
     names = [step.get("name", step.get("uses")) for step in job["steps"]]
     assert names.index(deploy["name"]) > names.index("Commit and push the results")  # deploys what was pushed
     assert names.index(deploy["name"]) > names.index("Commit and push the compaction")
+
+
+def test_check_alerts_after_the_results_landed_and_deploys_an_automatic_incident():
+    """alert send pushes the automatic incident itself, after the results push and before the
+    deploy, and says so in an output: the third failed run changes no status the check saw."""
+    job = load("check.yml")["jobs"]["check"]
+    names = [step.get("name", step.get("uses")) for step in job["steps"]]
+    [alerts] = steps_running(job, "heliograph alert send")
+    [deploy] = [step for step in job["steps"] if "gh workflow run" in step.get("run", "")]
+    assert names.index("Commit and push the results") < names.index(alerts["name"]) < names.index(deploy["name"])
+    assert alerts["id"] == "alerts" and "--format github" in alerts["run"]
+    assert "steps.alerts.outputs.incidents == 'true'" in deploy["if"]
 
 
 def test_check_pushes_the_results_before_compacting_so_a_failing_compaction_cannot_cost_them():

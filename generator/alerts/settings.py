@@ -14,7 +14,7 @@ from generator.checks.spec import parse_duration
 from generator.site.problems import did_you_mean
 
 ALERT_KEYS = ("channels", "failure_threshold", "success_threshold", "send_on_resolved", "remind_every", "on",
-              "timeout")  # auto_incident joins once `alert send` acts on it: until then it is an unknown key
+              "timeout", "auto_incident")
 CHANNEL_KEYS = ("url", "components", "on")
 STATES = ("down", "degraded")
 DEFAULT_TIMEOUT = 10.0
@@ -42,6 +42,7 @@ class AlertSettings:
     remind_every: float | None = None  # seconds; None: no reminders
     on: tuple[str, ...] = ("down",)
     timeout: float = DEFAULT_TIMEOUT  # per channel, seconds
+    auto_incident: bool = False  # every component's default; a component's own `auto_incident` wins
 
     def channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)
@@ -67,6 +68,7 @@ def parse_alerts(raw: Any, report: Report, locate: Locate) -> AlertSettings:
         remind_every=_remind_every(raw.get("remind_every"), report),
         on=_states(raw.get(on_key), (on_key,), report) or defaults.on,
         timeout=_seconds(raw.get("timeout"), ("timeout",), defaults.timeout, report),
+        auto_incident=_flag(raw, "auto_incident", defaults.auto_incident, report),
     )
 
 
@@ -80,6 +82,12 @@ def parse_component_alerts(raw: Any, report: Callable[[str], None]) -> tuple[str
         report('"alerts" must be a list of channel names from alerts.channels, e.g. `alerts: [team-email]`')
         return None
     return tuple(raw)
+
+
+def auto_incident_components(settings: AlertSettings, components) -> frozenset[str]:
+    """The ids of the components whose outages open an incident: their own `auto_incident`, else alerts'."""
+    return frozenset(c.id for c in components
+                     if (c.auto_incident if c.auto_incident is not None else settings.auto_incident))
 
 
 def channel_name_problems(settings: AlertSettings, components: dict[str, tuple[str, ...] | None],

@@ -3,6 +3,8 @@
 `send` runs after the check results were pushed: it works out from `history/` which transitions
 nobody was told about yet, claims them in `history/alerts.jsonl`, pushes that claim, and only
 once the push has landed sends them. A channel that fails is a warning; the exit code stays 0.
+The run that won a claim also opens or resolves the opted-in components' automatic incidents
+(`auto_incident`) and pushes them itself, so the deploy after this step shows them.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def _warn(message: str, output_format: str) -> None:
 @click.option("--branch", help="Branch to push the claims to (default: the current branch).")
 @click.option("--location", envvar="HELIOGRAPH_LOCATION", help="This runner's location, written in the claims.")
 @click.option("--format", "output_format", type=click.Choice(["text", "github"]), default="text",
-              help="github also prints a GitHub Actions warning for each channel that failed.")
+              help="github also prints a GitHub Actions warning for each channel that failed, and appends "
+                   "incidents=true to $GITHUB_OUTPUT when an automatic incident was pushed.")
 @click.option("--now", "now_text", metavar="TIME", envvar="HELIOGRAPH_NOW", help="Decide as of this time (tests).")
 @click.option("--attempts", type=click.IntRange(1, 100), default=10, show_default=True, help="Pushes in all before giving up.")
 @click.option("--base-delay", default="1s", show_default=True, callback=seconds, help="Wait before the first retry.")
@@ -70,8 +73,11 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
     from generator.alerts.reading import results_that_may_alert
     from generator.alerts.rules import LOOKBACK, component_transitions
 
+    from generator.alerts.settings import auto_incident_components
+
     site, settings = _settings(obj)
-    if not settings.channels:
+    auto_components = auto_incident_components(settings, site.components)
+    if not settings.channels and not auto_components:
         obj.say("No alert channels in site.yaml (alerts.channels); nothing to send.")
         return
     now = parse_now(now_text) or datetime.now(timezone.utc)
@@ -97,8 +103,43 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
         if (transition.component, transition.time, transition.kind) in taken:
             obj.say(f"{transition.component}: {transition.kind} already claimed by another runner; not sent")
     to_send = [t for t in due if (t.component, t.time, t.kind) not in taken]
-    batches = _batches(site, settings, to_send, now)
-    _deliver(obj, batches, settings.timeout, output_format)
+    if settings.channels:
+        batches = _batches(site, settings, to_send, now)
+        _deliver(obj, batches, settings.timeout, output_format)
+    if auto_components:
+        _auto_incidents(obj, site, settings, to_send, auto_components, no_push, remote, branch, attempts, base_delay,
+                        output_format)
+
+
+def _auto_incidents(obj: Context, site, settings, transitions, components, no_push: bool, remote: str,
+                    branch: str | None, attempts: int, base_delay: float, output_format: str) -> None:
+    """Open or resolve the opted-in components' incidents, for the transitions this run claimed,
+    and push them so the deploy after this step shows them."""
+    from generator.alerts.auto_incident import apply
+    from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
+
+    written = apply(transitions, incidents_dir=site.incidents_dir, components=components,
+                    names={c.id: c.name for c in site.components}, on=settings.on)
+    for item in written:
+        obj.say(f"{item.component}: incident {item.action} automatically in {os.path.relpath(item.path, site.root)}")
+    if no_push or not written:
+        return
+    try:
+        git = Git.of_repository(site.root)
+        relative = tuple(dict.fromkeys(os.path.relpath(item.path.resolve(), git.cwd) for item in written))
+        what = ", ".join(f"{item.component} {item.action}" for item in written)
+        push_with_retry(git, remote=remote, branch=branch, paths=relative,
+                        message=f"Incidents written automatically: {what} [skip ci]",
+                        policy=RetryPolicy(attempts, base_delay, 60.0), log=lambda line: _note(obj, line))
+    except GitError as error:
+        _warn(f"the automatic incident could not be pushed (it is committed here, not on the remote): {error}",
+              output_format)
+        return
+    output_file = os.environ.get("GITHUB_OUTPUT")
+    if output_format == "github" and output_file:
+        # The third failed run changes no status the check step saw: this tells check.yml to deploy.
+        with open(output_file, "a", encoding="utf-8") as out:
+            out.write("incidents=true\n")
 
 
 def _maintenance(obj: Context, site, now: datetime, output_format: str) -> dict:

@@ -68,7 +68,9 @@ badges:                            # the SVG status badges
 #   remind_every: off              # e.g. 2h: remind while it stays down
 #   on: [down]                     # [down, degraded] alerts on degraded too
 #   timeout: 10s                   # per channel
-# A component's `alerts: [discord]` sends its alerts to those channels only (`[]`: none).
+#   auto_incident: false           # true: an outage opens an incident on the page, recovery resolves it
+# A component's `alerts: [discord]` sends its alerts to those channels only (`[]`: none);
+# its own `auto_incident: true` (or false) opts it in (or out) whatever alerts: says.
 
 # Components, in display order. The id appears in URLs and incident files: never change it.
 # `group` gathers components under a collapsible heading. A component without `check` is manual:

@@ -86,6 +86,7 @@ class Component:
     show_uptime: bool = True
     position: int = 0
     alerts: tuple[str, ...] | None = None  # channels that alert about it; None: every channel that wants it
+    auto_incident: bool | None = None  # None: as alerts.auto_incident says
 
     @property
     def is_manual(self) -> bool:
@@ -440,6 +441,7 @@ def _components(raw: Any, v: _Validator) -> tuple[Component, ...]:
             show_uptime=v.option(item, options.by_name(options.COMPONENT)["show_uptime"], path),
             position=index + 1,
             alerts=_component_alerts(item.get("alerts"), v, path + ("alerts",)),
+            auto_incident=v.option(item, options.by_name(options.COMPONENT)["auto_incident"], path),
         ))
     return tuple(components)
 

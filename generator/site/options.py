@@ -98,6 +98,8 @@ COMPONENT = (
            "A component without check is manual: its status comes from incidents only."),
     Option("show_uptime", "boolean", "Show the daily uptime bars.", default=True),
     Option("alerts", "list", "Channels that alert about it ([] for none); default: every channel."),
+    Option("auto_incident", "boolean", "Open an incident on the page when it goes down, resolve it on "
+           "recovery (`heliograph alert send`); default: alerts.auto_incident."),
 )
 
 TOP = (
