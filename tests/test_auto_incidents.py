@@ -361,3 +361,52 @@ def test_init_shows_auto_incident_commented_out_and_it_is_valid_once_uncommented
     config.write_text(re.sub(r"(?m)^# (alerts:|  .*)$", r"\1", text).replace("auto_incident: false", "auto_incident: true"))
     validated = invoke("validate", cwd=site)
     assert validated.code == 0, validated.stderr
+
+
+# --- down easing to degraded: one "improved" message for those who follow degraded --------------
+
+
+def _alerts_site(tmp_path: Path, webhook, channels: str, extra_alerts: str = "") -> Path:
+    from test_alerts import write_site
+
+    return write_site(tmp_path / "site", channels, api_url="http://127.0.0.1:9/", extra_alerts=extra_alerts)
+
+
+def _history(root: Path, statuses: str) -> None:
+    """One result per character, half an hour apart, sent as of each (a run after each check)."""
+    from test_alerts import send_at, write_results
+
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=12)
+    send_at(root, start)  # alerts switched on before the outage
+    for index in range(1, len(statuses) + 1):
+        send_at(root, write_results(root, start + (index - 1) * EVERY, statuses[index - 1]))
+
+
+def test_down_easing_to_degraded_sends_one_improved_message_when_degraded_alerts_are_on(tmp_path, webhook) -> None:
+    root = _alerts_site(tmp_path, webhook, f'hook: "json://127.0.0.1:{webhook.port}/"', "  on: [down, degraded]\n")
+    _history(root, "udddggggguu")
+    assert webhook.titles == ["[DOWN] Public API is down", "[IMPROVED] Public API is degraded, no longer down",
+                              "[RESOLVED] Public API is up again"]
+    assert "partly back: degraded now, after being down since" in webhook.posts[1]["message"]
+    assert "slow: took 2.1 s" in webhook.posts[1]["message"]
+
+
+def test_down_easing_to_degraded_says_nothing_when_degraded_alerts_are_off(tmp_path, webhook) -> None:
+    """Without degraded alerting, degraded counts as up: the message is the resolved one."""
+    root = _alerts_site(tmp_path, webhook, f'hook: "json://127.0.0.1:{webhook.port}/"')
+    _history(root, "udddggggguu")
+    assert webhook.titles == ["[DOWN] Public API is down", "[RESOLVED] Public API is up again"]
+
+
+def test_a_down_only_channel_still_hears_resolved_when_another_follows_degraded(tmp_path, webhook) -> None:
+    channels = (f'down-only: "json://127.0.0.1:{webhook.port}/down"\n'
+                f'all: {{url: "json://127.0.0.1:{webhook.port}/all", on: [down, degraded]}}')
+    root = _alerts_site(tmp_path, webhook, channels)
+    _history(root, "udddgggdddgguu")
+    heard = {"/down": [], "/all": []}
+    for query, title in zip(webhook.queries, webhook.titles):
+        heard[query.split("?")[0]].append(title)
+    assert heard["/down"] == ["[DOWN] Public API is down", "[RESOLVED] Public API is up again"]
+    assert heard["/all"] == ["[DOWN] Public API is down", "[IMPROVED] Public API is degraded, no longer down",
+                             "[DOWN] Public API is down", "[IMPROVED] Public API is degraded, no longer down",
+                             "[RESOLVED] Public API is up again"]

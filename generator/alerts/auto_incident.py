@@ -128,7 +128,8 @@ def apply(transitions: Sequence[Transition], *, incidents_dir: Path, components:
     `components`. Each file is re-read just before it is written, so a person's edit is kept."""
     written: list[Written] = []
     for transition in transitions:
-        if transition.component not in components or (transition.state_level == 1 and DEGRADED not in on):
+        if transition.component not in components or (max(transition.state_level, transition.peak_level) == 1
+                                                        and DEGRADED not in on):
             continue
         current = open_auto_incident(incidents_dir, transition.component)
         if transition.kind in (DOWN, DEGRADED):

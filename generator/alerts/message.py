@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from generator.checks.secrets import Redactor
-from generator.alerts.rules import DEGRADED, DOWN, REMINDER, RESOLVED, Transition
+from generator.alerts.rules import DEGRADED, DOWN, IMPROVED, REMINDER, RESOLVED, Transition
 
 _STATE = {2: "down", 1: "degraded"}
 
@@ -29,6 +29,10 @@ def transition_message(transition: Transition, *, name: str, page_url: str, now:
         title = f"[{state.upper()}] {name} is {state}"
         lines = [f"{name} is {state} since {since}: {reason}",
                  f"Seen from {where} ({result.location} last); {transition.failed_rounds} failed checks in a row."]
+    elif transition.kind == IMPROVED:
+        title = f"[IMPROVED] {name} is degraded, no longer down"
+        lines = [f"{name} is partly back: degraded now, after being down since {since}: {reason}",
+                 f"Seen from {where} ({result.location} last). Not resolved yet: another message when it is up."]
     elif transition.kind == REMINDER:
         title = f"[STILL {state.upper()}] {name} is still {state}"
         lines = [f"{name} is still {state}, for {_duration(transition.time - transition.since)} since {since}: {reason}",

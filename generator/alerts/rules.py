@@ -5,7 +5,9 @@ reported in it reports again, so each runner's run is one vote in it. A round is
 least half of the locations that reported in it say down (openstatus' rule), degraded likewise
 when degraded is opted in (down counts as degraded too). `failure_threshold` consecutive bad
 rounds open an episode (one "down" or "degraded" transition), `success_threshold` consecutive
-good rounds close it ("resolved"). A transition's id is the time of the result that crossed
+good rounds close it ("resolved"). With degraded alerting on, a down episode that eases to
+degraded for `success_threshold` rounds says so once ("improved"): partly back, not resolved.
+A transition's id is the time of the result that crossed
 the threshold: derived from the history alone, so every run, late or re-run, finds the same ids.
 """
 
@@ -17,7 +19,7 @@ from typing import Iterable, Mapping, Sequence
 
 from generator.alerts.settings import AlertSettings
 
-DOWN, DEGRADED, RESOLVED, REMINDER = "down", "degraded", "resolved", "reminder"
+DOWN, DEGRADED, RESOLVED, REMINDER, IMPROVED = "down", "degraded", "resolved", "reminder", "improved"
 _LEVEL = {"up": 0, "degraded": 1, "down": 2}
 _LEVEL_KIND = {1: DEGRADED, 2: DOWN}
 
@@ -34,7 +36,7 @@ class Round:
 @dataclass(frozen=True)
 class Transition:
     component: str
-    kind: str  # down, degraded, resolved, reminder
+    kind: str  # down, degraded, resolved, reminder, improved (down eased to degraded)
     time: datetime  # the id: the time of the result that crossed the threshold
     since: datetime  # when the episode's first bad round was
     state_level: int  # the episode's level (for resolved: the level it recovered from)
@@ -42,6 +44,9 @@ class Transition:
     locations: int
     result: object  # the CheckResult to quote: reason and message of the last result
     failed_rounds: int = 0
+    # The episode's worst level before this transition: who heard "down" hears it resolved, and
+    # is not told "down" again when it worsens back after easing to degraded (which they never heard).
+    peak_level: int = 0
 
 
 def rounds_of(results: Sequence, on: tuple[str, ...]) -> list[Round]:
@@ -87,6 +92,8 @@ def transitions(component: str, rounds: Sequence[Round], settings: AlertSettings
     streak = {1: 0, 2: 0}  # consecutive rounds at this level or worse
     streak_start: dict[int, datetime | None] = {1: None, 2: None}
     good = 0
+    eased = 0  # consecutive degraded rounds while a down episode is open
+    peak = 0
     for round_ in rounds:
         for level in (1, 2):
             if round_.level >= level:
@@ -95,22 +102,29 @@ def transitions(component: str, rounds: Sequence[Round], settings: AlertSettings
             else:
                 streak[level], streak_start[level] = 0, None
         good = good + 1 if round_.level == 0 else 0
+        eased = eased + 1 if alerted == 2 and round_.level == 1 else 0
         target = 2 if streak[2] >= settings.failure_threshold else (1 if streak[1] >= settings.failure_threshold else 0)
-        if target > alerted:  # an episode opens, or degraded worsens to down; easing says nothing until up
+        if target > alerted:  # an episode opens, or degraded worsens to down
             since = since if alerted else streak_start[target]
             alerted = target
             last_told = round_.time
             found.append(Transition(component, _LEVEL_KIND[target], round_.time, since or round_.time, target,
-                                    round_.bad_locations, round_.locations, round_.worst, streak[target]))
+                                    round_.bad_locations, round_.locations, round_.worst, streak[target], peak))
+            peak = max(peak, target)
+        elif alerted == 2 and eased >= settings.success_threshold:  # confirmed like a recovery, told once
+            alerted, eased = 1, 0
+            last_told = round_.time
+            found.append(Transition(component, IMPROVED, round_.time, since or round_.time, 1,
+                                    round_.bad_locations, round_.locations, round_.worst, 0, peak))
         elif alerted and good >= settings.success_threshold:
             found.append(Transition(component, RESOLVED, round_.time, since or round_.time, alerted,
-                                    round_.bad_locations, round_.locations, round_.worst))
-            alerted, since, last_told = 0, None, None
+                                    round_.bad_locations, round_.locations, round_.worst, 0, peak))
+            alerted, since, last_told, peak = 0, None, None, 0
         elif alerted and settings.remind_every and last_told and round_.level and \
                 (round_.time - last_told).total_seconds() >= settings.remind_every:
             last_told = round_.time
             found.append(Transition(component, REMINDER, round_.time, since or round_.time, alerted,
-                                    round_.bad_locations, round_.locations, round_.worst))
+                                    round_.bad_locations, round_.locations, round_.worst, 0, peak))
     return found
 
 

@@ -177,7 +177,7 @@ def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, atte
 
 def _batches(site, settings, transitions, now: datetime):
     from generator.alerts.message import transition_message
-    from generator.alerts.rules import RESOLVED
+    from generator.alerts.rules import DOWN, IMPROVED, RESOLVED
     from generator.render.urls import component_url
 
     batches = []
@@ -193,8 +193,11 @@ def _batches(site, settings, transitions, now: datetime):
                 continue
             if chosen is None and channel.components is not None and component.id not in channel.components:
                 continue
-            if transition.state_level == 1 and "degraded" not in on:
+            # A channel that heard "down" hears it resolved, even when it was degraded at the end.
+            if max(transition.state_level, transition.peak_level) == 1 and "degraded" not in on:
                 continue
+            if transition.kind in (IMPROVED, DOWN) and transition.peak_level == 2 and "degraded" not in on:
+                continue  # only who follows degraded hears that down eased to it, and that it is down again
             if transition.kind == RESOLVED and not settings.send_on_resolved:
                 continue
             messages.append(transition_message(transition, name=component.name,
