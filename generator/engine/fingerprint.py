@@ -63,7 +63,7 @@ def fingerprint_of(sources: CodeSources, versions: Iterable[tuple[str, str]]) ->
     """A digest of every source file's name and bytes, the libraries' versions and Python's."""
     digest = hashlib.blake2b(b"heliograph-code-1", digest_size=20)
     try:
-        for label, folder, files in (("package", sources.package, _python_files(sources.package)),
+        for label, folder, files in (("package", sources.package, _package_files(sources.package)),
                                      ("theme", sources.theme, _theme_files(sources.theme))):
             for path in files:
                 name = path.relative_to(folder).as_posix()
@@ -77,8 +77,10 @@ def fingerprint_of(sources: CodeSources, versions: Iterable[tuple[str, str]]) ->
     return digest.hexdigest()
 
 
-def _python_files(package: Path) -> list[Path]:
-    return sorted(path for path in package.rglob("*.py") if "__pycache__" not in path.parts)
+def _package_files(package: Path) -> list[Path]:
+    """Every file of the package (its modules and the data it reads, such as generator/schema/)."""
+    return sorted(path for path in package.rglob("*")
+                  if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc")
 
 
 def _theme_files(theme: Path) -> list[Path]:
