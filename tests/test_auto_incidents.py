@@ -410,3 +410,18 @@ def test_a_down_only_channel_still_hears_resolved_when_another_follows_degraded(
     assert heard["/all"] == ["[DOWN] Public API is down", "[IMPROVED] Public API is degraded, no longer down",
                              "[DOWN] Public API is down", "[IMPROVED] Public API is degraded, no longer down",
                              "[RESOLVED] Public API is up again"]
+
+
+def test_an_outage_across_midnight_is_counted_from_the_day_before(tmp_path, webhook) -> None:
+    """alert send skips history days before the first failure; the rounds just before midnight count."""
+    from test_alerts import send_at, write_results
+
+    root = _alerts_site(tmp_path, webhook, f'hook: "json://127.0.0.1:{webhook.port}/"')
+    midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight - timedelta(hours=5)
+    send_at(root, start)
+    write_results(root, start, "u" * 8)  # up until 23:00 the day before
+    last = write_results(root, midnight - timedelta(hours=1), "ddd")  # 23:00, 23:30, 00:00
+    send_at(root, last)
+    assert webhook.titles == ["[DOWN] Public API is down"]
+    assert f"since {midnight - timedelta(hours=1):%Y-%m-%d} 23:00 UTC" in webhook.posts[0]["message"]
