@@ -36,7 +36,7 @@ BAD_CONFIG = [
     ("site.yaml", 4, 13, "unknown time zone 'Europe/Berln' (did you mean \"Europe/Berlin\"?); use an IANA name "
                          'such as "Europe/Berlin" or "UTC"'),
     ("site.yaml", 8, 5, 'unknown key "colour" in component #1; allowed keys: id, name, description, group, '
-                        "check, show_uptime, alerts"),
+                        "check, show_uptime, alerts, auto_incident"),
     ("site.yaml", 9, 9, "component id 'API Gateway' must be a slug of lowercase letters, digits and dashes (it "
                         "appears in URLs and must never change); try 'api-gateway'"),
 ]
