@@ -150,7 +150,7 @@ def test_history_csv_never_rounds_up_and_keeps_names_out_of_formulas(tmp_path):
           - {id: api, name: "=HYPERLINK(\\"https://evil.example\\")"}
         """)
     history = sample_history("api", DEMO_NOW, days=1)
-    history = replace(history, days=[replace(history.days[0], uptime=0.9999999)])
+    history = replace(history, days=[history.days[0]._replace(uptime=0.9999999)])
     rows = list(csv.DictReader(io.StringIO(render_with_histories(root, {"api": history})["api/history.csv"].decode())))
     assert rows[0]["uptime_percent"] == "99.999"
     assert rows[0]["component_name"].startswith("'=")

@@ -46,8 +46,8 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
     rendered from the same things) is left as KEEP instead of rendered again, and parts of pages
     found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
     writes new pages as they are rendered (they are then `Written`)."""
-    env = make_environment(inputs.site, cache_dir)
     outputs = Outputs(reusable, fragments=fragments or {}, writer=writer)
+    env = make_environment(inputs.site, cache_dir, keep=outputs.fragment)
     common = page_context(inputs)
     render_front_page(env, inputs, common, outputs)
     render_pages(env, inputs, common, outputs)

@@ -112,7 +112,7 @@ class Outputs:
         `parts`: the keys of the fragments it is made of, kept with it when it is kept."""
         if key is None:
             return render()
-        html = self.fragments.get(key)
+        html = self.fragments.get(key) or self.fragments_used.get(key)  # kept, or made earlier this build
         if html is None:
             html = render()
         else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-import pickle
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,13 +24,17 @@ from generator.history.aggregate import (DEFAULT_HOLD_SECONDS, MAINTENANCE, Seri
 from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start
 
 MODES = ("results", "duration")
-_FIRST = operator.itemgetter(0)
+# Results as two parallel lists, e.g. (times, statuses): a large site keeps sixty thousand of them
+# between builds, and lists of floats and strings are read back many times faster than pairs.
+Columns = tuple[list[float], list[Any]]
 UPTIME_WINDOWS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}  # "24h" is rolling; the rest are whole UTC days
 LATENCY_SERIES_DAYS = 7
 
 
-@dataclass(frozen=True)
-class DayStats:
+class DayStats(NamedTuple):
+    """One bar: a component's results of one UTC day, over all its locations. A named tuple, as
+    a large site's histories hold nine thousand of them, read from the cache on most builds."""
+
     day: date
     checks: int  # results counted towards uptime; maintenance ones are not
     up: int
@@ -64,40 +67,10 @@ class ComponentHistory:
     # The same for the days before today alone (`days[:-1]`), which stay as they are all day.
     closed_key: str = field(default="", compare=False, repr=False)
 
-    # A rebuild takes a large site's histories from the cache, or from the child that summed
-    # them up, and most of its outputs are kept by their keys without looking at the days: the
-    # days and the latency series are each pickled as a bytes object, unpickled on first use.
-    # Unpickling 100 components' 9,000 DayStats took 19 ms of every rebuild, pickling them 21.
     @cached_property
     def first_day_with_data(self) -> date | None:
-        """The first day shown that has counted results: kept when the days are packed away, for
-        the Statuspage API, which needs no more of them."""
+        """The first day shown that has counted results (the Statuspage API's start date)."""
         return next((day.day for day in self.days if day.checks), None)
-
-    def __getstate__(self) -> dict:
-        if "_packed" not in self.__dict__:  # packed once, for the cache and the child's result alike
-            self.first_day_with_data  # noqa: B018
-            self.__dict__["_packed"] = {name: pickle.dumps(self.__dict__.pop(name), protocol=pickle.HIGHEST_PROTOCOL)
-                                        for name in _PACKED}
-        return dict(self.__dict__)
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-    def __getattr__(self, name: str) -> Any:
-        # Only for attributes not found the usual way: the packed parts of an unpickled history.
-        packed = self.__dict__.get("_packed")
-        if packed is not None and name in packed:
-            value = self.__dict__[name] = pickle.loads(packed[name])
-            if len(packed) == 1:
-                del self.__dict__["_packed"]
-            else:
-                self.__dict__["_packed"] = {other: data for other, data in packed.items() if other != name}
-            return value
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-
-_PACKED = ("days", "latency_series")  # what ComponentHistory pickles apart (see there)
 
 
 @dataclass
@@ -201,23 +174,26 @@ def held_time(aggregates: Sequence[SeriesDay], now: float) -> list[tuple[float, 
 
 
 def _rolling_uptime(
-    series: Mapping[str, Iterable[tuple[float, str]]], start: float, end: float, windows: Windows, mode: str,
+    series: Mapping[str, Columns], start: float, end: float, windows: Windows, mode: str,
     cap: float = DEFAULT_HOLD_SECONDS,
 ) -> float | None:
-    """Uptime over [start, end) straight from one component's raw results, as (time, status) of
-    each location; a result holds at most `cap` seconds (`aggregate.hold_cap`)."""
+    """Uptime over [start, end) straight from one component's raw results, as (times, statuses)
+    of each location; a result holds at most `cap` seconds (`aggregate.hold_cap`)."""
     # Only windows that touch these two days matter: usually none, so no lookup per result.
     windows = tuple(w for w in windows if w[1] > start - DAY_SECONDS and w[0] < end)
     totals = _Totals()
-    for results in series.values():
+    for times, statuses in series.values():
+        times, statuses = list(times), list(statuses)
+        if times != sorted(times):  # in time order already, but for a hand-edited shard: cheap
+            order = sorted(range(len(times)), key=times.__getitem__)
+            times, statuses = [times[i] for i in order], [statuses[i] for i in order]
         # A day before the window is plenty to learn the interval and what holds at its start.
-        rows = sorted(results, key=_FIRST)  # in time order already, but for a hand-edited shard: cheap
-        rows = rows[bisect.bisect_left(rows, start - DAY_SECONDS, key=_FIRST):bisect.bisect_left(rows, end, key=_FIRST)]
-        times = list(map(_FIRST, rows))
+        first, last = bisect.bisect_left(times, start - DAY_SECONDS), bisect.bisect_left(times, end)
+        times, statuses = times[first:last], statuses[first:last]
         if not windows:
-            _add_held(totals, times, [status for _, status in rows], cap, start, end)
+            _add_held(totals, times, statuses, cap, start, end)
             continue
-        for (time, status), next_time in zip(rows, times[1:] + [end]):
+        for time, status, next_time in zip(times, statuses, times[1:] + [end]):
             if windows and in_windows(windows, time):
                 continue
             held = min(next_time, time + cap, end) - max(time, start)
@@ -311,7 +287,7 @@ def _hour_medians(hours: Mapping[int, list[float]]) -> list[tuple[int, float]]:
 
 
 @functools.lru_cache(maxsize=1024)  # the same week of hours for every component
-def _hour_start(hour: int) -> datetime:
+def hour_start(hour: int) -> datetime:
     return datetime.fromtimestamp(hour * 3600, timezone.utc)
 
 
@@ -328,15 +304,14 @@ class ClosedDays:
     window_sums: dict[str, tuple[int, int, int, float, float]]  # the closed days' (checks, up, degraded,
     # covered, downtime) in each whole-day window ("7d", ...): today adds its own
     carry: list[SeriesDay]  # each location's last closed day: its last result may still hold today
-    series: dict[str, list[tuple[float, str]]]  # location -> (time, status) from two days back, for the
-    # rolling 24 hours
+    series: dict[str, Columns]  # location -> (times, statuses) from two days back, for the rolling 24 hours
     newest_recent: Record | None  # the newest of those results, by (time, location)
     latest: Record | None  # the newest raw result known before today (it may be older than `series`)
     hour_medians: list[tuple[int, float]]  # latency chart hours that are whole days before today, in the
     # chart whatever the hour of `now`
-    edge_latencies: list[tuple[float, float]]  # (time, ms) of the day the chart starts in, cut at `now`
-    yesterday_latencies: list[tuple[float, float]]  # (time, ms) of yesterday's up and degraded results
-    # outside maintenance, for the median of the last 24 hours
+    edge_latencies: Columns  # (times, ms) of the day the chart starts in, cut at `now`
+    yesterday_latencies: Columns  # (times, ms) of yesterday's up and degraded results outside
+    # maintenance, for the median of the last 24 hours
     locations: frozenset[str]
     last_seen: float | None
     hold: float = DEFAULT_HOLD_SECONDS  # how long a result holds at most (`aggregate.hold_cap`)
@@ -392,11 +367,13 @@ def rollup_closed(
         window_sums[name] = (checks, up, degraded, covered, downtime)
 
     recent = [r for r in recent if r.time < today_start]
-    series: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    series: dict[str, Columns] = defaultdict(lambda: ([], []))
     series_from = today_start - 2 * DAY_SECONDS  # the rolling 24 hours look back one more day
     for record in recent:
         if record.time >= series_from:
-            series[record.location].append((record.time, record.status))
+            times, statuses = series[record.location]
+            times.append(record.time)
+            statuses.append(record.status)
     chart_from = day_start(today - timedelta(days=LATENCY_SERIES_DAYS))
     always_shown = day_start(today - timedelta(days=LATENCY_SERIES_DAYS - 1))
     hours = _by_hour(_triples(recent), chart_from, windows, latencies)
@@ -420,8 +397,8 @@ def rollup_closed(
         newest_recent=max(recent, key=lambda r: (r.time, r.location), default=None),
         latest=latest,
         hour_medians=_hour_medians({hour: values for hour, values in hours.items() if hour * 3600 >= always_shown}),
-        edge_latencies=edge,
-        yesterday_latencies=yesterday,
+        edge_latencies=_columns(edge),
+        yesterday_latencies=_columns(yesterday),
         locations=frozenset(seen),
         last_seen=last_seen,
         hold=hold,
@@ -456,11 +433,11 @@ def finish_rollup(
     day_stats = [closed.day_stats.get(day) or _no_data(day) for day in bar_days[:-1]]
     day_stats.append(totals.day_stats(today, mode) if has_today else _no_data(today))
 
-    series: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for location, rows in closed.series.items():
-        series[location].extend(rows)
+    series = {location: (list(times), list(statuses)) for location, (times, statuses) in closed.series.items()}
     for location, results in today_results.series.items():
-        series[location].extend(zip(results.times, results.statuses))
+        times, statuses = series.setdefault(location, ([], []))
+        times.extend(results.times)
+        statuses.extend(results.statuses)
         seen.add(location)
     uptime: dict[str, float | None] = {
         "24h": _rolling_uptime(series, now_seconds - DAY_SECONDS, now_seconds, windows, mode, closed.hold)}
@@ -470,13 +447,13 @@ def finish_rollup(
         uptime[name] = window.uptime(mode)
 
     chart_from = now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS
-    hour_medians = (_hour_medians(_by_hour((), chart_from, windows, closed.edge_latencies)) + closed.hour_medians
+    hour_medians = (_hour_medians(_by_hour((), chart_from, windows, zip(*closed.edge_latencies))) + closed.hour_medians
                     + _hour_medians(_by_hour(chain.from_iterable(
                         zip(results.times, results.latencies, results.statuses)
                         for results in today_results.series.values()), chart_from, windows)))
 
     day_ago = now_seconds - DAY_SECONDS
-    last_day = [latency for time, latency in closed.yesterday_latencies if time >= day_ago]
+    last_day = [latency for time, latency in zip(*closed.yesterday_latencies) if time >= day_ago]
     for results in today_results.series.values():
         last_day += [latency for time, latency, status in zip(results.times, results.latencies, results.statuses)
                      if time >= day_ago and latency is not None and status != DOWN
@@ -497,11 +474,15 @@ def finish_rollup(
         latest=latest.to_result() if latest else None,
         days=day_stats,
         uptime=uptime,
-        latency_series=[(_hour_start(hour), median) for hour, median in hour_medians],
+        latency_series=[(hour_start(hour), median) for hour, median in hour_medians],
         locations=tuple(sorted(seen)),
         last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
         response_time_ms=_lower_median(last_day),
     )
+
+
+def _columns(pairs: list[tuple[float, Any]]) -> Columns:
+    return [first for first, _ in pairs], [second for _, second in pairs]
 
 
 def _lower_median(values: list[float]) -> float | None:

@@ -20,8 +20,10 @@ from generator.history.rollup import (
     UPTIME_WINDOWS,
     ClosedDays,
     ComponentHistory,
+    DayStats,
     TodaysResults,
     finish_rollup,
+    hour_start,
     rollup_closed,
     todays_results,
 )
@@ -76,7 +78,7 @@ def summarize(
         kept = key and read_cache(cache / "history" / _SUMMARY, key)
         if type(kept) is tuple:
             inputs.digests.save()
-            histories, found = kept
+            histories, found = _from_kept(kept[0]), kept[1]
         else:
             histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs,
                                           intervals)
@@ -85,13 +87,28 @@ def summarize(
                 histories = {component: replace(history, source_key=f"{summary}:{component}",
                                                 closed_key=f"{closed}:{component}")
                              for component, history in histories.items()}
-                write_cache(cache / "history" / _SUMMARY, key, (histories, found))
+                write_cache(cache / "history" / _SUMMARY, key, (_to_keep(histories), found))
     if problems is not None:
         problems.extend(found)
     return histories
 
 
 _SUMMARY = "summary.pickle"
+
+
+def _to_keep(histories: dict[str, ComponentHistory]) -> dict[str, tuple]:
+    """The histories as the summary cache holds them: the days and the latency chart's hours as
+    plain tuples, which pickle and unpickle several times faster than the named tuples and
+    datetimes they are made of (a large site has nine thousand days)."""
+    return {component: (replace(history, days=[], latency_series=[]), [tuple(day) for day in history.days],
+                        [(int(hour.timestamp()) // 3600, median) for hour, median in history.latency_series])
+            for component, history in histories.items()}
+
+
+def _from_kept(kept: dict[str, tuple]) -> dict[str, ComponentHistory]:
+    return {component: replace(history, days=list(map(DayStats._make, days)),
+                               latency_series=[(hour_start(hour), median) for hour, median in hours])
+            for component, (history, days, hours) in kept.items()}
 _NO_RESULTS = TodaysResults({}, None)
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -16,10 +16,14 @@ from generator.site.config import Site
 from generator.status.readings import percent_figure
 # The theme used is the theme fingerprinted for the caches: one function finds it.
 from generator.engine.fingerprint import default_theme_dir
+from generator.engine.reuse import output_key
 from generator.site.problems import Problem, relative_file
 from generator.render.i18n import LOCALE_FOLDER, Language, load_language
 from generator.render.urls import iso_seconds
 from generator.status.model import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
+
+# A part of a page kept between builds: (its key, how to render it) -> its HTML (reuse.Outputs.fragment).
+Keep = Callable[[str | None, Callable[[], str]], str]
 
 
 def template_dirs(site: Site) -> list[Path]:
@@ -35,9 +39,11 @@ def template_dirs(site: Site) -> list[Path]:
     return dirs
 
 
-def make_environment(site: Site, cache_dir: Path | None = None) -> jinja2.Environment:
+def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | None = None) -> jinja2.Environment:
     """The Jinja environment for the site's theme. With `cache_dir`, compiled templates are kept
-    there (keyed by each template's source), which saves a rebuild compiling them again."""
+    there (keyed by each template's source), which saves a rebuild compiling them again. With
+    `keep` (reuse.Outputs.fragment), parts of pages that change less often than the pages are
+    kept between builds by their keys."""
     bytecode_cache = None
     if cache_dir is not None:
         try:
@@ -87,8 +93,9 @@ def make_environment(site: Site, cache_dir: Path | None = None) -> jinja2.Enviro
         percent=percent,
         status_label=label,
         words=lambda s: s.replace("_", " "),
-        uptime_rects=_once_per_build(lambda days, notes: uptime_rects(days, notes, language)),
+        uptime_rects=_day_bars(language, keep),
         chart_points=chart_points,
+        latency_chart=latency_chart,
         month_label=lambda day: portable_strftime(day, "%B %Y") if language.is_source else language.month(day),
     )
     env.globals.update(site=site.info, timezone_name=site.info.timezone, text_direction=language.direction,
@@ -153,12 +160,12 @@ def bar_class(day: Any) -> str:
     return "b-minor" if day.uptime >= 0.99 else "b-partial" if day.uptime >= 0.95 else "b-major"
 
 
-def uptime_rects(days: Any, day_notes: Any, language: Language | None = None) -> Markup:
+def uptime_rects(days: Any, day_notes: Any, language: Language | None = None, first_index: int = 0) -> Markup:
     """The bars of `uptime_bars`: one <rect> per day with its class and a <title> saying what happened."""
     source = language is None or language.is_source
     gettext = (lambda text: text) if source else language.translations.gettext
     rects = []
-    for index, day in enumerate(days):
+    for index, day in enumerate(days, first_index):
         if day.uptime is None:
             title = gettext("no data")
         else:
@@ -195,19 +202,53 @@ def _day_label(day: date) -> str:
     return portable_strftime(day, "%b %-d, %Y")  # the same 90 days for every component
 
 
-def _once_per_build(draw: Any) -> Any:
-    """`draw(days, day_notes)`, worked out once for the same two objects: the front page and a
-    component's page draw the same bars (one environment serves one build)."""
-    made: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
+def day_bars_key(history: Any, day_notes: Any, catalog_key: str) -> str | None:
+    """The key of a component's bars for the days before today (see `_day_bars`); None when its
+    history does not say what its closed days were made of."""
+    closed_key = getattr(history, "closed_key", "")
+    if not closed_key or not history.days:
+        return None
+    today = history.days[-1].day
+    notes = sorted((day, tuple(texts)) for day, texts in (day_notes or {}).items() if day != today)
+    return output_key("day bars", closed_key, notes, catalog_key)
 
-    def drawn(days: Any, day_notes: Any) -> Any:
-        key = (id(days), id(day_notes))
-        entry = made.get(key)
-        if entry is None or entry[0] is not days or entry[1] is not day_notes:
-            entry = made[key] = (days, day_notes, draw(days, day_notes))  # kept alive, so ids stay theirs
-        return entry[2]
+
+def _day_bars(language: Language, keep: Keep | None) -> Callable[[Any, Any], Markup]:
+    """The `uptime_rects` filter. Given a component's history, the bars of the days before today
+    are kept by `day_bars_key` (they stay the same all day, and the front page and the
+    component's page draw the same ones), and only today's is drawn on every build. Given a list
+    of days (a site's own template may pass `history.days`), every bar is drawn."""
+
+    def drawn(history: Any, day_notes: Any) -> Markup:
+        key = keep and day_bars_key(history, day_notes, language.catalog_key)
+        if not key:
+            return uptime_rects(getattr(history, "days", history), day_notes, language)
+        days = history.days
+        before = keep(key, lambda: uptime_rects(days[:-1], day_notes, language))
+        return Markup(before) + uptime_rects(days[-1:], day_notes, language, first_index=len(days) - 1)
 
     return drawn
+
+
+class LatencyChart(NamedTuple):
+    """What the response-time chart is drawn from: its scale and its polyline."""
+
+    top: float  # ms at the top of the chart: the highest median and a tenth more
+    first: float  # the first hour's start, in seconds
+    span: float  # seconds from the first hour to the last (1 when there is one)
+    points: str  # the polyline's points
+
+
+def latency_chart(series: Any) -> LatencyChart:
+    """The chart of (hour start, median ms) pairs, worked out in one pass: a Jinja loop over
+    a week of hours for each of a hundred component pages costs more than the rest of a page."""
+    times = [moment.timestamp() for moment, _ in series]
+    values = [value for _, value in series]
+    top = max(values) * 1.1
+    first = times[0]
+    span = (times[-1] - first) or 1
+    points = "".join([f"{40 + 560 * (t - first) / span:.1f},{140 - 130 * v / top:.1f} " for t, v in zip(times, values)])
+    return LatencyChart(top, first, span, points)
 
 
 def chart_points(series: Any, first: float, span: float, top: float) -> str:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from generator.site.incidents import Incident
 from generator.site.subscribe import SubscribeSettings
-from generator.render.environment import relative_root, render_page
+from generator.render.environment import day_bars_key, relative_root, render_page
 from generator.render.kept_pages import KeptPageClock, StatusShown, template_set_key
 from generator.engine.reuse import Outputs, output_key
 from generator.render.urls import iso_seconds
@@ -77,7 +77,8 @@ def render_front_page(env: jinja2.Environment, inputs: BuildInputs, common: dict
             inputs.fingerprint, components_theme, "index.html", shown,
             [(history_key(inputs.histories.get(c.id)), common["day_notes"].get(c.id)) for c in site.components]),
         lambda: env.get_template("_components.html").render(
-            kept, status=shown, histories=inputs.histories, day_notes=common["day_notes"]))
+            kept, status=shown, histories=inputs.histories, day_notes=common["day_notes"]),
+        parts=[_bars_key(env, inputs, common, c.id) for c in site.components if c.show_uptime])
     outputs.add({"index.html": render_page(env, "index.html", "index.html", recent_incidents=Markup(recent_html),
                                            component_list=Markup(components_html), **front)})
 
@@ -126,7 +127,7 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
         notes = common["day_notes"].get(component.id)
         key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state,
                                                 history_key(history), notes)
-        if outputs.wants(path, key, fragments=(list_key,)):
+        if outputs.wants(path, key, fragments=(list_key, _bars_key(env, inputs, common, component.id))):
             context = dict(kept, state=component_state, history=history, incidents=related, component=component,
                            day_notes={component.id: notes} if notes is not None else {},
                            root=relative_root(path), page_path=path)
@@ -162,6 +163,12 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
 # (kept_pages.template_set_key), and what its context holds (kept_page_context and what each kind
 # adds). tests/test_incremental_build.py checks that equal keys give equal pages, with the built-in
 # theme and with a site's own templates.
+
+
+def _bars_key(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], component_id: str) -> str | None:
+    """The key of the day bars a page shows for a component, kept with the page when it is kept."""
+    return day_bars_key(inputs.histories.get(component_id), common["day_notes"].get(component_id),
+                        env.globals["catalog_key"])
 
 
 def history_key(history: Any) -> Any:
