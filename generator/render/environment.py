@@ -67,6 +67,7 @@ def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | Non
     language = load_language(site.info.language, [folder / LOCALE_FOLDER for folder in reversed(folders)])
     gettext = language.translations.gettext
     env.install_gettext_translations(language.translations, newstyle=True)
+    env.globals["gettext"] = env.globals["_"] = _kept_gettext(gettext)
 
     def localtime(moment: datetime | None, fmt: str = "%b %-d, %Y %H:%M %Z") -> str:
         if moment is None or language.is_source:
@@ -102,6 +103,26 @@ def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | Non
                        catalog_key=language.catalog_key,
                        indicator_descriptions={key: gettext(text) for key, text in INDICATOR_DESCRIPTIONS.items()})
     return env
+
+
+def _kept_gettext(translate: Callable[[str], str]) -> Callable[..., str]:
+    """Jinja's newstyle `gettext`, for `_()` and `{% trans %}`, giving the same text; a message
+    without variables is translated and escaped once per build, not on each of the hundred pages
+    a check run renders, each asking for thirty."""
+    plain: dict[str, str] = {}
+
+    @jinja2.pass_context
+    def gettext(context: jinja2.runtime.Context, message: str, **variables: Any) -> str:
+        if not context.eval_ctx.autoescape:
+            return translate(message) % variables
+        if variables:
+            return Markup(translate(message)) % variables
+        found = plain.get(message)
+        if found is None:
+            found = plain[message] = Markup(translate(message)) % variables
+        return found
+
+    return gettext
 
 
 def _zone_name(local: datetime) -> str:
