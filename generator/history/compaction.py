@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from generator.history.aggregate import Intervals, Windows, aggregate_day, encode_daily, parse_daily_lines, windows_by_component
 from generator.engine.memory import gc_paused
 from generator.history.codec import ProblemSink, parse_raw_lines
-from generator.history.store import RAW_DIR, ShardLock, daily_path, ensure_gitattributes, lock_shard, raw_shards, write_atomically
+from generator.history.store import RAW_DIR, daily_path, ensure_gitattributes, lock_shard, raw_shards, write_atomically
+
+if TYPE_CHECKING:
+    from generator.history.store import ShardLock
 from generator.site.problems import Problem
 
 
