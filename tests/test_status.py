@@ -30,7 +30,7 @@ ALL = (API, WEB, DB)
 
 
 def incident(status="investigating", impact="minor", affected=(), kind="incident", window=None, iid="i"):
-    update = Update(NOW - HOUR, status, "", "", 1)
+    update = Update.of(NOW - HOUR, status, "", "", 1)
     return Incident(id=iid, title="T", kind=kind, impact=impact,
                     affected=tuple(AffectedComponent(c, e) for c, e in affected), updates=(update,),
                     started_at=NOW - HOUR, source="x.md",
