@@ -11,11 +11,11 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, timedelta, timezone
-from itertools import chain, compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from generator.checks.result import DOWN, CheckResult
@@ -215,12 +215,14 @@ def _add_held(totals: _Totals, times: list[float], statuses: list[str], cap: flo
     totals.up += checks - statuses[len(statuses) - checks:].count(DOWN)  # up or degraded: both count as up
     held_until = map(min, times[1:] + [end], [time + cap for time in times], repeat(end))
     held = list(map(max, map(operator.sub, held_until, map(max, times, repeat(start))), repeat(0.0)))
-    covered, downtime = totals.covered, totals.downtime
-    for seconds in held:  # one by one, as the loop adds them, so that the sums come out the same
-        covered += seconds
-    for seconds in compress(held, map(operator.eq, statuses, repeat(DOWN))):
-        downtime += seconds
-    totals.covered, totals.downtime = covered, downtime
+    # Added one by one in order, as the loop adds them, so that the sums come out the same to the
+    # last bit (accumulate, in C; sum() may compensate for rounding, and does from Python 3.12).
+    totals.covered = _last(accumulate(held, initial=totals.covered))
+    totals.downtime = _last(accumulate(compress(held, map(operator.eq, statuses, repeat(DOWN))), initial=totals.downtime))
+
+
+def _last(values: Iterable[float]) -> float:
+    return deque(values, maxlen=1)[0]
 
 
 def _by_hour(results: Iterable[tuple[float, float | None, str]], start: float, windows: Windows,
