@@ -154,3 +154,28 @@ def test_verbose_build_says_why_the_caches_miss(tmp_path):
     assert said().startswith("caches: kept")
     (site / ".heliograph-cache" / "code-fingerprint.txt").write_bytes(b"\xff\xfe")
     assert said().startswith("caches: unreadable")
+
+
+def test_verbose_build_says_what_each_cache_held(tmp_path):
+    """`-v` names each cache the build read and what it found there: kept entries, or why they
+    missed (absent, corrupt, made from other inputs)."""
+    site = _site(tmp_path / "site")
+
+    def said() -> dict[str, str]:
+        ran = run("-v", "build", "--now", NOW, cwd=site, timeout=120)
+        assert ran.code == 0, ran.stderr
+        lines = [line.strip() for line in ran.stdout.splitlines() if line.startswith("  ")]
+        return dict(line.split(": ", 1) for line in lines)
+
+    first = said()
+    assert first["site"] == "1 absent" and first["incidents (listing)"] == "1 absent"
+    assert set(first["outputs (buckets)"].split(" ", 1)[1:]) == {"absent"}
+    again = said()
+    assert all(found.endswith(" kept") for found in again.values()), again
+    bucket = sorted((site / ".heliograph-cache" / "incidents").glob("[0-9]*.pickle"))[0]
+    bucket.write_bytes(b"not a pickle")
+    with (site / "site.yaml").open("a", encoding="utf-8") as settings:
+        settings.write("\n# an edit\n")
+    third = said()
+    assert "1 corrupt" in third["incidents (buckets)"]
+    assert third["site"] == "1 other inputs"

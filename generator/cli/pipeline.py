@@ -23,6 +23,17 @@ def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
         raise click.BadParameter(str(error)) from None
 
 
+def _say_cache_reads(obj: Context) -> None:
+    """Each cache the build read, and what it found there: kept entries, or why they missed."""
+    from generator.engine.files import CACHE_READS
+
+    outcomes: dict[str, list[str]] = {}
+    for (cache, outcome), count in sorted(CACHE_READS.items()):
+        outcomes.setdefault(cache, []).append(f"{count} {outcome}")
+    for cache, found in outcomes.items():
+        obj.say(f"  {cache}: {', '.join(found)}")
+
+
 @main.command()
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Where to write (default: build/).")
 @click.option("--base-url", help="Override site.base_url, e.g. for a preview deploy.")
@@ -40,7 +51,9 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
     """
     from generator.engine.build import build as run_build  # light: Jinja is imported once the build has begun (see there)
     from generator.engine.fingerprint import cache_miss_reason, forget_caches, stamp_cache
+    from generator.engine.files import CACHE_READS
     from generator.engine.inputs import CACHE_DIR
+    CACHE_READS.clear()
     started = time.perf_counter()
     root = obj.root()
     cache_dir = root / CACHE_DIR
@@ -72,6 +85,8 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
         errors = sum(p.severity == "error" for p in problems) or len(problems)
         raise click.ClickException(f"build failed: {errors} problem(s); fix them and build again ({kept})")
     report_problems(report.problems, root=root)
+    if obj.verbose:
+        _say_cache_reads(obj)
     stamp_cache(cache_dir)
     elapsed = time.perf_counter() - started
     where = os.path.relpath(report.output) if report.output.is_absolute() else report.output

@@ -10,6 +10,7 @@ import re
 import shutil
 import uuid
 import zlib
+from collections import Counter
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any, Mapping
@@ -77,17 +78,43 @@ def remove_temporaries(folder: Path) -> int:
 
 
 
+# What each cache read found since the last `CacheReads.clear()`, for `heliograph -v build`:
+# (cache, outcome) -> count, where cache names the folder or file and outcome is "kept",
+# "absent", "corrupt" or "other inputs" (made from other files, settings, code or format).
+CACHE_READS: Counter[tuple[str, str]] = Counter()
+
+
 def read_cache(path: Path, key: Any) -> Any:
     """The value stored with `key`; None when the entry is missing, corrupt, or was made from other inputs.
     Caches are read by builds only, so what they hold is frozen for the build (`gc_paused`)."""
+    outcome = "kept"
     try:
         with open(path, "rb") as handle, gc_paused(freeze=True):
             # The key is pickled first and apart: a cache made from other inputs costs only its key.
             if pickle.load(handle) != key:
+                outcome = "other inputs"
                 return None
             return pickle.load(handle)
-    except Exception:  # missing, truncated, written by another version: recompute
+    except FileNotFoundError:
+        outcome = "absent"
         return None
+    except Exception:  # truncated, unreadable, written by another version: recompute
+        outcome = "corrupt"
+        return None
+    finally:
+        CACHE_READS[_cache_name(path), outcome] += 1
+
+
+def _cache_name(path: Path) -> str:
+    """The cache an entry belongs to, e.g. "incidents (parsed files)" or "history (closed-days)"."""
+    stem = path.name.split(".")[0]
+    if path.parent.name not in _CACHE_FOLDERS:
+        return stem
+    part = "buckets" if stem.isdigit() else "days" if stem[:4].isdigit() else stem
+    return f"{path.parent.name} ({part})"
+
+
+_CACHE_FOLDERS = frozenset({"history", "incidents", "outputs", "fragments"})
 
 
 def write_cache(path: Path, key: Any, value: Any) -> None:
