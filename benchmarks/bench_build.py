@@ -183,6 +183,20 @@ def bench(count: int, *, all_raw: bool, code: Path, work: Path, repeat: int = 1,
     return rows
 
 
+def interpreter_start() -> float:
+    """Seconds for `python -c pass` in a fresh process: the floor under every build's wall time,
+    which on some machines (a slow disk, many .pth files) is a large part of a rebuild."""
+    import statistics
+    import time
+
+    walls = []
+    for _ in range(5):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        walls.append(time.perf_counter() - began)
+    return statistics.median(walls)
+
+
 def fixed_loop() -> float:
     """Seconds for the same ten million additions: this machine's speed drifts by a third from
     minute to minute, and figures from a slow minute must be read as such."""
@@ -213,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args(argv)
     compile_package(args.code.resolve())
+    print(f"interpreter start on this machine (python -c pass, median of 5): {interpreter_start():.2f} s"
+          " -- part of every build below that no work of ours can save", flush=True)
     rows = []
     for count in args.incidents:
         print(f"machine speed before {count} incidents: a fixed loop takes {fixed_loop():.2f} s", flush=True)
