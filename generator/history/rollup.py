@@ -61,10 +61,10 @@ class ComponentHistory:
     # The median latency of the up and degraded results of the 24 hours before `now`, outside
     # maintenance (the lower middle one of an even count, so it is always a measured latency).
     response_time_ms: float | None = None
-    # A digest of everything this was rolled up from (the history's files, the maintenance
-    # windows, `now`, the code), for keys of what is rendered from it; "" when unknown.
+    # A digest of everything this holds, for keys of what is rendered from it; "" when unknown.
     source_key: str = field(default="", compare=False, repr=False)
-    # The same for the days before today alone (`days[:-1]`), which stay as they are all day.
+    # A digest of what the days before today (`days[:-1]`) were made of: the history's files,
+    # the maintenance windows, the code. They stay as they are all day.
     closed_key: str = field(default="", compare=False, repr=False)
 
     @cached_property

@@ -5,7 +5,7 @@ for each closed shard's summary)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Mapping
@@ -83,9 +83,8 @@ def summarize(
             histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs,
                                           intervals)
             if key:
-                summary, closed = output_key(key), output_key(inputs.key)
-                histories = {component: replace(history, source_key=f"{summary}:{component}",
-                                                closed_key=f"{closed}:{component}")
+                closed = output_key(inputs.key)
+                histories = {component: _with_keys(history, f"{closed}:{component}")
                              for component, history in histories.items()}
                 write_cache(cache / "history" / _SUMMARY, key, (_to_keep(histories), found))
     if problems is not None:
@@ -94,6 +93,19 @@ def summarize(
 
 
 _SUMMARY = "summary.pickle"
+
+
+def _with_keys(history: ComponentHistory, closed_key: str) -> ComponentHistory:
+    """The history with its keys: `closed_key` names what its days before today were made of,
+    and `source_key` everything it holds, with `closed_key` standing for those days. A rebuild
+    minutes later whose history shows the same (no new result, nothing moved out of the
+    windows) then keeps the pages drawn from it."""
+    shown = [(name, getattr(history, name)) for name in _SHOWN if name != "days"]
+    return replace(history, closed_key=closed_key,
+                   source_key=output_key(closed_key, history.days[-1:], shown))
+
+
+_SHOWN = tuple(f.name for f in fields(ComponentHistory) if f.name not in ("source_key", "closed_key"))
 
 
 def _to_keep(histories: dict[str, ComponentHistory]) -> dict[str, tuple]:
