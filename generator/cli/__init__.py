@@ -37,10 +37,10 @@ class Context:
 
     def site(self) -> "Site":
         """The site, or a clear exit listing every problem in site.yaml."""
-        from generator.site.config import load_site
+        from generator.engine.site_cache import load_site_kept
         root = self.root()
         try:
-            return load_site(root)
+            return load_site_kept(root)
         except InvalidInput as exc:
             report_problems(exc.problems, root=root)
             raise click.ClickException("site.yaml has errors; fix them first (`heliograph validate` lists them)")

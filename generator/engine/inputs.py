@@ -3,7 +3,6 @@ outputs need of them, read at the I/O edge (`read_inputs`) for the pure renderin
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from datetime import datetime, timezone
@@ -11,17 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from generator import history
-from generator.engine.files import read_cache, text_of, write_cache
-from generator.engine.fingerprint import code_fingerprint, installed_version
+from generator.engine.fingerprint import code_fingerprint
 from generator.engine.reuse import incident_facts, output_key
-from generator.site.config import CONFIG_FILE, MAX_CONFIG_BYTES, Site, base_url_problem, load_site, parse_site
+from generator.engine.site_cache import CACHE_DIR, load_site_kept
+from generator.site.config import Site, base_url_problem
 from generator.site.incident_loading import load_incidents
 from generator.site.incidents import Incident, IncidentSet
-from generator.site.paths import check_inside, links_outside
+from generator.site.paths import links_outside
 from generator.site.problems import InvalidInput, Problem, relative_file
 from generator.status.model import PageStatus, affected_ids, incidents_by_component, incidents_by_day, page_status
 
-CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
 
 
 class IncidentIndex:
@@ -99,7 +97,7 @@ class BuildInputs:
 def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None = None) -> BuildInputs:
     """The I/O edge: everything the pure rendering step needs."""
     now = now or datetime.now(timezone.utc)
-    site = _load_site(root)
+    site = load_site_kept(root)
     if base_url:
         if base_url_problem(base_url) is not None:
             raise InvalidInput([Problem("--base-url", None, None, f"{base_url!r} is not an absolute http(s) URL "
@@ -114,28 +112,6 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
     if history_problems:
         incidents = IncidentSet(incidents.incidents, incidents.problems + tuple(history_problems))
     return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories, index=index)
-
-
-def _load_site(root: Path) -> Site:
-    """config.load_site, kept in the cache while site.yaml's bytes and the code are the same:
-    parsing and checking a large site.yaml, and importing PyYAML for it, took 30-45 ms of
-    every rebuild. Only a site.yaml without problems is kept: any other is read again, and
-    load_site says what is wrong with it."""
-    check_inside(root / CONFIG_FILE, root)
-    try:
-        if (root / CONFIG_FILE).stat().st_size > MAX_CONFIG_BYTES:
-            return load_site(root)  # which says so, without reading it
-        data = (root / CONFIG_FILE).read_bytes()
-        text = text_of(data)
-    except (OSError, UnicodeDecodeError):
-        return load_site(root)
-    key = ("site-1", code_fingerprint(), installed_version("yaml", "pyyaml"), str(root), hashlib.sha256(data).digest())
-    path = root / CACHE_DIR / "site.pickle"
-    site = read_cache(path, key)
-    if type(site) is not Site:
-        site = parse_site(text, root=root, file=CONFIG_FILE)
-        write_cache(path, key, site)
-    return site
 
 
 def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) -> tuple[dict, list[Problem]]:
