@@ -1,4 +1,5 @@
-"""What a person reads at 3 a.m.: one message per transition, plain text."""
+"""What a person reads at 3 a.m.: one message per transition, plain text, or one digest of
+many when a channel has more than `DIGEST_AFTER` in one run."""
 
 from __future__ import annotations
 
@@ -44,6 +45,31 @@ def transition_message(transition: Transition, *, name: str, page_url: str, now:
                  f"Seen from {where}."]
     lines.append(page_url)
     return Message(title, "\n".join(lines))
+
+
+# More messages than this for one channel in one run become one digest: in a mass outage (a
+# region down, a shared dependency failing) a hundred messages bury the one that matters, and
+# sending them one by one takes longer than the check run.
+DIGEST_AFTER = 5
+_DIGEST_LISTED = 40  # lines in a digest; the rest are counted, and the status page has them all
+
+
+def digest_message(messages: list[Message], *, site_title: str, page_url: str) -> Message:
+    """One message standing for many: how many of each kind, then each one's first line (who,
+    what, since when, why) and link."""
+    kinds: dict[str, int] = {}
+    for message in messages:
+        kind = message.title.split("]", 1)[0].lstrip("[").lower()
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counts = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+    lines = [f"{len(messages)} alerts at once from {site_title}: {counts}."]
+    for message in messages[:_DIGEST_LISTED]:
+        first, link = message.body.split("\n", 1)[0], message.body.rsplit("\n", 1)[-1]
+        lines.append(f"- {first} {link}")
+    if len(messages) > _DIGEST_LISTED:
+        lines.append(f"... and {len(messages) - _DIGEST_LISTED} more.")
+    lines.append(f"Every component's state: {page_url}")
+    return Message(f"[{len(messages)} ALERTS] {site_title}: {counts}", "\n".join(lines))
 
 
 def test_message(*, site_title: str, channel: str, now: datetime) -> Message:

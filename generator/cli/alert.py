@@ -176,7 +176,7 @@ def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, atte
 
 
 def _batches(site, settings, transitions, now: datetime):
-    from generator.alerts.message import transition_message
+    from generator.alerts.message import DIGEST_AFTER, digest_message, transition_message
     from generator.alerts.rules import DOWN, IMPROVED, RESOLVED
     from generator.render.urls import component_url
 
@@ -202,6 +202,8 @@ def _batches(site, settings, transitions, now: datetime):
                 continue
             messages.append(transition_message(transition, name=component.name,
                                                page_url=component_url(site.info, component.id), now=now))
+        if len(messages) > DIGEST_AFTER:
+            messages = [digest_message(messages, site_title=site.info.title, page_url=site.info.base_url)]
         batches.append((channel, messages))
     return batches
 
