@@ -70,3 +70,24 @@ def test_a_few_transitions_still_come_one_by_one(tmp_path, web, webhook):
         check(root)
     send(root)
     assert sorted(webhook.titles) == sorted(f"[DOWN] API {n} is down" for n in range(count))
+
+
+def test_a_down_only_channel_gets_no_still_degraded_reminders(tmp_path, webhook):
+    """Down eased to degraded and stayed there: the channel that follows degraded is reminded,
+    the down-only one heard "down" and hears nothing more until it is resolved."""
+    from datetime import datetime, timedelta, timezone
+
+    from test_alerts import send_at, write_results, write_site
+
+    channels = (f'oncall: "json://127.0.0.1:{webhook.port}/oncall"\n'
+                f'everything: {{url: "json://127.0.0.1:{webhook.port}/everything", on: [down, degraded]}}')
+    root = write_site(tmp_path / "site", channels, api_url="http://127.0.0.1:9/", extra_alerts="  remind_every: 2h\n")
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=10)
+    send_at(root, start)
+    send_at(root, write_results(root, start, "uuddd" + "g" * 12))  # down at 1 h, degraded from 2.5 h for 6 h
+    heard = {}
+    for query, title in zip(webhook.queries, webhook.titles):
+        heard.setdefault(query.split("?")[0], []).append(title)
+    assert heard["/oncall"] == ["[DOWN] Public API is down"]
+    assert heard["/everything"][:2] == ["[DOWN] Public API is down", "[IMPROVED] Public API is degraded, no longer down"]
+    assert "[STILL DEGRADED] Public API is still degraded" in heard["/everything"]

@@ -177,7 +177,7 @@ def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, atte
 
 def _batches(site, settings, transitions, now: datetime):
     from generator.alerts.message import DIGEST_AFTER, digest_message, transition_message
-    from generator.alerts.rules import DOWN, IMPROVED, RESOLVED
+    from generator.alerts.rules import DOWN, IMPROVED, REMINDER, RESOLVED
     from generator.render.urls import component_url
 
     batches = []
@@ -198,6 +198,8 @@ def _batches(site, settings, transitions, now: datetime):
                 continue
             if transition.kind in (IMPROVED, DOWN) and transition.peak_level == 2 and "degraded" not in on:
                 continue  # only who follows degraded hears that down eased to it, and that it is down again
+            if transition.kind == REMINDER and transition.state_level == 1 and "degraded" not in on:
+                continue  # "still degraded" (after down eased) is for who follows degraded
             if transition.kind == RESOLVED and not settings.send_on_resolved:
                 continue
             messages.append(transition_message(transition, name=component.name,
