@@ -65,6 +65,28 @@ def recovered_text(current: str, last_status: str, opened: datetime, recovered: 
                                              message=f"Recovered after {minutes} min."))
 
 
+def worsened_text(current: str, last_status: str, transition: Transition, component_name: str) -> str | None:
+    """`current` (an open automatic incident that says the component is degraded) with an update
+    saying it is down now, and its effect and impact raised to a major outage where they are still
+    as the opening wrote them; None when the incident already says it is down. A person's own
+    words, effect or impact stay as they are."""
+    lines = current.splitlines(keepends=True)
+    ours = f"  {transition.component}: degraded_performance"
+    effect = next((i for i, line in enumerate(lines) if line.rstrip("\r\n") == ours), None)
+    if effect is None:
+        return None  # opened as down, or a person set the effect: nothing of ours to raise
+    lines[effect] = lines[effect].replace("degraded_performance", "major_outage")
+    impact = next((i for i, line in enumerate(lines[:effect]) if line.rstrip("\r\n") == "impact: minor"), None)
+    if impact is not None:
+        lines[impact] = lines[impact].replace("minor", "critical")
+    result = transition.result
+    quoted = str(getattr(result, "message", "") or getattr(result, "reason", "") or "down")
+    return add_update("".join(lines), UpdateRequest(
+        time=transition.time, status=last_status,
+        message=f"Worse: {component_name} is down now: {quoted} from {transition.bad_locations} of "
+                f"{transition.locations} locations."))
+
+
 # --- reading what is on disk now, and writing -------------------------------------------------
 
 
@@ -72,7 +94,7 @@ def recovered_text(current: str, last_status: str, opened: datetime, recovered: 
 class Written:
     path: Path
     component: str
-    action: str  # "opened" or "resolved"
+    action: str  # "opened", "worsened" or "resolved"
 
 
 def latest_status(text: str) -> str | None:
@@ -134,7 +156,14 @@ def apply(transitions: Sequence[Transition], *, incidents_dir: Path, components:
         current = open_auto_incident(incidents_dir, transition.component)
         if transition.kind in (DOWN, DEGRADED):
             if current is not None:
-                continue  # flapping, or degraded worsening to down: the open incident already says so
+                if transition.kind == DOWN:  # degraded worsening to down, or down again after easing
+                    text = current.read_text(encoding="utf-8")
+                    worse = worsened_text(text, latest_status(text) or "investigating", transition,
+                                          names.get(transition.component, transition.component))
+                    if worse is not None:
+                        _replace(current, worse)
+                        written.append(Written(current, transition.component, "worsened"))
+                continue  # flapping: the open incident already says so
             path = Path(incidents_dir) / f"{auto_incident_id(transition)}.md"
             if _create(path, opening_text(transition, names.get(transition.component, transition.component))):
                 written.append(Written(path, transition.component, "opened"))
