@@ -44,3 +44,67 @@ def test_a_person_s_own_effect_is_kept_when_it_worsens(tmp_path):
     opened.write_text(edited)
     send_at(root, write_results(root, start + timedelta(hours=3), "dddd"))
     assert opened.read_text() == edited
+
+
+def test_an_incident_whose_push_failed_is_written_by_the_next_run_and_a_deleted_one_is_not(tmp_path):
+    """The claim landed, the incident's own push was refused and the runner went away: the next
+    run (a fresh clone) writes and pushes it. Once it is on the remote, a person deleting it is
+    final."""
+    import subprocess
+    import sys
+
+    from generator import history
+    from generator.checks.result import CheckResult
+    from gitrun import bare_remote_with_site, clean_env, sh
+    from test_auto_incidents import EVERY, SITE_YAML
+
+    env = clean_env(tmp_path)
+    remote = bare_remote_with_site(tmp_path, SITE_YAML.format(alerts="  auto_incident: true\n", component=""), env)
+    refuse = tmp_path / "refuse-incidents"
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\n"
+                    f"[ -e '{refuse}' ] || exit 0\n"
+                    "while read old new ref; do\n"
+                    "  git log --format=%s \"$old..$new\" 2>/dev/null | grep -q 'Incidents written automatically' "
+                    "&& { echo 'refused for the test' >&2; exit 1; }\n"
+                    "done\nexit 0\n")
+    hook.chmod(0o755)
+    refuse.write_text("")
+
+    def runner(name: str) -> Path:
+        sh("git", "clone", "--quiet", str(remote), name, cwd=tmp_path, env=env)
+        return tmp_path / name
+
+    def cli(clone: Path, *args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "generator.cli", *args], cwd=clone, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    first = runner("first")
+    start = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=3)
+    cli(first, "alert", "send", "--base-delay", "0.01s")  # alerts on, before the outage
+    history.append_results(first / "history", [CheckResult("api", start + i * EVERY, "down", "status_503", "HTTP 503",
+                                                           12.0, "ci") for i in range(3)])
+    cli(first, "push", "--base-delay", "0.01s")
+    sent = cli(first, "alert", "send", "--base-delay", "0.01s", "--attempts", "1")
+    assert "could not be pushed" in sent.stderr
+    looked = runner("look")
+    assert list((looked / "incidents").glob("*.md")) == []  # the claim is there, the incident is not
+    assert '"k":"down"' in (looked / "history" / "alerts.jsonl").read_text()
+
+    refuse.unlink()
+    second = runner("second")  # the next scheduled run: a fresh clone, nothing new due
+    cli(second, "alert", "send", "--base-delay", "0.01s")
+    check = runner("check")
+    [path] = (check / "incidents").glob("*.md")
+    assert path.name.endswith("-api-status-503.md") and "auto: true" in path.read_text()
+    assert '"k":"incident"' in (check / "history" / "alerts.jsonl").read_text()
+
+    sh("git", "rm", "--quiet", str(path.relative_to(check)), cwd=check, env=env)  # a person: a false alarm
+    sh("git", "commit", "--quiet", "-m", "Not an outage", cwd=check, env=env)
+    sh("git", "push", "--quiet", "origin", "main", cwd=check, env=env)
+    third = runner("third")
+    cli(third, "alert", "send", "--base-delay", "0.01s")
+    assert list((third / "incidents").glob("*.md")) == []
+    assert "Incidents written automatically" not in sh("git", "log", "-1", "--format=%s", cwd=third, env=env)

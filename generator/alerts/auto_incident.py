@@ -95,6 +95,7 @@ class Written:
     path: Path
     component: str
     action: str  # "opened", "worsened" or "resolved"
+    opening: datetime  # the id of the transition that opened the incident's outage
 
 
 def latest_status(text: str) -> str | None:
@@ -162,17 +163,17 @@ def apply(transitions: Sequence[Transition], *, incidents_dir: Path, components:
                                           names.get(transition.component, transition.component))
                     if worse is not None:
                         _replace(current, worse)
-                        written.append(Written(current, transition.component, "worsened"))
+                        written.append(Written(current, transition.component, "worsened", transition.time))
                 continue  # flapping: the open incident already says so
             path = Path(incidents_dir) / f"{auto_incident_id(transition)}.md"
             if _create(path, opening_text(transition, names.get(transition.component, transition.component))):
-                written.append(Written(path, transition.component, "opened"))
+                written.append(Written(path, transition.component, "opened", transition.time))
         elif transition.kind == RESOLVED and current is not None:
             text = current.read_text(encoding="utf-8")
             resolved = recovered_text(text, latest_status(text) or "", transition.since, transition.time)
             if resolved is not None:
                 _replace(current, resolved)
-                written.append(Written(current, transition.component, "resolved"))
+                written.append(Written(current, transition.component, "resolved", transition.time))
     return written
 
 

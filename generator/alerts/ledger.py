@@ -8,6 +8,10 @@ beside the history (union-merged like the other JSON Lines files, see history/.g
 c component; t the transition id (time of the result that crossed the threshold); k down,
 degraded, resolved or reminder; by the run that claimed it (location and a random token); at
 when. Readers keep one line per (c, t, k, by); a line that cannot be read is skipped.
+
+k "incident" says the automatic incident the opening `t` called for was written: it is
+committed with the incident file, so an opening claimed without it lost its file (the push of
+the file failed) and a later run writes it; a file a person deleted is not written again.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from generator.alerts.claim_file import append_lines, parse_stamp, read_text, st
 from generator.alerts.rules import REMINDER, RESOLVED, Transition
 
 LEDGER_FILE = "alerts.jsonl"
+INCIDENT_WRITTEN = "incident"  # a claim kind of its own: not a transition (see the module's text)
 
 
 @dataclass(frozen=True, order=True)
@@ -78,6 +83,7 @@ def due(transitions: Sequence[Transition], claims: Sequence[Claim] | None) -> li
     Without a ledger at all (alerts just switched on) only problems still open are told: the
     history's old outages are not news.
     """
+    claims = None if claims is None else [claim for claim in claims if claim.kind != INCIDENT_WRITTEN]
     told = {claim.key for claim in claims or ()}
     latest: dict[str, Claim] = {}  # each component's latest claim, reminders aside
     newest: dict[str, datetime] = {}

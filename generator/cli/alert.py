@@ -90,6 +90,11 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
     due = ledger.due(transitions, before)
     if before is None:  # alerts switched on: from now on every transition counts (committed by the next push)
         ledger.append_claims(site.history_dir, ())
+    if auto_components and not no_push and before:
+        lost = _lost_openings(site, transitions, before, auto_components)
+        if lost:
+            _auto_incidents(obj, site, settings, lost, auto_components, no_push, remote, branch, attempts, base_delay,
+                            output_format)
     if not due:
         obj.say("No alerts due.")
         return
@@ -115,6 +120,7 @@ def _auto_incidents(obj: Context, site, settings, transitions, components, no_pu
                     branch: str | None, attempts: int, base_delay: float, output_format: str) -> None:
     """Open or resolve the opted-in components' incidents, for the transitions this run claimed,
     and push them so the deploy after this step shows them."""
+    from generator.alerts import ledger
     from generator.alerts.auto_incident import apply
     from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
 
@@ -122,11 +128,17 @@ def _auto_incidents(obj: Context, site, settings, transitions, components, no_pu
                     names={c.id: c.name for c in site.components}, on=settings.on)
     for item in written:
         obj.say(f"{item.component}: incident {item.action} automatically in {os.path.relpath(item.path, site.root)}")
+    opened = [item for item in written if item.action == "opened"]
+    if opened:  # committed with the files: an opening claimed without it lost its file (see _lost_openings)
+        now = datetime.now(timezone.utc)
+        ledger.append_claims(site.history_dir, [ledger.Claim(item.component, item.opening, ledger.INCIDENT_WRITTEN,
+                                                             "auto-incident", now) for item in opened])
     if no_push or not written:
         return
     try:
         git = Git.of_repository(site.root)
-        relative = tuple(dict.fromkeys(os.path.relpath(item.path.resolve(), git.cwd) for item in written))
+        files = [item.path for item in written] + ([ledger.ledger_path(site.history_dir)] if opened else [])
+        relative = tuple(dict.fromkeys(os.path.relpath(path.resolve(), git.cwd) for path in files))
         what = ", ".join(f"{item.component} {item.action}" for item in written)
         push_with_retry(git, remote=remote, branch=branch, paths=relative,
                         message=f"Incidents written automatically: {what} [skip ci]",
@@ -140,6 +152,26 @@ def _auto_incidents(obj: Context, site, settings, transitions, components, no_pu
         # The third failed run changes no status the check step saw: this tells check.yml to deploy.
         with open(output_file, "a", encoding="utf-8") as out:
             out.write("incidents=true\n")
+
+
+def _lost_openings(site, transitions, claims, components) -> list:
+    """Openings of outages still going on that a runner claimed, whose automatic incident never
+    reached the repository: its push failed after the claim's, and the runner's copy went with
+    the runner. The ledger's "incident" claim, committed with the file, tells them apart from a
+    file a person deleted, which is not written again."""
+    from generator.alerts.ledger import INCIDENT_WRITTEN
+    from generator.alerts.rules import DEGRADED, DOWN, RESOLVED
+
+    claimed = {claim.key for claim in claims}
+    opening: dict[str, object] = {}
+    for transition in transitions:  # oldest first: each component's open episode, by its opening
+        if transition.kind == RESOLVED:
+            opening.pop(transition.component, None)
+        elif transition.kind in (DOWN, DEGRADED) and transition.component not in opening:
+            opening[transition.component] = transition
+    return [transition for component, transition in opening.items()
+            if component in components and (component, transition.time, transition.kind) in claimed
+            and (component, transition.time, INCIDENT_WRITTEN) not in claimed]
 
 
 def _maintenance(obj: Context, site, now: datetime, output_format: str) -> dict:
