@@ -125,7 +125,8 @@ class _CommandsOnDemand(click.Group):
 
     MODULES = {"build": "pipeline", "validate": "pipeline", "check": "pipeline", "compact": "pipeline",
                "push": "pipeline", "init": "site", "theme": "site", "demo": "site", "incident": "incident", "serve": "site",
-               "alert": "alert", "beat": "beat", "announce": "announce", "schema": "schema"}
+               "alert": "alert", "beat": "beat", "announce": "announce", "schema": "schema",
+               "import": "import_site"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         for module in set(self.MODULES.values()):

@@ -49,6 +49,7 @@ class ImportedIncident:
     scheduled_until: datetime | None = None
     source: str = ""  # where it came from, for the report and the file's name
     id_hint: str | None = None  # a preferred file name stem (without the date), e.g. the source's slug
+    postmortem: str | None = None  # Markdown, or an https:// URL of the postmortem
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,12 @@ class ImportedSite:
     history: list[ImportedDay] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)  # ${NAME}s the checks now need in the environment
     not_carried: list[NotCarried] = field(default_factory=list)
+
+
+class SourceError(Exception):
+    """The source cannot be read at all (not JSON, broken front matter, not there). `where` names
+    the file, and its line and column where known: `file:line:col`."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}")
+        self.where, self.message = where, message
