@@ -34,7 +34,7 @@ def import_site(obj: Context, source: str, location: str, into: Path, issues: Pa
     files whose name is free, history days without figures) and overwrites nothing.
 
     \b
-    Examples:
+    Example:
       heliograph import statuspage https://www.githubstatus.com --into status
       heliograph import cstate ../old-status-page --into .
       heliograph import upptime ../upptime-repo --issues issues.json --into status

@@ -85,8 +85,7 @@ class Incident:
 
     @cached_property
     def timeline(self) -> tuple[tuple[datetime, str], ...]:
-        """(time, status) of each update, newest first: what most outputs need of the updates,
-        kept without their bodies (see __getstate__)."""
+        """(time, status) of each update, newest first: what most outputs need of the updates."""
         return tuple((update.time, update.status) for update in self.updates)
 
     @property
