@@ -21,8 +21,11 @@ from html import escape  # not xml.sax.saxutils, which imports urllib.request, h
 from generator.engine.reuse import Outputs, output_key
 from generator.render import font_metrics
 from generator.site.config import Component
-from generator.status.readings import UPTIME_WINDOWS, milliseconds_text, percent_text, response_time_ms, uptime
-from generator.status.model import COMPONENT_STATUS_LABELS
+from generator.status.readings import (UPTIME_WINDOWS, milliseconds_text, percent_figure, percent_text,
+                                       response_time_ms, uptime)
+
+if TYPE_CHECKING:
+    from generator.render.i18n import Language
 
 if TYPE_CHECKING:
     from generator.engine.inputs import BuildInputs
@@ -75,22 +78,46 @@ class Badge:
 # --- what each badge says ------------------------------------------------------------------
 
 
-def overall_badge(indicator: str) -> Badge:
+class Words:
+    """The badges' words and figures in the site's language (English without a Language): the
+    messages are i18n.PYTHON_MESSAGES, the figures CLDR's."""
+
+    def __init__(self, language: Language | None = None):
+        self.language = language if language is not None and not language.is_source else None
+        self.gettext = language.translations.gettext if language is not None else (lambda text: text)
+
+    def percent(self, value: float | None) -> str:
+        if value is None or self.language is None:
+            return percent_text(value) if value is not None else self.gettext("no data")
+        return self.language.percent("100" if value >= 1 else percent_figure(value, 2))
+
+    def milliseconds(self, value_ms: float | None) -> str:
+        if value_ms is None or self.language is None:
+            return milliseconds_text(value_ms) if value_ms is not None else self.gettext("no data")
+        return self.language.milliseconds(value_ms)
+
+
+ENGLISH = Words()
+
+
+def overall_badge(indicator: str, words: Words = ENGLISH) -> Badge:
     message, color = INDICATOR_BADGES[indicator]
-    return Badge("status", message, color)
+    return Badge(words.gettext("status"), words.gettext(message), color)
 
 
-def status_badge(component: Component, status: str) -> Badge:
-    return Badge(component.name, COMPONENT_STATUS_LABELS[status].lower(), STATUS_COLOURS[status])
+def status_badge(component: Component, status: str, words: Words = ENGLISH) -> Badge:
+    return Badge(component.name, words.gettext(status.replace("_", " ")), STATUS_COLOURS[status])
 
 
-def uptime_badge(component: Component, window: str, value: float | None) -> Badge:
-    return Badge(f"{component.name} uptime {window}", percent_text(value), uptime_colour(value))
+def uptime_badge(component: Component, window: str, value: float | None, words: Words = ENGLISH) -> Badge:
+    label = words.gettext("%(name)s uptime %(window)s") % {"name": component.name, "window": window}
+    return Badge(label, words.percent(value), uptime_colour(value))
 
 
-def response_time_badge(component: Component, value_ms: float | None) -> Badge:
+def response_time_badge(component: Component, value_ms: float | None, words: Words = ENGLISH) -> Badge:
     slow_ms = (getattr(component.check, "degraded_after", None) or DEFAULT_SLOW_MS / 1000) * 1000
-    return Badge(f"{component.name} response time", milliseconds_text(value_ms), latency_colour(value_ms, slow_ms))
+    label = words.gettext("%(name)s response time") % {"name": component.name}
+    return Badge(label, words.milliseconds(value_ms), latency_colour(value_ms, slow_ms))
 
 
 def uptime_colour(value: float | None) -> str:
@@ -110,17 +137,19 @@ def latency_colour(value_ms: float | None, slow_ms: float) -> str:
     return AMBER if value_ms < 2 * slow_ms else ORANGE
 
 
-def render_badges(inputs: BuildInputs, outputs: Outputs) -> None:
+def render_badges(inputs: BuildInputs, outputs: Outputs, language: Language | None = None) -> None:
     style = inputs.site.display.badge_style
-    badges: dict[str, Badge] = {"badges/status": overall_badge(inputs.status.indicator)}
+    words = Words(language)
+    badges: dict[str, Badge] = {"badges/status": overall_badge(inputs.status.indicator, words)}
     for state in inputs.status.components:
         component = state.component
         history = inputs.histories.get(component.id)
         folder = f"badges/{component.id}"
-        badges[f"{folder}/status"] = status_badge(component, state.status)
+        badges[f"{folder}/status"] = status_badge(component, state.status, words)
         for window in UPTIME_WINDOWS:
-            badges[f"{folder}/uptime-{window}"] = uptime_badge(component, window, uptime(history, window))
-        badges[f"{folder}/response-time"] = response_time_badge(component, response_time_ms(history, inputs.now, stale=state.stale))
+            badges[f"{folder}/uptime-{window}"] = uptime_badge(component, window, uptime(history, window), words)
+        badges[f"{folder}/response-time"] = response_time_badge(
+            component, response_time_ms(history, inputs.now, stale=state.stale), words)
     files: dict[str, bytes] = {}
     for stem, badge in badges.items():
         # A badge's files are made of the badge (its texts and colours) and the style alone.

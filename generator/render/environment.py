@@ -100,7 +100,7 @@ def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | Non
         month_label=lambda day: portable_strftime(day, "%B %Y") if language.is_source else language.month(day),
     )
     env.globals.update(site=site.info, timezone_name=site.info.timezone, text_direction=language.direction,
-                       catalog_key=language.catalog_key,
+                       catalog_key=language.catalog_key, language=language,
                        indicator_descriptions={key: gettext(text) for key, text in INDICATOR_DESCRIPTIONS.items()})
     return env
 

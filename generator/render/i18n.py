@@ -21,6 +21,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from babel.units import format_unit
 
 SOURCE_LANGUAGE = "en"
 LOCALE_FOLDER = "locale"
@@ -42,6 +43,10 @@ PYTHON_MESSAGES = (
     N_("Investigating"), N_("Identified"), N_("Monitoring"), N_("Resolved"), N_("Scheduled"),
     N_("In progress"), N_("Completed"),
     N_("None"), N_("Minor"), N_("Major"), N_("Critical"), N_("Maintenance"),
+    # The badges' words (badges.py), lower case as shields writes them.
+    N_("status"), N_("operational"), N_("minor outage"), N_("partial outage"), N_("major outage"),
+    N_("maintenance"), N_("degraded performance"), N_("under maintenance"),
+    N_("%(name)s uptime %(window)s"), N_("%(name)s response time"),
 )
 
 
@@ -86,6 +91,13 @@ class Language:
         after = after.lstrip("#,0.")
         return before.replace("%", symbols.get("percentSign", "%")) + number + after.replace(
             "%", symbols.get("percentSign", "%"))
+
+
+    def milliseconds(self, value_ms: float) -> str:
+        """A response time as CLDR's short unit: "123 ms", "10,5 s", "123 ملي ث"."""
+        if value_ms >= 10_000:
+            return format_unit(round(value_ms / 1000, 1), "duration-second", length="short", locale=self.locale)
+        return format_unit(round(value_ms), "duration-millisecond", length="short", locale=self.locale)
 
 
 def locale_name(tag: str) -> str:

@@ -30,6 +30,6 @@ def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Output
     render_openapi(inputs, outputs)
     render_calendar(inputs, outputs)
     render_api(inputs, outputs)
-    render_badges(inputs, outputs)
+    render_badges(inputs, outputs, env.globals.get("language"))
     render_feeds(inputs, outputs)
     outputs.add(render_embed(env, inputs))

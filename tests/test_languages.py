@@ -1,0 +1,65 @@
+"""The site's language beyond the HTML pages: badges (and what follows from issue #19 part 1).
+
+Sites are copies of the demo with `language:` set, built for real; the files a reader fetches
+are read back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from conftest import DEMO_NOW
+from generator.engine.build import build
+
+
+def _language_site(demo_copy: Path, language: str) -> Path:
+    config = demo_copy / "site.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"(?m)^  language: .*$", f"  language: {language}", text), encoding="utf-8")
+    shutil.rmtree(demo_copy / "templates", ignore_errors=True)  # the theme as installed
+    return demo_copy
+
+
+def _badge(site: Path, stem: str) -> tuple[dict, str]:
+    endpoint = json.loads((site / "build" / f"{stem}.json").read_text(encoding="utf-8"))
+    return endpoint, (site / "build" / f"{stem}.svg").read_text(encoding="utf-8")
+
+
+def _svg_width(svg: str) -> int:
+    return int(re.search(r'<svg [^>]*width="(\d+)"', svg).group(1))
+
+
+def test_badges_speak_the_site_language_and_grow_with_its_words(demo_copy, tmp_path):
+    english = tmp_path / "en"
+    shutil.copytree(demo_copy, english)
+    build(english, now=DEMO_NOW)
+    german = _language_site(demo_copy, "de")
+    build(german, now=DEMO_NOW)
+
+    status, _ = _badge(german, "badges/status")
+    assert status["label"] == "Status"
+    component = next(p.name for p in sorted((german / "build" / "badges").iterdir()) if p.is_dir())
+    state, svg = _badge(german, f"badges/{component}/status")
+    english_state, english_svg = _badge(english, f"badges/{component}/status")
+    assert english_state["message"] == "operational" and state["message"] == "betriebsbereit"
+    assert "betriebsbereit" in svg
+    assert _svg_width(svg) > _svg_width(english_svg)  # the longer word gets a wider badge
+    uptime, _ = _badge(german, f"badges/{component}/uptime-30d")
+    assert "Verfügbarkeit 30d" in uptime["label"]
+    assert re.fullmatch(r"\d+(,\d+)?\u00a0%", uptime["message"]), uptime["message"]  # CLDR: "99,95 %"
+    latency, _ = _badge(german, f"badges/{component}/response-time")
+    assert latency["label"].endswith("Antwortzeit")
+
+
+def test_badges_in_a_script_the_font_table_lacks_are_still_wide_enough(demo_copy):
+    site = _language_site(demo_copy, "ja")
+    build(site, now=DEMO_NOW)
+    component = next(p.name for p in sorted((site / "build" / "badges").iterdir()) if p.is_dir())
+    state, svg = _badge(site, f"badges/{component}/status")
+    assert state["message"] == "稼働中"
+    # Three ideographs drawn at 11 px from a fallback font take at least 3 em, plus 5 px padding each side.
+    message_width = float(re.findall(r'<rect x="[\d.]+" width="([\d.]+)"', svg)[0])
+    assert message_width >= 3 * 11 + 10
