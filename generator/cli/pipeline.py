@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -135,9 +136,12 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
               help="With --repeat: time from one round's start to the next, e.g. 60s or 2m.")
 @click.option("--github-output", is_flag=True,
               help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
+@click.option("--schedule", "schedule_text", metavar="CRON",
+              help="The cron schedule that started this run (check.yml passes github.event.schedule): each round "
+                   "records when it was due, so the page can say how late checks run. Empty: a run by hand.")
 @click.pass_obj
 def check(obj: Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
-          no_write: bool, repeat: int, every: float, github_output: bool) -> None:
+          no_write: bool, repeat: int, every: float, github_output: bool, schedule_text: str | None) -> None:
     """Probe every component that has a check and append the results to the history.
 
     A failing check is a result, not an error: the command exits 0 unless it could not run.
@@ -154,8 +158,16 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
     from generator.ops.heartbeat import due_heartbeat_results
     from generator.site.problems import did_you_mean
 
+    from generator.checks.schedule import BadSchedule, parse_schedule
+    from generator.history.runs import Run, append_runs
+
+    try:
+        schedule = parse_schedule(schedule_text) if schedule_text and schedule_text.strip() else None
+    except BadSchedule as error:
+        raise click.ClickException(f"--schedule: {error}") from None
     site = _site_with_history_inside(obj)
     started = command_now(None)  # a bad HELIOGRAPH_NOW stops the run here, not each check
+    due = schedule.latest_at_or_before(started) if schedule else None
     checked = [c for c in site.components if c.check is not None]
     if component_ids:
         by_id = {c.id: c for c in site.components}
@@ -192,6 +204,7 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
             # Rounds keep to the schedule however long each took, so results stay evenly spaced.
             time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
             done.clear()
+        round_start = command_now(None)
         started = time.perf_counter()
         probed = [(c.id, c.check) for c in checked if c.check.type != "heartbeat"]
         results = run_checks_sync(probed, location=location,
@@ -206,6 +219,8 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
             click.echo("\r" + " " * 30 + "\r", nl=False)
         if not no_write:
             history.append_results(site.history_dir, results)  # each round at once: a killed job keeps what it has
+            round_due = due + timedelta(seconds=round_index * interval) if due is not None else None
+            append_runs(site.history_dir, [Run(location, round_due, round_start, len(results))])
         if not obj.quiet:
             for line in format_results(results, colour=_colour_enabled()):
                 click.echo(line)
@@ -253,8 +268,13 @@ def compact(obj: Context, now_text: str | None) -> None:
     from generator.engine.inputs import CACHE_DIR, check_intervals, maintenance_windows
     from generator.site.incident_loading import load_incidents
 
+    from generator.history.runs import KEEP_DAYS, forget_before
+
     site = _site_with_history_inside(obj)
     now = command_now(now_text)
+    dropped = forget_before(site.history_dir, now - timedelta(days=KEEP_DAYS))
+    if dropped:
+        obj.say(f"dropped {dropped} run record(s) older than {KEEP_DAYS} days from {site.history.dir}/runs.jsonl")
     if not history.due_shards(site.history_dir, raw_days=site.history.raw_days, now=now):
         obj.say(str(history.CompactReport((), (), (), ())))  # most runs: a day falls due once a day
         return

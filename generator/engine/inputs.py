@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from generator import history
+from generator.history.runs import Lateness, last_day, lateness, read_runs
 from generator.engine.fingerprint import code_fingerprint
 from generator.engine.reuse import incident_facts, output_key
 from generator.engine.site_cache import CACHE_DIR, load_site_kept
@@ -62,6 +63,8 @@ class BuildInputs:
     now: datetime
     histories: dict[str, Any] = field(default_factory=dict)  # component id -> history.ComponentHistory
     index: IncidentIndex | None = field(default=None, compare=False, repr=False)  # of `incidents`, if made
+    # How late the scheduled check runs of the 24 hours before `now` started (history/runs.jsonl).
+    lateness: Lateness = Lateness(0, None, None)
 
     @cached_property
     def _index(self) -> IncidentIndex:
@@ -111,7 +114,9 @@ def read_inputs(root: Path, *, now: datetime | None = None, base_url: str | None
     status = page_status(site.components, incidents.incidents, now, latest)
     if history_problems:
         incidents = IncidentSet(incidents.incidents, incidents.problems + tuple(history_problems))
-    return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories, index=index)
+    runs = read_runs(site.history_dir, since=now - timedelta(days=1))
+    return BuildInputs(site=site, incidents=incidents, status=status, now=now, histories=histories, index=index,
+                       lateness=lateness(runs, *last_day(now)))
 
 
 def _load_histories(site: Site, incidents: tuple[Incident, ...], now: datetime) -> tuple[dict, list[Problem]]:

@@ -49,6 +49,25 @@ class DayStats(NamedTuple):
     maintenance: int = 0  # results inside maintenance windows, so a bar can say "maintenance"
 
 
+class Cadence(NamedTuple):
+    """The gaps between a component's consecutive results (of all its locations, by time) in
+    the 24 hours before `now`; None where there are fewer than two results."""
+
+    results: int
+    median_gap_s: float | None  # the lower middle gap of an even count
+    worst_gap_s: float | None  # the longest, counting the stretch from the last result to `now`
+
+
+def cadence(times: Iterable[float], start: float, end: float) -> Cadence:
+    """The Cadence of the results at `times` within [start, end]."""
+    inside = sorted(time for time in times if start <= time <= end)
+    gaps = [b - a for a, b in zip(inside, inside[1:])]
+    if not gaps:
+        return Cadence(len(inside), None, None)
+    return Cadence(len(inside), round(sorted(gaps)[(len(gaps) - 1) // 2], 1),
+                   round(max(max(gaps), end - inside[-1]), 1))
+
+
 @dataclass(frozen=True)
 class ComponentHistory:
     component: str
@@ -61,6 +80,11 @@ class ComponentHistory:
     # The median latency of the up and degraded results of the 24 hours before `now`, outside
     # maintenance (the lower middle one of an even count, so it is always a measured latency).
     response_time_ms: float | None = None
+    # How steadily results came in the 24 hours before `now` (any location): see `Cadence`.
+    cadence: Cadence | None = None
+    # The share (0..1) of the 24 hours before `now` that results held, outside maintenance: each
+    # result holds until the next of its location, at most three check intervals.
+    coverage_24h: float | None = None
     # A digest of everything this holds, for keys of what is rendered from it; "" when unknown.
     source_key: str = field(default="", compare=False, repr=False)
     # A digest of what the days before today (`days[:-1]`) were made of: the history's files,
@@ -177,6 +201,12 @@ def _rolling_uptime(
     series: Mapping[str, Columns], start: float, end: float, windows: Windows, mode: str,
     cap: float = DEFAULT_HOLD_SECONDS,
 ) -> float | None:
+    return _rolling_totals(series, start, end, windows, cap).uptime(mode)
+
+
+def _rolling_totals(
+    series: Mapping[str, Columns], start: float, end: float, windows: Windows, cap: float = DEFAULT_HOLD_SECONDS,
+) -> _Totals:
     """Uptime over [start, end) straight from one component's raw results, as (times, statuses)
     of each location; a result holds at most `cap` seconds (`aggregate.hold_cap`)."""
     # Only windows that touch these two days matter: usually none, so no lookup per result.
@@ -204,7 +234,7 @@ def _rolling_uptime(
                 totals.covered += held
                 if status == DOWN:
                     totals.downtime += held
-    return totals.uptime(mode)
+    return totals
 
 
 def _add_held(totals: _Totals, times: list[float], statuses: list[str], cap: float, start: float, end: float) -> None:
@@ -441,8 +471,13 @@ def finish_rollup(
         times.extend(results.times)
         statuses.extend(results.statuses)
         seen.add(location)
-    uptime: dict[str, float | None] = {
-        "24h": _rolling_uptime(series, now_seconds - DAY_SECONDS, now_seconds, windows, mode, closed.hold)}
+    rolling = _rolling_totals(series, now_seconds - DAY_SECONDS, now_seconds, windows, closed.hold)
+    uptime: dict[str, float | None] = {"24h": rolling.uptime(mode)}
+    # Locations' results may overlap in time; each location holds its own share, so the
+    # coverage of several is their mean, as the downtime of a day is (`day_stats`).
+    reporting = sum(any(now_seconds - DAY_SECONDS <= time <= now_seconds for time in times)
+                    for times, _ in series.values())
+    coverage = rolling.covered / DAY_SECONDS / max(1, reporting) if series else None
     for name, (checks, up, degraded, covered, downtime) in closed.window_sums.items():
         window = _Totals(checks=totals.checks + checks, up=totals.up + up, degraded=totals.degraded + degraded,
                          covered=totals.covered + covered, downtime=totals.downtime + downtime)
@@ -480,6 +515,8 @@ def finish_rollup(
         locations=tuple(sorted(seen)),
         last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
         response_time_ms=_lower_median(last_day),
+        cadence=cadence(chain.from_iterable(times for times, _ in series.values()), now_seconds - DAY_SECONDS, now_seconds),
+        coverage_24h=None if coverage is None else min(1.0, coverage),
     )
 
 

@@ -27,6 +27,7 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
         problems.extend(Problem("site.yaml", channel.line, channel.column,
                                 message.replace("alert channel", "announce channel", 1))
                         for channel in site.announce.channels if (message := url_problem(channel)))
+    problems.extend(schedule_warnings(root, site))
     refused = links_outside(site.history_dir, root)
     if refused:  # not read at all
         return problems + refused
@@ -39,3 +40,59 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
         problems.extend(replace(p, severity="error", file=relative_file(p.file, root)) for p in history_problems)
         problems.extend(replace(p, file=relative_file(p.file, root)) for p in notices)
     return problems
+
+
+CHECK_WORKFLOW = ".github/workflows/check.yml"
+
+
+def schedule_warnings(root: Path, site) -> list[Problem]:
+    """A warning for each checked component whose interval is shorter than check.yml's schedule
+    can deliver: GitHub runs a schedule at most every 5 minutes, and often later."""
+    import re
+
+    import yaml
+
+    from generator.checks.schedule import BadSchedule, parse_schedule
+
+    path = root / CHECK_WORKFLOW
+    try:
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []  # no workflow, or one `validate` is not the judge of (actionlint is)
+    triggers = workflow.get("on", workflow.get(True)) if isinstance(workflow, dict) else None
+    crons = [entry.get("cron") for entry in (triggers or {}).get("schedule") or []
+             if isinstance(triggers, dict) and isinstance(entry, dict)] if isinstance(triggers, dict) else []
+    shortest = None
+    for cron in crons:
+        try:
+            gap = parse_schedule(str(cron)).shortest_gap()
+        except BadSchedule as error:
+            return [Problem(CHECK_WORKFLOW, None, None, f"schedule {cron!r}: {error}", severity="warning")]
+        shortest = gap if shortest is None else min(shortest, gap)
+    if shortest is None:
+        return []
+    lines = (root / "site.yaml").read_text(encoding="utf-8").splitlines()
+    warnings = []
+    for component in site.components:
+        check = component.check
+        if check is None or check.type == "heartbeat" or check.interval >= shortest.total_seconds():
+            continue
+        start = next((n for n, line in enumerate(lines) if re.match(rf"\s*-?\s*id\s*:\s*['\"]?{re.escape(component.id)}['\"]?\s*(#.*)?$", line)), None)
+        line = column = None
+        if start is not None:
+            end = next((n for n in range(start + 1, len(lines)) if re.match(r"\s*-\s*id\s*:", lines[n])), len(lines))
+            found = next((n for n in range(start, end) if re.match(r"\s*interval\s*:", lines[n])), None)
+            line = (found if found is not None else start) + 1
+            column = len(lines[line - 1]) - len(lines[line - 1].lstrip()) + 1
+        warnings.append(Problem(
+            "site.yaml", line, column,
+            f"{component.id}: interval {_minutes(check.interval)} is shorter than check.yml's schedule can deliver "
+            f"(every {_minutes(shortest.total_seconds())} at best, and GitHub often starts scheduled runs later): "
+            "results will come less often. Repeat rounds within a run (HELIOGRAPH_REPEAT, HELIOGRAPH_EVERY) or run "
+            "`heliograph check` on a machine of your own; README, \"Schedule, resolution and Actions minutes\"",
+            severity="warning"))
+    return warnings
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"

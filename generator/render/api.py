@@ -62,6 +62,7 @@ def status_document(inputs: BuildInputs) -> dict[str, Any]:
             "active": [_incident(inputs, i) for i in status.active_maintenance],
             "upcoming": [_incident(inputs, i) for i in status.upcoming_maintenance],
         },
+        "schedule_lateness_24h": dict(inputs.lateness._asdict()),
         "links": {
             "page": site.base_url,
             "history": absolute(site, "history/"),
@@ -98,8 +99,22 @@ def _component(inputs: BuildInputs, state: ComponentState) -> dict[str, Any]:
         },
         "uptime": {window: fraction_figure(uptime(history, window)) for window in UPTIME_WINDOWS},
         "response_time_ms": response_time_ms(history, inputs.now, stale=state.stale),
+        "checks_24h": _checks(component, history),
         "open_incidents": list(state.open_incidents),
     }
+
+
+def _checks(component: Any, history: Any) -> dict[str, Any] | None:
+    """The cadence of the component's results (readings.CADENCE_DEFINITION); None for a manual one."""
+    if component.check is None:
+        return None
+    cadence = getattr(history, "cadence", None)
+    coverage = getattr(history, "coverage_24h", None)
+    return {"interval_s": component.check.interval,
+            "results": cadence.results if cadence else 0,
+            "median_gap_s": cadence.median_gap_s if cadence else None,
+            "worst_gap_s": cadence.worst_gap_s if cadence else None,
+            "coverage": fraction_figure(coverage)}
 
 
 def _incident(inputs: BuildInputs, incident: Incident) -> dict[str, Any]:

@@ -91,6 +91,7 @@ def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | Non
         time_tag=time_tag,
         isotime=iso_time,
         duration=lambda delta: format_duration(delta, gettext),
+        gap=lambda seconds: format_gap(seconds, gettext),
         percent=percent,
         status_label=label,
         words=lambda s: s.replace("_", " "),
@@ -163,6 +164,15 @@ def format_duration(delta: timedelta, gettext=lambda text: text) -> str:
     if minutes or not parts:
         parts.append(gettext("%(n)s min") % {"n": minutes})
     return " ".join(parts[:2])
+
+
+def format_gap(seconds: float | None, gettext=lambda text: text) -> str:
+    """A gap between results or a run's lateness: whole seconds under a minute, else as durations."""
+    if seconds is None:
+        return gettext("no data")
+    if seconds < 60:
+        return gettext("%(n)s s") % {"n": int(seconds)}
+    return format_duration(timedelta(seconds=seconds), gettext)
 
 
 def format_percent(value: float | None, digits: int = 2) -> str:

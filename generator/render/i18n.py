@@ -38,7 +38,7 @@ PYTHON_MESSAGES = (
     N_("Major outage"),
     N_("All Systems Operational"), N_("Minor Service Outage"), N_("Partial System Outage"),
     N_("Major Service Outage"), N_("Service Under Maintenance"),
-    N_("%(n)s d"), N_("%(n)s h"), N_("%(n)s min"),
+    N_("%(n)s d"), N_("%(n)s h"), N_("%(n)s min"), N_("%(n)s s"),
     N_("no data"), N_("%(percent)s up"), N_("%(down)s failed of %(checks)s checks"), N_("%(n)s degraded"),
     N_("Investigating"), N_("Identified"), N_("Monitoring"), N_("Resolved"), N_("Scheduled"),
     N_("In progress"), N_("Completed"),

@@ -11,7 +11,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from generator.site.incidents import IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES
-from generator.status.readings import LATENCY_PERCENTILE_NOTE, RESPONSE_TIME_DEFINITION, UPTIME_DEFINITION, UPTIME_WINDOWS, WINDOW_DEFINITIONS
+from generator.status.readings import (CADENCE_DEFINITION, LATENCY_PERCENTILE_NOTE, LATENESS_DEFINITION,
+                                       RESPONSE_TIME_DEFINITION, UPTIME_DEFINITION, UPTIME_WINDOWS, WINDOW_DEFINITIONS)
 from generator.engine.reuse import Outputs, output_key
 from generator.status.model import COMPONENT_STATUSES, INDICATORS
 
@@ -160,6 +161,10 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
                 "uptime": _object({window: {**fraction, "description": WINDOW_DEFINITIONS[window]}
                                    for window in UPTIME_WINDOWS}, UPTIME_DEFINITION),
                 "response_time_ms": _nullable({"type": "number", "description": RESPONSE_TIME_DEFINITION}),
+                "checks_24h": _nullable(_object({
+                    "interval_s": {"type": "number"}, "results": {"type": "integer", "minimum": 0},
+                    "median_gap_s": _nullable({"type": "number"}), "worst_gap_s": _nullable({"type": "number"}),
+                    "coverage": _nullable(fraction)}, CADENCE_DEFINITION)),
                 "open_incidents": _array({"type": "string"}),
             })),
             "groups": _array(_object({"id": {"type": "string"}, "name": {"type": "string"},
@@ -168,6 +173,9 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
             "incidents": _array(_ref("HeliographIncident")),
             "maintenance": _object({"active": _array(_ref("HeliographIncident")),
                                     "upcoming": _array(_ref("HeliographIncident"))}),
+            "schedule_lateness_24h": _object({"runs": {"type": "integer", "minimum": 0},
+                                              "median_s": _nullable({"type": "number"}),
+                                              "worst_s": _nullable({"type": "number"})}, LATENESS_DEFINITION),
             "links": {"type": "object", "additionalProperties": {"type": "string", "format": "uri"}},
         }),
         "ShieldsEndpoint": _object({

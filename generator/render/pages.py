@@ -126,9 +126,10 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
         list_key = list_theme and _listing_key(inputs, list_theme, path, related)
         notes = common["day_notes"].get(component.id)
         key = theme and list_key and output_key(inputs.fingerprint, theme, path, list_key, component_state,
-                                                history_key(history), notes)
+                                                history_key(history), notes, inputs.lateness)
         if outputs.wants(path, key, fragments=(list_key, _bars_key(env, inputs, common, component.id))):
             context = dict(kept, state=component_state, history=history, incidents=related, component=component,
+                           lateness=inputs.lateness,
                            day_notes={component.id: notes} if notes is not None else {},
                            root=relative_root(path), page_path=path)
 

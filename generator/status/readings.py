@@ -22,6 +22,17 @@ RESPONSE_TIME_DEFINITION = ("The median latency (the lower middle one of an even
                             "results of the 24 hours before the build, outside maintenance; with none, the latest "
                             "result's latency unless it was down; null when there is neither, and "
                             "whenever the component is stale (no result within three check intervals).")
+CADENCE_DEFINITION = ("How steadily results came in the 24 hours before the build, from any location: "
+                      "results counts them; median_gap_s is the middle gap between consecutive results (the lower "
+                      "one of an even count) and worst_gap_s the longest, counting the stretch from the last "
+                      "result to the build; null with fewer than two results. interval_s is the configured "
+                      "interval. coverage is the share (0..1, rounded down) of those 24 hours held by results: "
+                      "each holds until its location's next, at most three intervals, maintenance left out; "
+                      "several locations give the mean of theirs.")
+LATENESS_DEFINITION = ("How late the scheduled check runs of the 24 hours before the build started: each run's "
+                       "start less the schedule tick it belongs to (history/runs.jsonl; runs by hand or by "
+                       "dispatch have no tick and are not counted); median_s is the lower middle one, worst_s "
+                       "the largest; null when no scheduled run is recorded.")
 LATENCY_PERCENTILE_NOTE = ("approximate: read from a histogram of 2%-wide latency buckets, within 1% of the exact "
                            "percentile and never outside the day's lowest and highest latency")
 
