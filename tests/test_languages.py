@@ -63,3 +63,22 @@ def test_badges_in_a_script_the_font_table_lacks_are_still_wide_enough(demo_copy
     # Three ideographs drawn at 11 px from a fallback font take at least 3 em, plus 5 px padding each side.
     message_width = float(re.findall(r'<rect x="[\d.]+" width="([\d.]+)"', svg)[0])
     assert message_width >= 3 * 11 + 10
+
+
+def test_a_bare_language_code_finds_the_catalog_for_its_likely_script_or_country(demo_copy, tmp_path):
+    chinese = tmp_path / "zh"
+    shutil.copytree(demo_copy, chinese)
+    build(_language_site(chinese, "zh"), now=DEMO_NOW)
+    page = (chinese / "build" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="zh"' in page and ">组件</h2>" in page  # zh -> zh_Hans, the simplified catalog
+    portuguese = _language_site(demo_copy, "pt")
+    build(portuguese, now=DEMO_NOW)
+    page = (portuguese / "build" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="pt"' in page and ">Componentes</h2>" in page  # pt -> pt_BR
+
+
+def test_traditional_chinese_is_not_given_the_simplified_catalog(demo_copy):
+    site = _language_site(demo_copy, "zh-TW")
+    build(site, now=DEMO_NOW)
+    page = (site / "build" / "index.html").read_text(encoding="utf-8")
+    assert ">组件</h2>" not in page and ">Components</h2>" in page

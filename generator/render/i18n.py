@@ -16,6 +16,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -105,6 +106,29 @@ def locale_name(tag: str) -> str:
     return str(Locale.parse(tag, sep="-"))
 
 
+def catalog_names(tag: str) -> list[str]:
+    """The catalog file names that may hold `tag`'s messages, most particular first: the tag's own
+    name, then as CLDR's likely subtags complete it ("zh" -> zh_Hans_CN, zh_Hans, zh_CN, zh;
+    "pt" -> ..., pt_BR, pt), so a bare code finds the script or country the theme ships, and
+    "zh-TW" (zh_Hant) never gets the simplified catalog."""
+    locale = Locale.parse(tag, sep="-")
+    language, script, territory = locale.language, locale.script, locale.territory
+    likely = get_global("likely_subtags")
+    for key in (str(locale), f"{language}_{script}", f"{language}_{territory}", language):
+        if key in likely:
+            full = Locale.parse(likely[key])
+            script, territory = script or full.script, territory or full.territory
+            break
+    names = [str(locale)]
+    if script and territory:
+        names.append(f"{language}_{script}_{territory}")
+    if script:
+        names.append(f"{language}_{script}")
+    if territory:
+        names.append(f"{language}_{territory}")
+    return list(dict.fromkeys([*names, language]))
+
+
 def known_language(tag: str) -> bool:
     try:
         Locale.parse(tag, sep="-")
@@ -116,7 +140,7 @@ def known_language(tag: str) -> bool:
 def load_language(tag: str, catalogs: list[Path]) -> Language:
     """`tag`'s catalog from the `catalogs` folders, the later ones' messages winning."""
     locale = Locale.parse(tag, sep="-")
-    names = [locale_name(tag), locale.language]
+    names = catalog_names(tag)
     merged = Catalog(locale=locale)
     digest = hashlib.sha256(tag.encode())
     for folder in catalogs:
