@@ -82,3 +82,28 @@ def test_traditional_chinese_is_not_given_the_simplified_catalog(demo_copy):
     build(site, now=DEMO_NOW)
     page = (site / "build" / "index.html").read_text(encoding="utf-8")
     assert ">组件</h2>" not in page and ">Components</h2>" in page
+
+
+def test_the_embed_and_the_script_widget_speak_the_site_language(browser, demo_copy, tmp_path):
+    from test_embed import host_page, static_host
+
+    site = _language_site(demo_copy, "de")
+    build(site, now=DEMO_NOW)
+    with static_host(site / "build") as site_url, host_page(tmp_path, site_url) as host_url:
+        page = browser.new_page()
+        problems = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(host_url)
+        frame = page.frame_locator("#frame")
+        assert frame.locator(".hg-desc").inner_text() == "Leichte Dienststörung"
+        assert frame.locator(".hg-list li:not([hidden])").evaluate_all(
+            "items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())") == [
+            "API Betriebsbereit", "Webhooks Eingeschränkte Leistung"]
+        widget = page.locator("[data-heliograph] .hg")
+        assert widget.locator(".hg-desc").inner_text() == "Leichte Dienststörung"
+        assert widget.locator("li").evaluate_all("items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())") == [
+            "Webhooks Eingeschränkte Leistung", "SEPA transfers Betriebsbereit"]
+        page.close()
+    assert problems == []
+    english = (site / "build" / "api" / "status.json").read_text(encoding="utf-8")
+    assert "Minor Service Outage" in english  # the API the widget reads stays language-neutral

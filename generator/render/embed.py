@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import jinja2
 from markupsafe import Markup
 
 from generator.render.environment import render_page
+from generator.render.i18n import WIDGET_MESSAGES
+from generator.status.model import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
 
 if TYPE_CHECKING:
     from generator.engine.inputs import BuildInputs
@@ -26,6 +28,7 @@ STYLE_FILE = "embed/embed.css"
 FRAME_SCRIPT_FILE = "embed/frame.js"
 WIDGET_SCRIPT_FILE = "embed/status.js"
 CSS_PLACEHOLDER = '"__HELIOGRAPH_CSS__"'
+WORDS_PLACEHOLDER = '"__HELIOGRAPH_WORDS__"'
 
 
 def theme_file(env: jinja2.Environment, name: str) -> str:
@@ -48,10 +51,28 @@ def render_embed(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
     return {"embed/index.html": page, "embed/status.js": widget_script(env, style).encode("utf-8")}
 
 
+def widget_words(gettext: Callable[[str], str]) -> dict[str, str]:
+    """The widget's words in the site's language: its messages, each status label ("s:<status>") and
+    each overall description ("i:<indicator>"); api/status.json, which it reads, says them in English."""
+    words = {message: message for message in WIDGET_MESSAGES}
+    words |= {f"s:{status}": label for status, label in COMPONENT_STATUS_LABELS.items()}
+    words |= {f"i:{key}": text for key, text in INDICATOR_DESCRIPTIONS.items()}
+    # Only what differs from the English the script and api/status.json already hold: an English
+    # site's widget carries none, and every site's stays small.
+    return {key: gettext(message) for key, message in words.items() if gettext(message) != message}
+
+
+def _script_json(value: object, ascii_only: bool = True) -> str:
+    # Escaped like JSON in HTML, so the script stays valid even if pasted inline into a page.
+    return json.dumps(value, ensure_ascii=ascii_only).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def widget_script(env: jinja2.Environment, style: str) -> str:
     source = theme_file(env, WIDGET_SCRIPT_FILE)
     if CSS_PLACEHOLDER not in source:
         raise ValueError(f"{WIDGET_SCRIPT_FILE} must contain {CSS_PLACEHOLDER} where its styles go")
-    # Escaped like JSON in HTML, so the script stays valid even if pasted inline into a page.
-    css = json.dumps(style).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return source.replace(CSS_PLACEHOLDER, css, 1)
+    language = env.globals.get("language")
+    gettext = language.translations.gettext if language is not None else (lambda text: text)
+    # A theme's own status.js from before the widget spoke other languages has no placeholder: it stays English.
+    source = source.replace(WORDS_PLACEHOLDER, _script_json(widget_words(gettext), ascii_only=False), 1)
+    return source.replace(CSS_PLACEHOLDER, _script_json(style), 1)

@@ -33,8 +33,16 @@ def N_(message: str) -> str:
     return message
 
 
+# What the script widget (templates/embed/status.js) says besides status labels and descriptions.
+WIDGET_MESSAGES = (
+    N_("Not checked yet."), N_("No check result since %(time)s: the status shown may be out of date."),
+    N_("%(n)s components have no recent check result: the status shown may be out of date."),
+    N_("(stale)"), N_("Status unavailable: open the status page"), N_("Loading status…"),
+)
+
 # What the pages show that comes from Python rather than a template: every catalog translates these too.
 PYTHON_MESSAGES = (
+    *WIDGET_MESSAGES,
     N_("Operational"), N_("Under maintenance"), N_("Degraded performance"), N_("Partial outage"),
     N_("Major outage"),
     N_("All Systems Operational"), N_("Minor Service Outage"), N_("Partial System Outage"),

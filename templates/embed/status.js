@@ -8,6 +8,7 @@
   if (!script || !script.src || !window.fetch || !Element.prototype.attachShadow) return;
   var root = new URL("../", script.src).href;  // this file is embed/status.js on the status site
   var CSS = "__HELIOGRAPH_CSS__";
+  var WORDS = "__HELIOGRAPH_WORDS__";  // the site language's words: embed.widget_words
   var INDICATOR_STATUS = { none: "operational", minor: "degraded_performance", major: "partial_outage",
                            critical: "major_outage", maintenance: "under_maintenance" };
 
@@ -64,17 +65,21 @@
     if (window.ResizeObserver) new ResizeObserver(narrow).observe(box);
   }
 
+  function say(message, values) {
+    return (WORDS[message] || message).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
+  }
+
   function staleNote(c) {  // ComponentState.stale_note's words
-    if (!c.last_checked) return "Not checked yet.";
-    var t = c.last_checked.slice(0, 16).replace("T", " ");
-    return "No check result since " + t + " UTC: the status shown may be out of date.";
+    if (!c.last_checked) return say("Not checked yet.");
+    var t = c.last_checked.slice(0, 16).replace("T", " ") + " UTC";
+    return say("No check result since %(time)s: the status shown may be out of date.", { time: t });
   }
 
   function summary(data) {
     return function (box, host) {
       var overall = link("", "hg-overall s-" + (INDICATOR_STATUS[data.status.indicator] || "unknown"));
       overall.appendChild(el("span", "hg-dot"));
-      overall.appendChild(el("span", "hg-desc", data.status.description));
+      overall.appendChild(el("span", "hg-desc", WORDS["i:" + data.status.indicator] || data.status.description));
       overall.appendChild(el("span", "hg-site", data.page.name));
       box.appendChild(overall);
       // The same warning as the page's: api/status.json marks each component whose checks stopped.
@@ -82,7 +87,8 @@
       if (stale.length === 1) {
         box.appendChild(el("p", "hg-stale", stale[0].name + ": " + staleNote(stale[0])));
       } else if (stale.length > 1) {
-        box.appendChild(el("p", "hg-stale", stale.length + " components have no recent check result: the status shown may be out of date."));
+        box.appendChild(el("p", "hg-stale", say("%(n)s components have no recent check result: the status shown may be out of date.",
+                                                 { n: stale.length })));
       }
       var wanted = option(host, "components").split(",").map(function (id) { return id.trim(); });
       var chosen = data.components.filter(function (c) {
@@ -95,7 +101,8 @@
         var a = link("components/" + encodeURIComponent(c.id) + "/");
         a.appendChild(el("span", "hg-dot"));
         a.appendChild(el("span", "hg-name", c.name));
-        a.appendChild(el("span", "hg-state", c.status_label + (c.stale && c.monitored ? " (stale)" : "")));
+        a.appendChild(el("span", "hg-state", (WORDS["s:" + c.status] || c.status_label) +
+                                              (c.stale && c.monitored ? " " + say("(stale)") : "")));
         item.appendChild(a);
         if (c.stale && c.monitored) item.appendChild(el("p", "hg-stale", staleNote(c)));
         list.appendChild(item);
@@ -107,12 +114,12 @@
   function unavailable(box) {
     var a = link("", "hg-overall");
     a.appendChild(el("span", "hg-dot"));
-    a.appendChild(el("span", "hg-desc", "Status unavailable: open the status page"));
+    a.appendChild(el("span", "hg-desc", say("Status unavailable: open the status page")));
     box.appendChild(a);
   }
 
   function loading(box) {
-    box.appendChild(el("span", "hg-desc", "Loading status…"));
+    box.appendChild(el("span", "hg-desc", say("Loading status…")));
   }
 
   var targets = hosts();
