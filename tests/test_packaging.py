@@ -67,6 +67,56 @@ def test_release_artifacts_pass_twine_and_the_wheel_inits_builds_and_checks_a_si
     assert checked.returncode == 0, checked.stderr
     assert re.search(r"^website\s+up\b", checked.stdout, re.M), checked.stdout
     assert not (site / "history").exists() or not any((site / "history").rglob("*.jsonl")), "--no-write wrote"
+    # What the Dockerfile's image runs (its CMD, for one round), from the wheel, pushing to a remote.
+    from gitrun import clean_env, sh
+
+    env = {**clean_env(tmp_path / "home"), "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("PYTHONPATH", None)
+    (tmp_path / "home").mkdir()
+    remote = tmp_path / "remote.git"
+    sh("git", "init", "--quiet", "--bare", "--initial-branch=main", str(remote), cwd=tmp_path, env=env)
+    sh("git", "init", "--quiet", "--initial-branch=main", cwd=site, env=env)
+    sh("git", "add", "-A", cwd=site, env=env)
+    sh("git", "commit", "--quiet", "-m", "Start", cwd=site, env=env)
+    sh("git", "remote", "add", "origin", str(remote), cwd=site, env=env)
+    sh("git", "push", "--quiet", "origin", "main", cwd=site, env=env)
+    command = _dockerfile_command()
+    assert command[:1] == ["heliograph"] and "--push" in command
+    with _answering_server() as url:
+        config = site / "site.yaml"
+        config.write_text(re.sub(r"url: http://127\.0\.0\.1:\d+/?", f"url: {url}", config.read_text()))
+        sh("git", "commit", "--quiet", "-am", "Check the local server", cwd=site, env=env)
+        ran = subprocess.run([str(heliograph), *command[1:], "--repeat", "1"], capture_output=True, text=True,
+                             cwd=site, env=env, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "Check results from" in sh("git", "--git-dir", str(remote), "log", "-1", "--format=%s", cwd=tmp_path, env=env)
+
+
+def _dockerfile_command() -> list[str]:
+    """ENTRYPOINT + CMD of the repository's Dockerfile (exec form)."""
+    import json
+
+    lines = (REPO / "Dockerfile").read_text().splitlines()
+    entry = json.loads(next(line for line in lines if line.startswith("ENTRYPOINT ")).split(" ", 1)[1])
+    cmd = json.loads(next(line for line in lines if line.startswith("CMD ")).split(" ", 1)[1])
+    return entry + cmd
+
+
+def test_the_dockerfile_builds_a_slim_non_root_image_from_the_wheel():
+    """No Docker engine here: the Dockerfile's structure is what is checked. Its install (a wheel
+    of this checkout, nothing else) and its command are run by the test above."""
+    text = (REPO / "Dockerfile").read_text()
+    froms = re.findall(r"(?m)^FROM (\S+)", text)
+    assert froms and all(re.fullmatch(r"python:3\.\d+-slim", image.split(" ")[0]) for image in froms)  # pinned, no latest
+    assert re.search(r"(?m)^RUN pip wheel .*--no-deps .*\.$", text)
+    assert re.search(r"(?m)^RUN pip install --no-cache-dir /wheels/\*\.whl", text)
+    users = re.findall(r"(?m)^USER (\S+)", text)
+    assert users and users[-1] not in ("root", "0")
+    assert text.index("USER ") < text.index("ENTRYPOINT")
+    assert _dockerfile_command()[:3] == ["heliograph", "check", "--every"]
+    ignored = (REPO / ".dockerignore").read_text().splitlines()
+    assert ignored[1:2] == ["*"] or "*" in ignored  # only what the wheel is built from is sent
+    assert {"!generator/", "!templates/", "!pyproject.toml"} <= set(ignored)
 
 
 @contextlib.contextmanager

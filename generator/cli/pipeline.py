@@ -136,12 +136,18 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
               help="With --repeat: time from one round's start to the next, e.g. 60s or 2m.")
 @click.option("--github-output", is_flag=True,
               help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
+@click.option("--push", "push_results", is_flag=True,
+              help="Keep checking every --every until stopped (SIGTERM, Ctrl-C), committing and pushing the results "
+                   "every --push-every; with --repeat N, stop after N rounds.")
+@click.option("--push-every", default="5m", show_default=True, metavar="DURATION", callback=seconds,
+              help="With --push: how often the results are committed and pushed.")
 @click.option("--schedule", "schedule_text", metavar="CRON",
               help="The cron schedule that started this run (check.yml passes github.event.schedule): each round "
                    "records when it was due, so the page can say how late checks run. Empty: a run by hand.")
-@click.pass_obj
-def check(obj: Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
-          no_write: bool, repeat: int, every: float, github_output: bool, schedule_text: str | None) -> None:
+@click.pass_context
+def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
+          no_write: bool, repeat: int, every: float, github_output: bool, push_results: bool, push_every: float,
+          schedule_text: str | None) -> None:
     """Probe every component that has a check and append the results to the history.
 
     A failing check is a result, not an error: the command exits 0 unless it could not run.
@@ -152,7 +158,11 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
       heliograph check api web         # only these
       heliograph check --location eu-west
       heliograph check --repeat 4 --every 60s --github-output
+      heliograph check --every 60s --push --push-every 5m   # on a machine of your own, until stopped
     """
+    obj: Context = ctx.obj
+    if push_results and no_write:
+        raise click.ClickException("--push pushes the results it writes; it cannot go with --no-write")
     from generator import history
     from generator.checks.runner import run_checks_sync
     from generator.ops.heartbeat import due_heartbeat_results
@@ -198,12 +208,8 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
         raise click.ClickException("--github-output needs $GITHUB_OUTPUT, which GitHub Actions sets in every step")
     previous = previous_statuses(site.history_dir, started) if github_output else {}
     rounds = []
-    first_round = time.monotonic()
-    for round_index in range(repeat):
-        if round_index:
-            # Rounds keep to the schedule however long each took, so results stay evenly spaced.
-            time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
-            done.clear()
+
+    def one_round(round_index: int) -> None:
         round_start = command_now(None)
         started = time.perf_counter()
         probed = [(c.id, c.check) for c in checked if c.check.type != "heartbeat"]
@@ -214,7 +220,9 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
         results += due_heartbeat_results(site.history_dir, [(c.id, c.check) for c in checked
                                                             if c.check.type == "heartbeat"], command_now(None))
         elapsed = time.perf_counter() - started
-        rounds.append(results)
+        if output_file:  # kept only to compare with what came before (a long-running checker keeps none)
+            rounds.append(results)
+        done.clear()
         if interactive:
             click.echo("\r" + " " * 30 + "\r", nl=False)
         if not no_write:
@@ -225,15 +233,53 @@ def check(obj: Context, component_ids: tuple[str, ...], location: str | None, co
             for line in format_results(results, colour=_colour_enabled()):
                 click.echo(line)
             counts = {s: sum(r.status == s for r in results) for s in ("up", "degraded", "down")}
-            summary = (f"round {round_index + 1}/{repeat}: " if repeat > 1 else "") + \
+            of = f"/{repeat}" if not forever else ""
+            summary = (f"round {round_index + 1}{of}: " if repeat > 1 or forever else "") + \
                 f"{len(results)} checks in {elapsed:.1f} s from {location}: " + \
                 ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-            click.echo(summary if no_write else summary + f"; appended to {site.history.dir}/")
+            click.echo(summary if no_write else summary + f"; appended to {site.history.dir}/", err=False)
+
+    forever = push_results and ctx.get_parameter_source("repeat") is not click.core.ParameterSource.COMMANDLINE
+    if push_results:
+        from generator.ops.check_loop import Stop, run_rounds
+
+        stop = Stop()
+        stop.install()
+        report = run_rounds(one_round, lambda: _push_results(obj, site, location), every=interval,
+                            push_every=push_every, stop=stop, rounds=None if forever else repeat)
+        obj.say(f"{report.rounds} round(s), {report.pushes} push(es) landed, {report.failed_pushes} failed"
+                + (f", {report.skipped} tick(s) skipped" if report.skipped else "")
+                + (f"; stopped by {report.stopped_by}" if report.stopped_by else ""))
+    else:
+        first_round = time.monotonic()
+        for round_index in range(repeat):
+            if round_index:
+                # Rounds keep to the schedule however long each took, so results stay evenly spaced.
+                time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
+            one_round(round_index)
     if output_file:
         changes = status_changes(previous, rounds)
         append_github_output(Path(output_file), changes)
         for change in changes:
             obj.say(f"status changed: {change.component} at {change.location}: {change.before or 'none'} -> {change.after}")
+
+
+def _push_results(obj: Context, site, location: str) -> bool:
+    """Commit and push the history; a failure is reported, and the commit waits for the next push."""
+    from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
+
+    try:
+        git = Git.of_repository(site.root)
+        report = push_with_retry(git, paths=(os.path.relpath(site.history_dir.resolve(), git.cwd),),
+                                 message=f"Check results from {location} [skip ci]",
+                                 policy=RetryPolicy(3, 1.0, 10.0), log=lambda line: click.echo(line, err=True))
+    except GitError as error:
+        click.echo(f"warning: push failed; the results are committed here and go with the next push: {error}",
+                   err=True)
+        return False
+    if report.committed and not obj.quiet:
+        click.echo(f"pushed {report.committed[:12]}")
+    return True
 
 
 STATUS_COLOURS = {"up": "green", "degraded": "yellow", "down": "red"}
