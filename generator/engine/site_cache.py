@@ -9,7 +9,7 @@ from pathlib import Path
 from generator.engine.files import read_cache, text_of, write_cache
 from generator.engine.fingerprint import code_fingerprint, installed_version
 from generator.site.config import CONFIG_FILE, MAX_CONFIG_BYTES, Site, load_site, parse_site
-from generator.site.paths import check_inside
+from generator.site.paths import check_inside, read_regular_file
 
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
 
@@ -22,9 +22,9 @@ def load_site_kept(root: Path) -> Site:
     try:
         if (root / CONFIG_FILE).stat().st_size > MAX_CONFIG_BYTES:
             return load_site(root)  # which says so, without reading it
-        data = (root / CONFIG_FILE).read_bytes()
+        data = read_regular_file(root / CONFIG_FILE)
         text = text_of(data)
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):  # NotARegularFile among them: load_site says what it is
         return load_site(root)
     key = ("site-1", code_fingerprint(), installed_version("yaml", "pyyaml"), str(root), hashlib.sha256(data).digest())
     path = root / CACHE_DIR / "site.pickle"

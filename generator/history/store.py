@@ -17,6 +17,7 @@ from generator.checks.result import CheckResult
 from generator.history.aggregate import SeriesDay, parse_daily
 from generator.engine import files
 from generator.history.codec import Record, Shard, encode_result, for_storage, parse_raw, parse_raw_shard
+from generator.site.paths import NotARegularFile, read_regular_file
 from generator.site.problems import Problem
 
 RAW_DIR = "raw"
@@ -201,12 +202,13 @@ def read_history_file(path: Path, problems: list | None) -> bytes | None:
     where a shard belongs, say): that is reported in `problems`, like a bad line, and the
     file is left out."""
     try:
-        return Path(path).read_bytes()
+        return read_regular_file(path)
     except FileNotFoundError:
         return None
-    except OSError as exc:  # IsADirectoryError; PermissionError for a folder on Windows
+    except OSError as exc:  # IsADirectoryError; PermissionError for a folder on Windows; a pipe
         if problems is not None:
-            what = "a folder, not a file" if os.path.isdir(path) else f"unreadable ({exc.strerror or exc})"
+            what = ("a folder, not a file" if os.path.isdir(path) else "a pipe, device or socket, not a file"
+                    if isinstance(exc, NotARegularFile) else f"unreadable ({exc.strerror or exc})")
             problems.append(Problem(str(path), None, None, f"left out: this is {what}", "warning"))
         return None
 

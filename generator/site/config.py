@@ -136,7 +136,7 @@ def find_site_root(start: Path) -> Path | None:
 
 def load_site(root: Path) -> Site:
     """Read and validate <root>/site.yaml; raises InvalidInput listing every problem."""
-    from generator.site.paths import check_inside
+    from generator.site.paths import NotARegularFile, check_inside, read_regular_file
     from generator.site.yamlsource import decode_yaml_bytes
 
     path = root / CONFIG_FILE
@@ -145,7 +145,10 @@ def load_site(root: Path) -> Site:
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:  # not read at all: it could be a device or a huge file
             raise InvalidInput([_too_large(display_name)])
-        data = path.read_bytes()
+        data = read_regular_file(path)
+    except NotARegularFile:
+        raise InvalidInput([Problem(display_name, None, None, "site.yaml is a pipe, device or socket, not a file; "
+                                    "it is not read (reading it could wait forever)")]) from None
     except FileNotFoundError:
         raise InvalidInput([Problem(str(path), None, None,
                                     "no site.yaml here; run `heliograph init` to create one, "

@@ -9,6 +9,7 @@ leave it, and resolving every one of 10,000 incidents would cost a rebuild for n
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from generator.site.problems import InvalidInput, Problem
@@ -72,3 +73,22 @@ def refuse_links_outside(directory: Path | str, root: Path | str) -> None:
     problems = links_outside(directory, root)
     if problems:
         raise InvalidInput(problems)
+
+
+class NotARegularFile(OSError):
+    """A named pipe, a device or a socket where a file of the site belongs: reading it could wait
+    forever (a FIFO with no writer) or never end (/dev/zero)."""
+
+
+def read_regular_file(path: Path | str) -> bytes:
+    """The bytes of the regular file at `path`; NotARegularFile for anything else, found without
+    waiting: the file is opened without blocking and examined before a byte is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotARegularFile(f"{path} is not a regular file (a pipe, device or socket)")
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(descriptor)
