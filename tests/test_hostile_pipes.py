@@ -37,3 +37,18 @@ def test_a_pipe_where_a_history_shard_belongs_is_left_out_and_validate_says_so(t
     ran = run("--site", str(site), "validate", timeout=30)
     assert ran.code == 1
     assert "history/raw/2026/12/05.jsonl: error: left out: this is a pipe, device or socket, not a file" in ran.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need privileges on Windows")
+def test_incident_update_neither_reads_nor_writes_through_a_link_out_of_the_site(tmp_path):
+    site = write_site(tmp_path / "site")
+    outside = tmp_path / "elsewhere.md"
+    text = ("---\ntitle: Looks like an incident\nimpact: minor\ncomponents: [api]\n---\n\n"
+            "## 2026-12-05 10:00 UTC · Investigating\nSomething.\n")
+    outside.write_text(text)
+    (site / "incidents").mkdir(exist_ok=True)
+    (site / "incidents" / "2026-12-05-link.md").symlink_to(outside)
+    ran = run("--site", str(site), "incident", "update", "2026-12-05-link", "--status", "resolved", "-m", "Done.",
+              timeout=60)
+    assert ran.code == 1 and "a symlink to outside the site" in ran.stderr and "Traceback" not in ran.stderr
+    assert outside.read_text() == text and (site / "incidents" / "2026-12-05-link.md").is_symlink()

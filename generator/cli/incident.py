@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from generator.engine.files import write_atomically
+from generator.site.paths import NotARegularFile, check_inside, read_regular_file
 from generator.site.problems import InvalidInput
 from generator.cli import Context, main, report_problems, _colour_enabled, _note, _shown
 
@@ -168,8 +169,14 @@ def _add_update(obj: Context, query: str, plan) -> None:
     relative = f"incidents/{incident_id}.md"
     path = site.root / relative
     try:
+        # A link out of the site is neither read nor written through: its target is not the site's.
+        check_inside(path, site.root)
         # Bytes, not read_text: universal newlines would turn a CRLF file into LF on the way back.
-        original = path.read_bytes().decode("utf-8")
+        original = read_regular_file(path).decode("utf-8")
+    except InvalidInput as exc:
+        _refuse_invalid(exc.problems, site.root, f"{relative} not read")
+    except NotARegularFile:
+        raise click.ClickException(f"{relative} is a pipe, device or socket, not a file; it is not read")
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{relative} is not UTF-8 text ({exc.reason}); save it as UTF-8 first")
     try:
