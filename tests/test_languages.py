@@ -107,3 +107,25 @@ def test_the_embed_and_the_script_widget_speak_the_site_language(browser, demo_c
     assert problems == []
     english = (site / "build" / "api" / "status.json").read_text(encoding="utf-8")
     assert "Minor Service Outage" in english  # the API the widget reads stays language-neutral
+
+
+def test_feeds_and_the_maintenance_calendar_speak_the_site_language(demo_copy):
+    site = _language_site(demo_copy, "de")
+    build(site, now=DEMO_NOW)
+    feed = json.loads((site / "build" / "feed.json").read_text(encoding="utf-8"))
+    assert feed["language"] == "de"
+    api_errors = next(item for item in feed["items"] if item["id"].endswith("/2026-11-18-api-errors/"))
+    html = api_errors["content_html"]
+    assert "<strong>Betroffen</strong>: " in html and "<strong>Behoben</strong>" in html
+    assert re.search(r"<small>\d{1,2}\. Nov\. 2026, \d\d:\d\d CET</small>", html)  # CLDR's date, the site's zone
+    assert "Affected" not in html and "Resolved" not in html
+    assert api_errors["summary"].startswith("Behoben")
+    maintenance = next(item for item in feed["items"] if item["_heliograph"]["kind"] == "maintenance")
+    assert "<strong>Geplante Wartung</strong>: " in maintenance["content_html"]
+    atom = (site / "build" / "feed.atom").read_text(encoding="utf-8")
+    assert "Betroffen" in atom and "Affected" not in atom
+    calendar = (site / "build" / "maintenance.ics").read_bytes().decode("utf-8").replace("\r\n ", "")
+    assert "X-WR-CALNAME:Northwind Pay Status – Wartung" in calendar
+    assert "SUMMARY:Wartung: " in calendar and "Betrifft: " in calendar
+    assert "Maintenance: " not in calendar and "Affects: " not in calendar
+    assert "DTSTART:2026" in calendar  # times stay UTC, as RFC 5545 has them

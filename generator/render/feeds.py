@@ -22,15 +22,16 @@ from zoneinfo import ZoneInfo
 
 from generator.site.config import Site
 from generator.site.incidents import Incident
-from generator.render.environment import format_time
+from generator.render.environment import _zone_name, format_time
 from generator.engine.reuse import Outputs, output_key
-from generator.status.model import COMPONENT_STATUS_LABELS, affected_ids, incident_effects
+from generator.status.model import affected_ids, incident_effects
 from generator.render.urls import absolute, component_url, incident_url, iso_seconds, logo_url
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
 
     from generator.engine.inputs import BuildInputs
+    from generator.render.i18n import Language
 
 ENTRY_LIMIT = 50  # the most recently updated; older ones stay on the history pages
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -60,10 +61,12 @@ class Feed:
     updated: datetime  # the newest entry's update, so an unchanged feed stays byte-identical between builds
 
 
-def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[str, bytes]:
-    """Every feed; with `outputs`, a feed whose entries are unchanged is KEEP there instead, and
-    the others are left for its render_deferred."""
+def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None, language: Language | None = None) -> dict[str, bytes]:
+    """Every feed, its words in `language` (English without one); with `outputs`, a feed whose
+    entries are unchanged is KEEP there instead, and the others are left for its render_deferred."""
     alone = outputs is None
+    _ = language.translations.gettext if language is not None else (lambda text: text)
+    catalog = language.catalog_key if language is not None else None
     outputs = Outputs() if outputs is None else outputs
     site, now = inputs.site, inputs.now
     incidents = sorted(inputs.incidents.incidents, key=lambda i: (i.updated_at, i.id), reverse=True)
@@ -72,16 +75,16 @@ def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[st
     def entry(incident: Incident) -> FeedEntry:
         # Only the entries some feed lists are built: a feed holds the ENTRY_LIMIT newest.
         if incident.id not in built:
-            built[incident.id] = feed_entry(site, incident, now)
+            built[incident.id] = feed_entry(site, incident, now, language)
         return built[incident.id]
 
     def key(listed: list[Incident]) -> str | None:
         # An entry shows `now` only through its status; an empty feed's updated time is `now`.
         if not listed:
-            return output_key(inputs.fingerprint, "feed", now)
+            return output_key(inputs.fingerprint, "feed", now, catalog)
         if not all(i.source_key for i in listed):
             return None
-        return output_key(inputs.fingerprint, "feed", [(i.source_key, i.status_at(now)) for i in listed])
+        return output_key(inputs.fingerprint, "feed", [(i.source_key, i.status_at(now)) for i in listed], catalog)
 
     def add(paths: dict[str, Any], listed: list[Incident], feed: Callable[[], Feed]) -> None:
         # One key for a feed's formats: they list the same entries.
@@ -98,7 +101,7 @@ def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[st
         lambda: Feed(
             id=info.base_url,
             title=info.title,
-            description=info.description or f"Incidents and maintenance on {info.title}",
+            description=info.description or _("Incidents and maintenance on %(title)s") % {"title": info.title},
             home_url=info.base_url,
             entries=tuple(entry(i) for i in newest),
             updated=incidents[0].updated_at if incidents else now,  # the newest update of all
@@ -111,7 +114,7 @@ def render_feeds(inputs: BuildInputs, outputs: Outputs | None = None) -> dict[st
             lambda component=component, listed=listed: Feed(
                 id=component_url(info, component.id),
                 title=f"{component.name} · {info.title}",
-                description=f"Incidents and maintenance affecting {component.name}",
+                description=_("Incidents and maintenance affecting %(name)s") % {"name": component.name},
                 home_url=component_url(info, component.id),
                 entries=tuple(entry(i) for i in listed),
                 updated=listed[0].updated_at if listed else now,
@@ -140,8 +143,9 @@ def _newest_by_component(newest_first: list[Incident], component_ids: tuple[str,
     return found
 
 
-def feed_entry(site: Site, incident: Incident, now: datetime) -> FeedEntry:
+def feed_entry(site: Site, incident: Incident, now: datetime, language: Language | None = None) -> FeedEntry:
     zone = ZoneInfo(site.info.timezone)
+    _ = language.translations.gettext if language is not None else (lambda text: text)
     names = {c.id: c.name for c in site.components}
     ids = affected_ids(incident, site.component_ids)
     latest = incident.latest
@@ -151,8 +155,8 @@ def feed_entry(site: Site, incident: Incident, now: datetime) -> FeedEntry:
         url=incident_url(site.info, incident.id),
         published=incident.created_at,
         updated=incident.updated_at,
-        content_html=update_trail_html(incident, names, site.component_ids, zone),
-        summary=f"{latest.status_label}: {latest.body_text}".strip().rstrip(":"),
+        content_html=update_trail_html(incident, names, site.component_ids, zone, language),
+        summary=f"{_(latest.status_label)}: {latest.body_text}".strip().rstrip(":"),
         categories=tuple((cid, names[cid]) for cid in ids if cid in names),
         extension={
             "kind": incident.kind,
@@ -165,34 +169,45 @@ def feed_entry(site: Site, incident: Incident, now: datetime) -> FeedEntry:
     )
 
 
-def update_trail_html(incident: Incident, names: dict[str, str], all_ids: Sequence[str], zone: ZoneInfo) -> str:
-    """What a reader needs in their feed reader: the window, what is affected, every update."""
+def update_trail_html(incident: Incident, names: dict[str, str], all_ids: Sequence[str], zone: ZoneInfo,
+                      language: Language | None = None) -> str:
+    """What a reader needs in their feed reader: the window, what is affected, every update; the
+    words and times as the page writes them in `language`."""
+    _ = language.translations.gettext if language is not None else (lambda text: text)
 
     def when(moment: datetime | None) -> str:
-        return escape(format_time(moment, zone, TIME_FORMAT)) if moment else "not set"
+        if moment is None:
+            return escape(_("not set"))
+        if language is None or language.is_source:
+            return escape(format_time(moment, zone, TIME_FORMAT))
+        local = moment.astimezone(zone)
+        return escape(f"{language.date_time(local)} {_zone_name(local)}")
+
+    def heading(label: str) -> str:
+        return f"<strong>{escape(_(label))}</strong>: "
 
     parts = []
     if incident.is_maintenance:
-        parts.append(f"<p><strong>Scheduled maintenance</strong>: {when(incident.scheduled_for)} – "
+        parts.append(f"<p>{heading('Scheduled maintenance')}{when(incident.scheduled_for)} – "
                      f"{when(incident.scheduled_until)}</p>")
     if incident.affected:
         effects = incident_effects(incident, all_ids)
         affected = ", ".join(
             escape(names.get(cid, cid)) + ("" if incident.is_maintenance or not effects.get(cid)
-                                           else f" ({COMPONENT_STATUS_LABELS[effects[cid]].lower()})")
+                                           else f" ({escape(_(effects[cid].replace('_', ' ')))})")
             for cid in incident.component_ids)
     else:
-        affected = "All components"
-    parts.append(f"<p><strong>Affected</strong>: {affected}</p>")
+        affected = escape(_("All components"))
+    parts.append(f"<p>{heading('Affected')}{affected}</p>")
     for update in incident.updates:
-        parts.append(f"<p><small>{when(update.time)}</small><br><strong>{escape(update.status_label)}</strong></p>")
+        parts.append(f"<p><small>{when(update.time)}</small><br><strong>{escape(_(update.status_label))}</strong></p>")
         if update.body_html:
             parts.append(update.body_html)
     if incident.postmortem_url:
-        parts.append(f'<p><strong>Postmortem</strong>: <a href="{escape(incident.postmortem_url)}">'
+        parts.append(f'<p>{heading("Postmortem")}<a href="{escape(incident.postmortem_url)}">'
                      f"{escape(incident.postmortem_url)}</a></p>")
     elif incident.postmortem_html:
-        parts.append(f"<p><strong>Postmortem</strong></p>\n{incident.postmortem_html}")
+        parts.append(f"<p><strong>{escape(_('Postmortem'))}</strong></p>\n{incident.postmortem_html}")
     return "\n".join(parts)
 
 

@@ -56,6 +56,11 @@ PYTHON_MESSAGES = (
     N_("status"), N_("operational"), N_("minor outage"), N_("partial outage"), N_("major outage"),
     N_("maintenance"), N_("degraded performance"), N_("under maintenance"),
     N_("%(name)s uptime %(window)s"), N_("%(name)s response time"),
+    # The feeds' (feeds.py); their other words are the pages' own.
+    N_("Incidents and maintenance on %(title)s"), N_("Incidents and maintenance affecting %(name)s"), N_("not set"),
+    # The maintenance calendar's (ics.py).
+    N_("%(title)s maintenance"), N_("Scheduled maintenance on %(url)s"), N_("Affects: %(components)s"),
+    N_("all components"), N_("Maintenance: %(title)s"),
 )
 
 

@@ -28,8 +28,8 @@ def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Output
     for family in (render_statuspage, render_llms, render_headers):
         outputs.add(family(inputs))
     render_openapi(inputs, outputs)
-    render_calendar(inputs, outputs)
+    render_calendar(inputs, outputs, env.globals.get("language"))
     render_api(inputs, outputs)
     render_badges(inputs, outputs, env.globals.get("language"))
-    render_feeds(inputs, outputs)
+    render_feeds(inputs, outputs, env.globals.get("language"))
     outputs.add(render_embed(env, inputs))
