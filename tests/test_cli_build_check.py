@@ -62,7 +62,7 @@ def test_check_appends_results_and_build_shows_them(tmp_path):
     assert lines[0].split()[:2] == ["api", "up"]
     assert lines[1].split()[:2] == ["web", "down"] and "status_503" in lines[1]
     assert lines[-1].startswith("2 checks in") and "1 up, 1 down" in lines[-1]
-    records = [json.loads(line) for path in (root / "history").rglob("*.jsonl") for line in path.read_text().splitlines()]
+    records = [json.loads(line) for path in (root / "history" / "raw").rglob("*.jsonl") for line in path.read_text().splitlines()]
     assert sorted((r["c"], r["s"], r["loc"]) for r in records) == [("api", "up", "test-runner"), ("web", "down", "test-runner")]
     assert "s3cr3t-value" not in result.stdout + result.stderr
     assert not any("s3cr3t-value" in p.read_text() for p in (root / "history").rglob("*") if p.is_file())

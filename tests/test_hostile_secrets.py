@@ -88,7 +88,8 @@ def check_everything(tmp_path: Path, checks: dict[str, dict], env: dict[str, str
     ran = run("check", "--location", "here", "--github-output", cwd=root, env={**env, "GITHUB_OUTPUT": str(github_output)})
     assert ran.code == 0, ran.stderr
     shards = sorted(path for path in (root / "history").rglob("*") if path.is_file())
-    records = [json.loads(line) for path in shards if path.suffix == ".jsonl" for line in path.read_text().splitlines()]
+    records = [json.loads(line) for path in shards if path.suffix == ".jsonl" and "raw" in path.parts
+               for line in path.read_text().splitlines()]  # the results (runs.jsonl is searched below too)
     everything = "\n".join([ran.stdout, ran.stderr, github_output.read_text(), *(path.read_text() for path in shards)])
     return records, everything
 

@@ -17,7 +17,7 @@ import httpx
 from generator.checks.certs import certificate_details, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
 from generator.checks.errors import classify_connection_error, find, short_error
 from generator.checks.result import DEGRADED, DOWN, UP, Outcome, down
-from generator.checks.spec import HttpCheck, describe_status_ranges, url_problem
+from generator.checks.spec import HttpCheck, describe_status_ranges, json_comparison, url_problem
 
 USER_AGENT = "Heliograph/0.1 (status page check)"
 MAX_REDIRECTS = 20
@@ -208,6 +208,16 @@ async def _exchange(
                 exchange.redirects += 1
                 if visits[target] > MAX_VISITS_PER_URL or exchange.redirects > MAX_REDIRECTS:
                     return _redirect_loop(request, next_request, exchange.redirects)
+                if exchange.redirects > spec.max_redirects:
+                    return down("too_many_redirects", f"more than {spec.max_redirects} redirects (max_redirects; "
+                                                      f"next: {next_request.url})")
+                if spec.secret_body and response.status_code in (307, 308) and \
+                        origin(request.url) != origin(next_request.url):
+                    # 307 and 308 resend the body as it is: a secret in it must not go to another origin.
+                    return down("redirect_cross_origin",
+                                f"HTTP {response.status_code} to another origin ({next_request.url.scheme}://"
+                                f"{next_request.url.host}) would resend the request body, which holds a secret: "
+                                "not followed; check the final URL instead")
                 drop_credentials_across_origins(request, next_request, spec.secret_headers)
                 cookies.set_cookie_header(next_request)
                 request = next_request
@@ -218,6 +228,13 @@ async def _exchange(
                     f"status_{response.status_code}",
                     f"HTTP {response.status_code}{phrase} (expected {describe_status_ranges(spec.expect_status)})",
                 )
+            for name, wanted in spec.expect_headers.items():
+                value = response.headers.get(name)
+                if value is None:
+                    return down("header_mismatch", f"no {name} header (expected one containing {_quote(wanted)})")
+                if wanted.lower() not in value.lower():
+                    return down("header_mismatch", f"{name} is {_quote(_clip(value))}, expected it to contain "
+                                                   f"{_quote(wanted)}")
             phases.mark("start", "body")
             body = await _read_capped(response, spec.max_body, exchange)
             phases.mark("end", "body")
@@ -285,11 +302,13 @@ def _judge_body(
 
 
 def _body_failure(spec: HttpCheck, regex: re.Pattern | None, body: bytes, response: httpx.Response) -> tuple[str, str] | None:
-    if spec.body_contains is None and regex is None and not spec.expect_json:
+    if spec.body_contains is None and regex is None and not spec.expect_json and spec.body_not_contains is None:
         return None
     text = body.decode(response.charset_encoding or "utf-8", errors="replace")
     if spec.body_contains is not None and spec.body_contains not in text:
         return "body_mismatch", f"body does not contain {_quote(spec.body_contains)}"
+    if spec.body_not_contains is not None and spec.body_not_contains in text:
+        return "body_contains_forbidden", f"body contains {_quote(spec.body_not_contains)}"
     if regex is not None and not regex.search(text):
         return "body_mismatch", f"body does not match /{_clip(regex.pattern)}/"
     if spec.expect_json:
@@ -301,7 +320,11 @@ def _body_failure(spec: HttpCheck, regex: re.Pattern | None, body: bytes, respon
             found, actual = json_lookup(document, path)
             if not found:
                 return "json_mismatch", f"JSON has no {path}"
-            if not json_matches(expected, actual):
+            comparison = json_comparison(expected)
+            if comparison is not None:
+                if not json_compares(comparison, actual):
+                    return "json_mismatch", f"JSON {path} is {_json_text(actual)}, expected {expected.strip()}"
+            elif not json_matches(expected, actual):
                 return "json_mismatch", f"JSON {path} is {_json_text(actual)}, expected {_json_text(expected)}"
     return None
 
@@ -317,6 +340,17 @@ def json_lookup(document: Any, path: str) -> tuple[bool, Any]:
         else:
             return False, None
     return True, current
+
+
+def json_compares(comparison: tuple[str, Any], actual: Any) -> bool:
+    """Whether `actual` satisfies ("<", 1000) and the like: order needs two numbers (true is no
+    number); == and != compare as `json_matches` does."""
+    operator_, operand = comparison
+    if operator_ in ("==", "!="):
+        return json_matches(operand, actual) == (operator_ == "==")
+    if not (isinstance(actual, (int, float)) and not isinstance(actual, bool)):
+        return False
+    return {"<": actual < operand, "<=": actual <= operand, ">": actual > operand, ">=": actual >= operand}[operator_]
 
 
 def json_matches(expected: Any, actual: Any) -> bool:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from generator.checks.spec import (
-    ALLOWED_KEYS, CHECK_TYPES, COMMON_OPTIONS, DEFAULT_MAX_BODY, DEFAULT_WARN_DAYS, DNS_RECORDS, HTTP_EXPECT_KEYS,
+    ALLOWED_KEYS, CHECK_TYPES, COMMON_OPTIONS, DEFAULT_MAX_BODY, DEFAULT_MAX_REDIRECTS, DEFAULT_WARN_DAYS, DNS_RECORDS,
+    HTTP_EXPECT_KEYS,
     HTTP_METHODS, REQUIRED_KEYS,
 )
 from generator.site.options import Option
@@ -27,6 +28,8 @@ KEYS: dict[str, Option] = {option.name: option for option in (
     Option("headers", "mapping", "Request headers: name -> text."),
     Option("body", "any", "The request body: text, or a mapping sent as JSON (not with GET or HEAD)."),
     Option("follow_redirects", "boolean", "Follow redirects.", default=True),
+    Option("max_redirects", "integer", "The most redirects followed; more is down (too_many_redirects).",
+           default=DEFAULT_MAX_REDIRECTS, minimum=0, maximum=50),
     Option("expect", "mapping", "What a good answer looks like: " + ", ".join(HTTP_EXPECT_KEYS) + "."),
     Option("verify_tls", "boolean", "Check the server's certificate.", default=True),
     Option("tls_warn_days", "integer", "Warn this many days before the certificate expires.",
@@ -53,8 +56,11 @@ HTTP_EXPECT: tuple[Option, ...] = tuple(
     {
         "status": Option("status", "any", 'Good status codes: 200, "2xx", "200-299" or a list of them.'),
         "body_contains": Option("body_contains", "string", "Text the answer must contain."),
+        "body_not_contains": Option("body_not_contains", "string", "Text the answer must not contain."),
+        "headers": Option("headers", "mapping", "Answer headers (any case) and text each value must contain."),
         "body_regex": Option("body_regex", "string", "A regular expression the answer must match."),
-        "json": Option("json", "mapping", "Values at JSON paths (a.b.0.c) the answer must have."),
+        "json": Option("json", "mapping", 'Values at JSON paths (a.b.0.c) the answer must have; "< 1000", '
+                       '">= 1", "!= error" compare instead.'),
     }.get(key, Option(key, "any", "")) for key in HTTP_EXPECT_KEYS)
 
 

@@ -15,7 +15,7 @@ from generator.checks.dns import probe_dns
 from generator.checks.errors import short_error
 from generator.checks.http import HttpClients, probe_http
 from generator.checks.result import DEGRADED, DOWN, UP, CheckResult, Outcome, down
-from generator.checks.secrets import MissingSecret, Redactor, expand_spec, secret_header_names, spec_strings
+from generator.checks.secrets import MissingSecret, Redactor, expand_spec, has_references, secret_header_names, spec_strings
 from generator.checks.spec import CheckSpec, HttpCheck
 from generator.checks.tcp import probe_tcp
 from generator.checks.tls import probe_tls
@@ -105,7 +105,8 @@ async def run_target(
         expanded, secrets = expand_spec(spec, env)
         redactor = Redactor(secrets, spec_strings(expanded))
         if isinstance(spec, HttpCheck):
-            expanded = replace(expanded, secret_headers=secret_header_names(spec.headers))
+            expanded = replace(expanded, secret_headers=secret_header_names(spec.headers),
+                               secret_body=spec.body is not None and has_references(spec.body))
         outcome = await _with_retries(expanded, semaphore, clients, redactor)
     except MissingSecret as exc:
         outcome = down("secret_missing", str(exc), missing=exc.names)

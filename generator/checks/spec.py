@@ -23,6 +23,7 @@ DEFAULT_INTERVAL = 300.0
 DEFAULT_WARN_DAYS = 14
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_STATUS = [(200, 399)]
+DEFAULT_MAX_REDIRECTS = 10
 MAX_RETRIES = 10
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 DNS_RECORDS = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR")
@@ -48,7 +49,10 @@ class HttpCheck(_Common):
     expect_status: list[tuple[int, int]] = field(default_factory=lambda: list(DEFAULT_STATUS))
     body_contains: str | None = None
     body_regex: str | None = None
+    body_not_contains: str | None = None
     expect_json: dict[str, Any] = field(default_factory=dict)
+    expect_headers: dict[str, str] = field(default_factory=dict)  # name -> text its value must contain
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
     verify_tls: bool = True
     tls_warn_days: int = DEFAULT_WARN_DAYS
     max_body: int = DEFAULT_MAX_BODY
@@ -56,6 +60,9 @@ class HttpCheck(_Common):
     # Lower-cased names of the headers whose value came from ${...}; set by the runner when it
     # expands them (never from site.yaml), so they are not sent on to another origin.
     secret_headers: frozenset[str] = frozenset()
+    # Whether the body came from ${...}: such a body is never resent to another origin (a 307 or
+    # 308 redirect would); set by the runner like secret_headers.
+    secret_body: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +119,8 @@ COMMON_OPTIONS = {option.name: option for option in (
 )}
 ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "http": _COMMON_KEYS
-    + ("url", "method", "headers", "body", "follow_redirects", "expect", "verify_tls", "tls_warn_days", "max_body", "ca_file"),
+    + ("url", "method", "headers", "body", "follow_redirects", "max_redirects", "expect", "verify_tls", "tls_warn_days",
+       "max_body", "ca_file"),
     "tcp": _COMMON_KEYS + ("host", "port"),
     "dns": _COMMON_KEYS + ("name", "record", "nameserver", "expect"),
     "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file"),
@@ -120,7 +128,7 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "heartbeat": ("type", "every", "grace"),
 }
 REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",), "heartbeat": ("every",)}
-HTTP_EXPECT_KEYS = ("status", "body_contains", "body_regex", "json")
+HTTP_EXPECT_KEYS = ("status", "body_contains", "body_not_contains", "body_regex", "json", "headers")
 
 
 # ---------------------------------------------------------------- durations and sizes
@@ -386,6 +394,7 @@ def _http_fields(p: _Parser) -> dict[str, Any]:
         "headers": p.take("headers", lambda v, path: _headers(p, v, path), {}),
         "body": p.take("body", lambda v, path: _body(p, v, path), None),
         "follow_redirects": p.take("follow_redirects", p.boolean, True),
+        "max_redirects": p.take("max_redirects", lambda v, path: p.integer(v, path, 0, 50), DEFAULT_MAX_REDIRECTS),
         "verify_tls": p.take("verify_tls", p.boolean, True),
         "tls_warn_days": p.take("tls_warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
         "max_body": p.take("max_body", p.size, DEFAULT_MAX_BODY),
@@ -393,8 +402,9 @@ def _http_fields(p: _Parser) -> dict[str, Any]:
     }
     expect = p.raw.get("expect")
     if expect is None:
-        fields.update(expect_status=list(DEFAULT_STATUS), body_contains=None, body_regex=None, expect_json={})
-    elif p.mapping(expect, ("expect",), "expectations (status, body_contains, body_regex, json)") is INVALID:
+        fields.update(expect_status=list(DEFAULT_STATUS), body_contains=None, body_regex=None, expect_json={},
+                      body_not_contains=None, expect_headers={})
+    elif p.mapping(expect, ("expect",), "expectations (" + ", ".join(HTTP_EXPECT_KEYS) + ")") is INVALID:
         fields["expect_status"] = INVALID
     else:
         fields.update(_http_expect(p, expect))
@@ -514,7 +524,14 @@ def _http_expect(p: _Parser, expect: dict) -> dict[str, Any]:
     json_expect: Any = {}
     if expect.get("json") is not None:
         json_expect = _json_expect(p, expect["json"], ("expect", "json"))
-    return {"expect_status": ranges, "body_contains": contains, "body_regex": regex, "expect_json": json_expect}
+    forbidden = expect.get("body_not_contains")
+    if forbidden is not None:
+        forbidden = p.string(forbidden, ("expect", "body_not_contains"))
+    headers: Any = {}
+    if expect.get("headers") is not None:
+        headers = _headers(p, expect["headers"], ("expect", "headers"))
+    return {"expect_status": ranges, "body_contains": contains, "body_regex": regex, "expect_json": json_expect,
+            "body_not_contains": forbidden, "expect_headers": headers}
 
 
 def _status_ranges(p: _Parser, value: Any, path: tuple) -> Any:
@@ -544,7 +561,36 @@ def _json_expect(p: _Parser, value: Any, path: tuple) -> Any:
         if not isinstance(key, str) or not all(_JSON_PATH_SEGMENT.fullmatch(s) for s in key.split(".")):
             p.problem(path + (key,), f"json path {key!r} is not valid; use {example}")
             ok = False
+            continue
+        comparison = json_comparison(value[key])
+        if comparison is not None and comparison[0] in ("<", "<=", ">", ">=") and not _is_number(comparison[1]):
+            p.problem(path + (key,), f'"{value[key]}" compares with {comparison[0]}, which needs a number, '
+                                     f'e.g. "{comparison[0]} 1000"')
+            ok = False
     return dict(value) if ok else INVALID
+
+
+_COMPARISON = re.compile(r"(<=|>=|!=|==|<|>)\s+(.+)", re.S)
+
+
+def json_comparison(expected: Any) -> tuple[str, Any] | None:
+    """("<", 1000) for an expected JSON value written "< 1000" (also <=, >, >=, ==, !=), the
+    operand read as JSON where it is JSON (a number, true, "text") and as text where not; None
+    for a plain expected value."""
+    if not isinstance(expected, str):
+        return None
+    match = _COMPARISON.fullmatch(expected.strip())
+    if match is None:
+        return None
+    operand = match.group(2).strip()
+    try:
+        return match.group(1), json.loads(operand)
+    except ValueError:
+        return match.group(1), operand
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _host(p: _Parser, value: Any, path: tuple) -> Any:
