@@ -129,3 +129,19 @@ def test_feeds_and_the_maintenance_calendar_speak_the_site_language(demo_copy):
     assert "SUMMARY:Wartung: " in calendar and "Betrifft: " in calendar
     assert "Maintenance: " not in calendar and "Affects: " not in calendar
     assert "DTSTART:2026" in calendar  # times stay UTC, as RFC 5545 has them
+
+
+def test_llms_txt_speaks_the_site_language_and_keeps_utc_times(demo_copy, tmp_path):
+    english = tmp_path / "en"
+    shutil.copytree(demo_copy, english)
+    build(english, now=DEMO_NOW)
+    site = _language_site(demo_copy, "de")
+    build(site, now=DEMO_NOW)
+    text = (site / "build" / "llms.txt").read_text(encoding="utf-8")
+    assert "Aktueller Status: **Leichte Dienststörung** (Stand 2026-11-23 12:00 UTC)." in text
+    assert "## Komponenten" in text and "## Maschinenlesbar" in text
+    assert re.search(r"Verfügbarkeit in 30 Tagen: \d+(,\d+)?\u00a0%", text)
+    assert "Current status" not in text and "Machine-readable" not in text and "affects" not in text
+    # The links are the same files as the English one lists.
+    links = re.findall(r"\]\((https://[^)]+)\)", text)
+    assert links == re.findall(r"\]\((https://[^)]+)\)", (english / "build" / "llms.txt").read_text(encoding="utf-8"))

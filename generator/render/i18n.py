@@ -61,6 +61,20 @@ PYTHON_MESSAGES = (
     # The maintenance calendar's (ics.py).
     N_("%(title)s maintenance"), N_("Scheduled maintenance on %(url)s"), N_("Affects: %(components)s"),
     N_("all components"), N_("Maintenance: %(title)s"),
+    # llms.txt's (llms.py).
+    N_("The status page"), N_("%(summary)s. Current status: **%(status)s** (as of %(time)s)."),
+    N_("Times are UTC. The machine-readable files listed below hold the same data."),
+    N_("uptime over 30 days: %(value)s"), N_("response time: %(value)s"), N_("stale: %(note)s"), N_("None."),
+    N_("Machine-readable"), N_("Optional"),
+    N_("[Statuspage API v2 summary](%(url)s): status, components, unresolved incidents and maintenance "
+       "in the Statuspage format"),
+    N_("[Status JSON](%(url)s): the same with component ids, uptime and response times"),
+    N_("[OpenAPI description](%(url)s): every endpoint and its schema"), N_("[Daily uptime CSV](%(url)s)"),
+    N_("[Incident feed (Atom)](%(atom)s), [RSS](%(rss)s), [JSON Feed](%(json)s)"),
+    N_("[Maintenance calendar (iCalendar)](%(url)s)"),
+    N_("[Incident history](%(url)s): every past incident and maintenance"),
+    N_("%(start)s to %(end)s"), N_("since %(time)s"), N_("%(impact)s impact"),
+    N_("%(state)s%(impact)s, %(when)s; affects %(components)s. Latest update (%(time)s): %(text)s"),
 )
 
 

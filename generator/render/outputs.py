@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 
 def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:
-    for family in (render_statuspage, render_llms, render_headers):
+    for family in (render_statuspage, render_headers):
         outputs.add(family(inputs))
+    outputs.add(render_llms(inputs, env.globals.get("language")))
     render_openapi(inputs, outputs)
     render_calendar(inputs, outputs, env.globals.get("language"))
     render_api(inputs, outputs)
