@@ -6,13 +6,17 @@ are read back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import DEMO_NOW
 from generator.engine.build import build
+from servers import static_server
 
 
 def _language_site(demo_copy: Path, language: str) -> Path:
@@ -145,3 +149,50 @@ def test_llms_txt_speaks_the_site_language_and_keeps_utc_times(demo_copy, tmp_pa
     # The links are the same files as the English one lists.
     links = re.findall(r"\]\((https://[^)]+)\)", text)
     assert links == re.findall(r"\]\((https://[^)]+)\)", (english / "build" / "llms.txt").read_text(encoding="utf-8"))
+
+
+LAYOUT = """() => {
+  const header = document.querySelector('.site-header').getBoundingClientRect();
+  const first = (document.querySelector('.banner') || document.querySelector('main').firstElementChild).getBoundingClientRect();
+  const bars = document.querySelector('.bars');
+  let todayLeftOfOldest = null;
+  if (bars) {
+    const rects = bars.querySelectorAll('rect');
+    todayLeftOfOldest = rects[rects.length - 1].getBoundingClientRect().left < rects[0].getBoundingClientRect().left;
+  }
+  return {belowHeader: first.top - header.bottom, sideways: document.documentElement.scrollWidth - window.innerWidth,
+          todayLeftOfOldest, dir: document.documentElement.dir || 'ltr'};
+}"""
+
+
+@pytest.fixture(scope="module")
+def language_sites(tmp_path_factory):
+    """The demo built in English, German and Arabic, each served on its own port."""
+    from conftest import copy_demo
+
+    with contextlib.ExitStack() as stack:
+        urls = {}
+        for language in ("en", "de", "ar"):
+            site = _language_site(copy_demo(tmp_path_factory.mktemp(language) / "demo"), language)
+            build(site, now=DEMO_NOW)
+            urls[language] = stack.enter_context(static_server(site / "build"))
+        yield urls
+
+
+@pytest.mark.parametrize("language", ["en", "de", "ar"])
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_in_three_languages_fit_the_screen_and_mirror_in_rtl(browser, language_sites, tmp_path,
+                                                                   language, width, scheme):
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    for path in ("index.html", "incidents/2026-11-18-api-errors/index.html"):
+        page.goto(f"{language_sites[language]}/{path}")
+        page.screenshot(path=tmp_path / f"{language}-{path.replace('/', '_')}-{width}-{scheme}.png", full_page=True)
+        facts = page.evaluate(LAYOUT)
+        assert facts["sideways"] <= 0, (path, facts)  # longer German words and Arabic script still fit
+        assert facts["belowHeader"] >= 16, (path, facts)  # the banner (or first block) clear of the header
+        assert facts["dir"] == ("rtl" if language == "ar" else "ltr"), (path, facts)
+        if path == "index.html":
+            assert facts["todayLeftOfOldest"] is (language == "ar"), (path, facts)  # bars mirrored in RTL only
+    context.close()
