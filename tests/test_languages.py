@@ -196,3 +196,20 @@ def test_pages_in_three_languages_fit_the_screen_and_mirror_in_rtl(browser, lang
         if path == "index.html":
             assert facts["todayLeftOfOldest"] is (language == "ar"), (path, facts)  # bars mirrored in RTL only
     context.close()
+
+
+def test_the_embed_and_the_widget_are_laid_out_right_to_left_in_arabic(browser, demo_copy, tmp_path):
+    from test_embed import host_page, static_host
+
+    site = _language_site(demo_copy, "ar")
+    build(site, now=DEMO_NOW)
+    with static_host(site / "build") as site_url, host_page(tmp_path, site_url) as host_url:
+        page = browser.new_page()
+        page.goto(host_url)
+        page.screenshot(path=tmp_path / "ar-embed.png")
+        for box in (page.frame_locator("#plain").locator(".hg"), page.locator("[data-heliograph] .hg")):
+            description = box.locator(".hg-desc").bounding_box()
+            site_name = box.locator(".hg-site").bounding_box()
+            assert box.locator(".hg-desc").inner_text() == "انقطاع بسيط في الخدمة"
+            assert site_name["x"] + site_name["width"] <= description["x"]  # the site's name at the left, mirrored
+        page.close()

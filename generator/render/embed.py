@@ -51,15 +51,17 @@ def render_embed(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, byte
     return {"embed/index.html": page, "embed/status.js": widget_script(env, style).encode("utf-8")}
 
 
-def widget_words(gettext: Callable[[str], str]) -> dict[str, str]:
+def widget_words(gettext: Callable[[str], str], direction: str = "ltr") -> dict[str, str]:
     """The widget's words in the site's language: its messages, each status label ("s:<status>") and
-    each overall description ("i:<indicator>"); api/status.json, which it reads, says them in English."""
+    each overall description ("i:<indicator>"); api/status.json, which it reads, says them in English.
+    "dir" is "rtl" for a right-to-left language, whose box is laid out mirrored."""
     words = {message: message for message in WIDGET_MESSAGES}
     words |= {f"s:{status}": label for status, label in COMPONENT_STATUS_LABELS.items()}
     words |= {f"i:{key}": text for key, text in INDICATOR_DESCRIPTIONS.items()}
     # Only what differs from the English the script and api/status.json already hold: an English
     # site's widget carries none, and every site's stays small.
-    return {key: gettext(message) for key, message in words.items() if gettext(message) != message}
+    translated = {key: gettext(message) for key, message in words.items() if gettext(message) != message}
+    return translated | ({"dir": "rtl"} if direction == "rtl" else {})
 
 
 def _script_json(value: object, ascii_only: bool = True) -> str:
@@ -74,5 +76,6 @@ def widget_script(env: jinja2.Environment, style: str) -> str:
     language = env.globals.get("language")
     gettext = language.translations.gettext if language is not None else (lambda text: text)
     # A theme's own status.js from before the widget spoke other languages has no placeholder: it stays English.
-    source = source.replace(WORDS_PLACEHOLDER, _script_json(widget_words(gettext), ascii_only=False), 1)
+    words = widget_words(gettext, language.direction if language is not None else "ltr")
+    source = source.replace(WORDS_PLACEHOLDER, _script_json(words, ascii_only=False), 1)
     return source.replace(CSS_PLACEHOLDER, _script_json(style), 1)

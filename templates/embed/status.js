@@ -57,6 +57,7 @@
     var box = el("div", "hg");
     var theme = option(host, "theme");
     if (theme === "dark" || theme === "light") box.setAttribute("data-theme", theme);
+    if (WORDS.dir) box.dir = WORDS.dir;
     build(box, host);
     shadow.appendChild(box);
     // Below 260 px names and states wrap rather than being cut off.
