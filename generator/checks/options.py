@@ -44,12 +44,22 @@ KEYS: dict[str, Option] = {option.name: option for option in (
     Option("warn_days", "integer", "Warn this many days before the certificate expires.",
            default=DEFAULT_WARN_DAYS, minimum=0, maximum=3650),
     Option("every", "duration", "How often the job reports with `heliograph beat`."),
+    Option("send", "string", "udp: the text sent (UTF-8); ${NAME} reads a secret from the environment."),
+    Option("send_hex", "string", 'udp: bytes sent, written as hex, e.g. "deadbeef".'),
+    Option("tls", "choice", "smtp, imap, pop3: starttls (upgrade after the greeting), implicit (TLS from the first "
+           "byte) or none.", default="starttls", choices=("starttls", "implicit", "none"), folded=True),
     Option("grace", "duration", "How late a beat may be before the component is down.", default=0.0),
 )}
 
 TYPE_KEYS: dict[tuple[str, str], Option] = {
     ("dns", "expect"): Option("expect", "list", "Answers that must all be among the records returned."),
     ("tls", "port"): replace(PORT, default=443),
+    ("udp", "expect"): Option("expect", "mapping", "What a good reply holds: contains (text), regex."),
+    **{(kind, "expect"): Option("expect", "mapping", "What a good greeting holds: banner (text, any case).")
+       for kind in ("smtp", "imap", "pop3")},
+    **{(kind, "port"): replace(PORT, description="The port; by default the well-known one for the type and tls "
+                                                 "(smtp 587/465/25, imap 143/993, pop3 110/995).")
+       for kind in ("smtp", "imap", "pop3")},
 }
 
 HTTP_EXPECT: tuple[Option, ...] = tuple(

@@ -19,6 +19,9 @@ from generator.checks.secrets import MissingSecret, Redactor, expand_spec, has_r
 from generator.checks.spec import CheckSpec, HttpCheck
 from generator.checks.tcp import probe_tcp
 from generator.checks.tls import probe_tls
+from generator.checks.udp import probe_udp
+from generator.checks.mail import probe_mail
+from generator.checks.spec import MAIL_TYPES
 from generator.site.times import clock_now
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,8 @@ _PROBES: dict[str, Callable[[CheckSpec, HttpClients], Awaitable[Outcome]]] = {
     "tcp": probe_tcp,  # type: ignore[dict-item]
     "dns": probe_dns,  # type: ignore[dict-item]
     "tls": probe_tls,  # type: ignore[dict-item]
+    "udp": probe_udp,  # type: ignore[dict-item]
+    **{kind: probe_mail for kind in MAIL_TYPES},  # type: ignore[dict-item]
 }
 
 

@@ -104,9 +104,43 @@ class HeartbeatCheck(_Common):
         return self.every + self.grace
 
 
-CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck]
+@dataclass(frozen=True, kw_only=True)
+class UdpCheck(_Common):
+    type: str = field(default="udp", init=False)
+    host: str
+    port: int
+    send: str = ""  # text sent as UTF-8; ${NAME} reads a secret
+    send_hex: str | None = None  # or bytes written as hex
+    expect_contains: str | None = None  # text the reply must contain
+    expect_regex: str | None = None  # a regular expression the reply must match
 
-CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat")
+    def payload(self) -> bytes:
+        return bytes.fromhex(self.send_hex) if self.send_hex is not None else self.send.encode("utf-8")
+
+
+MAIL_TYPES = ("smtp", "imap", "pop3")
+# Default ports by type and TLS: the well-known ones.
+MAIL_PORTS = {("smtp", "starttls"): 587, ("smtp", "implicit"): 465, ("smtp", "none"): 25,
+              ("imap", "starttls"): 143, ("imap", "implicit"): 993, ("imap", "none"): 143,
+              ("pop3", "starttls"): 110, ("pop3", "implicit"): 995, ("pop3", "none"): 110}
+MAIL_TLS = ("starttls", "implicit", "none")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailCheck(_Common):
+    type: str  # smtp, imap or pop3
+    host: str
+    port: int
+    tls: str = "starttls"
+    expect_banner: str | None = None
+    verify_tls: bool = True
+    warn_days: int = DEFAULT_WARN_DAYS
+    ca_file: str | None = None
+
+
+CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck, UdpCheck, MailCheck]
+
+CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat", "udp", *MAIL_TYPES)
 _COMMON_KEYS = ("type", "timeout", "retries", "interval", "degraded_after")
 # Read by parse_check below and by `heliograph schema`; each type's own keys are declared in
 # generator/checks/options.py.
@@ -122,12 +156,15 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     + ("url", "method", "headers", "body", "follow_redirects", "max_redirects", "expect", "verify_tls", "tls_warn_days",
        "max_body", "ca_file"),
     "tcp": _COMMON_KEYS + ("host", "port"),
+    "udp": _COMMON_KEYS + ("host", "port", "send", "send_hex", "expect"),
+    **{kind: _COMMON_KEYS + ("host", "port", "tls", "expect", "verify_tls", "warn_days", "ca_file") for kind in MAIL_TYPES},
     "dns": _COMMON_KEYS + ("name", "record", "nameserver", "expect"),
     "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file"),
     # Nothing is probed, so timeout, retries and degraded_after mean nothing; the interval is `every`.
     "heartbeat": ("type", "every", "grace"),
 }
-REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",), "heartbeat": ("every",)}
+REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",), "heartbeat": ("every",),
+                 "udp": ("host", "port"), **{kind: ("host",) for kind in MAIL_TYPES}}
 HTTP_EXPECT_KEYS = ("status", "body_contains", "body_not_contains", "body_regex", "json", "headers")
 
 
@@ -345,14 +382,18 @@ def parse_check(raw: Any, report: Report) -> CheckSpec | None:
         parser.problem(("degraded_after",), f"degraded_after ({_seconds(degraded_after)}) must be less than timeout "
                                             f"({_seconds(timeout)}), or it can never apply")
     own = {"http": _http_fields, "tcp": _tcp_fields, "dns": _dns_fields, "tls": _tls_fields,
-           "heartbeat": _heartbeat_fields}[kind](parser)
+           "heartbeat": _heartbeat_fields, "udp": _udp_fields,
+           **{kind: _mail_fields for kind in MAIL_TYPES}}[kind](parser)
     if not parser.ok or any(v is INVALID for v in (*common.values(), *own.values())):
         return None
     if kind == "heartbeat":
         # A beat is due every `every`: that is the interval the stale-data warning and duration
         # uptime measure gaps by.
         common["interval"] = own["every"]
-    cls = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck, "tls": TlsCheck, "heartbeat": HeartbeatCheck}[kind]
+    if kind in MAIL_TYPES:
+        return MailCheck(type=kind, **common, **own)
+    cls = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck, "tls": TlsCheck, "heartbeat": HeartbeatCheck,
+           "udp": UdpCheck}[kind]
     return cls(**common, **own)
 
 
@@ -382,6 +423,8 @@ _EXAMPLES = {
     "dns": ", e.g. name: example.com",
     "tls": ", e.g. host: example.com",
     "heartbeat": ", e.g. every: 1h (and grace: 10m for a job that may run late)",
+    "udp": ", e.g. host: dns.example.com and port: 53",
+    **{kind: ", e.g. host: mail.example.com" for kind in MAIL_TYPES},
 }
 
 
@@ -621,6 +664,71 @@ def _tls_fields(p: _Parser) -> dict[str, Any]:
         "warn_days": p.take("warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
         "ca_file": p.take("ca_file", p.string, None),
     }
+
+
+def _udp_fields(p: _Parser) -> dict[str, Any]:
+    fields = {
+        "host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
+        "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535), INVALID),
+        "send": p.take("send", lambda v, path: p.string(v, path, allow_empty=True), ""),
+        "send_hex": p.take("send_hex", lambda v, path: _hex(p, v, path), None),
+        "expect_contains": None,
+        "expect_regex": None,
+    }
+    if "send" in p.raw and "send_hex" in p.raw:
+        p.problem(("send_hex",), "give send (text) or send_hex (bytes as hex), not both")
+    expect = p.raw.get("expect")
+    if expect is not None and p.mapping(expect, ("expect",), "expectations (contains, regex)") is not INVALID:
+        for key in expect:
+            if key not in ("contains", "regex"):
+                p.problem(("expect", key), f'unknown key "{key}" under expect{did_you_mean(str(key), ("contains", "regex"))}; '
+                                           "allowed keys: contains, regex")
+        if expect.get("contains") is not None:
+            fields["expect_contains"] = p.string(expect["contains"], ("expect", "contains"))
+        if expect.get("regex") is not None:
+            regex = p.string(expect["regex"], ("expect", "regex"))
+            if isinstance(regex, str):
+                try:
+                    re.compile(regex.encode())
+                except re.error as exc:
+                    regex = p.problem(("expect", "regex"), f"regex is not a valid regular expression: {exc}")
+            fields["expect_regex"] = regex
+    return fields
+
+
+def _hex(p: _Parser, value: Any, path: tuple) -> Any:
+    text = p.string(value, path)
+    if text is INVALID:
+        return INVALID
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return p.problem(path, f'send_hex "{text[:40]}" is not bytes written as hex, e.g. "deadbeef" or "de ad be ef"')
+    return text
+
+
+def _mail_fields(p: _Parser) -> dict[str, Any]:
+    tls = p.take("tls", lambda v, path: v.strip().lower() if isinstance(v, str) and v.strip().lower() in MAIL_TLS
+                 else p.problem(path, f'tls "{v}" is not one of {", ".join(MAIL_TLS)}'
+                                      f'{did_you_mean(str(v).lower(), MAIL_TLS)}'), "starttls")
+    fields = {
+        "host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
+        "tls": tls,
+        "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535),
+                       MAIL_PORTS.get((p.kind, tls), 25) if isinstance(tls, str) else INVALID),
+        "verify_tls": p.take("verify_tls", p.boolean, True),
+        "warn_days": p.take("warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
+        "ca_file": p.take("ca_file", p.string, None),
+        "expect_banner": None,
+    }
+    expect = p.raw.get("expect")
+    if expect is not None and p.mapping(expect, ("expect",), "expectations (banner)") is not INVALID:
+        for key in expect:
+            if key != "banner":
+                p.problem(("expect", key), f'unknown key "{key}" under expect; allowed keys: banner')
+        if expect.get("banner") is not None:
+            fields["expect_banner"] = p.string(expect["banner"], ("expect", "banner"))
+    return fields
 
 
 def _heartbeat_fields(p: _Parser) -> dict[str, Any]:
