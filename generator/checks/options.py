@@ -46,6 +46,9 @@ KEYS: dict[str, Option] = {option.name: option for option in (
     Option("every", "duration", "How often the job reports with `heliograph beat`."),
     Option("send", "string", "udp: the text sent (UTF-8); ${NAME} reads a secret from the environment."),
     Option("send_hex", "string", 'udp: bytes sent, written as hex, e.g. "deadbeef".'),
+    Option("count", "integer", "ping: echo requests sent.", default=3, minimum=1, maximum=20),
+    Option("privileged", "any", "ping: auto (unprivileged ICMP sockets where the OS allows, else raw sockets) "
+           "or false (never raw sockets).", default="auto"),
     Option("tls", "choice", "smtp, imap, pop3: starttls (upgrade after the greeting), implicit (TLS from the first "
            "byte) or none.", default="starttls", choices=("starttls", "implicit", "none"), folded=True),
     Option("grace", "duration", "How late a beat may be before the component is down.", default=0.0),
@@ -55,6 +58,12 @@ TYPE_KEYS: dict[tuple[str, str], Option] = {
     ("dns", "expect"): Option("expect", "list", "Answers that must all be among the records returned."),
     ("tls", "port"): replace(PORT, default=443),
     ("udp", "expect"): Option("expect", "mapping", "What a good reply holds: contains (text), regex."),
+    ("websocket", "expect"): Option("expect", "mapping", "What the first message holds: contains (text), regex."),
+    ("websocket", "url"): Option("url", "string", "The ws:// or wss:// URL."),
+    ("websocket", "send"): Option("send", "string", "A message sent first; ${NAME} reads a secret."),
+    ("ssh", "expect"): Option("expect", "mapping", 'What the server shows: banner (text), fingerprint '
+                              '("SHA256:..." as ssh-keygen -lf prints it).'),
+    ("ssh", "port"): replace(PORT, default=22),
     **{(kind, "expect"): Option("expect", "mapping", "What a good greeting holds: banner (text, any case).")
        for kind in ("smtp", "imap", "pop3")},
     **{(kind, "port"): replace(PORT, description="The port; by default the well-known one for the type and tls "

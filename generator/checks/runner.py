@@ -21,6 +21,9 @@ from generator.checks.tcp import probe_tcp
 from generator.checks.tls import probe_tls
 from generator.checks.udp import probe_udp
 from generator.checks.mail import probe_mail
+from generator.checks.ping import probe_ping
+from generator.checks.ssh import probe_ssh
+from generator.checks.websocket import probe_websocket
 from generator.checks.spec import MAIL_TYPES
 from generator.site.times import clock_now
 
@@ -37,6 +40,9 @@ _PROBES: dict[str, Callable[[CheckSpec, HttpClients], Awaitable[Outcome]]] = {
     "tls": probe_tls,  # type: ignore[dict-item]
     "udp": probe_udp,  # type: ignore[dict-item]
     **{kind: probe_mail for kind in MAIL_TYPES},  # type: ignore[dict-item]
+    "ping": probe_ping,  # type: ignore[dict-item]
+    "websocket": probe_websocket,  # type: ignore[dict-item]
+    "ssh": probe_ssh,  # type: ignore[dict-item]
 }
 
 

@@ -138,9 +138,38 @@ class MailCheck(_Common):
     ca_file: str | None = None
 
 
-CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck, UdpCheck, MailCheck]
+@dataclass(frozen=True, kw_only=True)
+class PingCheck(_Common):
+    type: str = field(default="ping", init=False)
+    host: str
+    count: int = 3
+    privileged: str = "auto"  # auto: unprivileged ICMP sockets, else raw ones; false: never raw
 
-CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat", "udp", *MAIL_TYPES)
+
+@dataclass(frozen=True, kw_only=True)
+class WebSocketCheck(_Common):
+    type: str = field(default="websocket", init=False)
+    url: str
+    send: str | None = None
+    expect_contains: str | None = None
+    expect_regex: str | None = None
+    ca_file: str | None = None
+    max_message: int = DEFAULT_MAX_BODY
+
+
+@dataclass(frozen=True, kw_only=True)
+class SshCheck(_Common):
+    type: str = field(default="ssh", init=False)
+    host: str
+    port: int = 22
+    expect_banner: str | None = None
+    expect_fingerprint: str | None = None  # "SHA256:..." as ssh-keygen -lf prints it
+
+
+CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck, UdpCheck, MailCheck, PingCheck,
+                  WebSocketCheck, SshCheck]
+
+CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat", "udp", *MAIL_TYPES, "ping", "websocket", "ssh")
 _COMMON_KEYS = ("type", "timeout", "retries", "interval", "degraded_after")
 # Read by parse_check below and by `heliograph schema`; each type's own keys are declared in
 # generator/checks/options.py.
@@ -157,6 +186,9 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
        "max_body", "ca_file"),
     "tcp": _COMMON_KEYS + ("host", "port"),
     "udp": _COMMON_KEYS + ("host", "port", "send", "send_hex", "expect"),
+    "ping": _COMMON_KEYS + ("host", "count", "privileged"),
+    "websocket": _COMMON_KEYS + ("url", "send", "expect", "ca_file"),
+    "ssh": _COMMON_KEYS + ("host", "port", "expect"),
     **{kind: _COMMON_KEYS + ("host", "port", "tls", "expect", "verify_tls", "warn_days", "ca_file") for kind in MAIL_TYPES},
     "dns": _COMMON_KEYS + ("name", "record", "nameserver", "expect"),
     "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file"),
@@ -164,7 +196,8 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "heartbeat": ("type", "every", "grace"),
 }
 REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",), "heartbeat": ("every",),
-                 "udp": ("host", "port"), **{kind: ("host",) for kind in MAIL_TYPES}}
+                 "udp": ("host", "port"), **{kind: ("host",) for kind in MAIL_TYPES}, "ping": ("host",),
+                 "websocket": ("url",), "ssh": ("host",)}
 HTTP_EXPECT_KEYS = ("status", "body_contains", "body_not_contains", "body_regex", "json", "headers")
 
 
@@ -382,7 +415,8 @@ def parse_check(raw: Any, report: Report) -> CheckSpec | None:
         parser.problem(("degraded_after",), f"degraded_after ({_seconds(degraded_after)}) must be less than timeout "
                                             f"({_seconds(timeout)}), or it can never apply")
     own = {"http": _http_fields, "tcp": _tcp_fields, "dns": _dns_fields, "tls": _tls_fields,
-           "heartbeat": _heartbeat_fields, "udp": _udp_fields,
+           "heartbeat": _heartbeat_fields, "udp": _udp_fields, "ping": _ping_fields, "websocket": _websocket_fields,
+           "ssh": _ssh_fields,
            **{kind: _mail_fields for kind in MAIL_TYPES}}[kind](parser)
     if not parser.ok or any(v is INVALID for v in (*common.values(), *own.values())):
         return None
@@ -393,7 +427,7 @@ def parse_check(raw: Any, report: Report) -> CheckSpec | None:
     if kind in MAIL_TYPES:
         return MailCheck(type=kind, **common, **own)
     cls = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck, "tls": TlsCheck, "heartbeat": HeartbeatCheck,
-           "udp": UdpCheck}[kind]
+           "udp": UdpCheck, "ping": PingCheck, "websocket": WebSocketCheck, "ssh": SshCheck}[kind]
     return cls(**common, **own)
 
 
@@ -425,6 +459,9 @@ _EXAMPLES = {
     "heartbeat": ", e.g. every: 1h (and grace: 10m for a job that may run late)",
     "udp": ", e.g. host: dns.example.com and port: 53",
     **{kind: ", e.g. host: mail.example.com" for kind in MAIL_TYPES},
+    "ping": ", e.g. host: example.com",
+    "websocket": ", e.g. url: wss://example.com/socket",
+    "ssh": ", e.g. host: git.example.com",
 }
 
 
@@ -693,6 +730,67 @@ def _udp_fields(p: _Parser) -> dict[str, Any]:
                 except re.error as exc:
                     regex = p.problem(("expect", "regex"), f"regex is not a valid regular expression: {exc}")
             fields["expect_regex"] = regex
+    return fields
+
+
+def _ping_fields(p: _Parser) -> dict[str, Any]:
+    return {
+        "host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
+        "count": p.take("count", lambda v, path: p.integer(v, path, 1, 20), 3),
+        "privileged": p.take("privileged", lambda v, path: "auto" if v == "auto" else "false" if v is False else
+                             p.problem(path, 'privileged must be auto (the default) or false'), "auto"),
+    }
+
+
+def _expect_text(p: _Parser, fields: dict, allowed: tuple[str, ...], example: str) -> None:
+    """expect: {contains: text, regex: ...} (the keys in `allowed`), into fields' expect_* entries."""
+    expect = p.raw.get("expect")
+    if expect is None or p.mapping(expect, ("expect",), example) is INVALID:
+        return
+    for key in expect:
+        if key not in allowed:
+            p.problem(("expect", key), f'unknown key "{key}" under expect{did_you_mean(str(key), allowed)}; '
+                                       f'allowed keys: {", ".join(allowed)}')
+    for key in allowed:
+        if expect.get(key) is None:
+            continue
+        text = p.string(expect[key], ("expect", key))
+        if key == "regex" and isinstance(text, str):
+            try:
+                re.compile(text)
+            except re.error as exc:
+                text = p.problem(("expect", key), f"regex is not a valid regular expression: {exc}")
+        fields[f"expect_{key}"] = text
+
+
+def _websocket_fields(p: _Parser) -> dict[str, Any]:
+    def url(value: Any, path: tuple) -> Any:
+        text = p.string(value, path)
+        if text is INVALID:
+            return INVALID
+        text = text.strip()
+        if not re.match(r"wss?://[^/\s]+", text) and not text.startswith("${"):
+            return p.problem(path, f'url "{text}" must start with ws:// or wss://, e.g. wss://example.com/socket')
+        return text
+
+    fields = {"url": p.take("url", url, INVALID), "send": p.take("send", p.string, None),
+              "ca_file": p.take("ca_file", p.string, None), "expect_contains": None, "expect_regex": None}
+    _expect_text(p, fields, ("contains", "regex"), "expectations (contains, regex)")
+    return fields
+
+
+_FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+
+
+def _ssh_fields(p: _Parser) -> dict[str, Any]:
+    fields = {"host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
+              "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535), 22),
+              "expect_banner": None, "expect_fingerprint": None}
+    _expect_text(p, fields, ("banner", "fingerprint"), "expectations (banner, fingerprint)")
+    fingerprint = fields["expect_fingerprint"]
+    if isinstance(fingerprint, str) and not _FINGERPRINT.fullmatch(fingerprint.strip()):
+        fields["expect_fingerprint"] = p.problem(("expect", "fingerprint"), f'fingerprint "{fingerprint}" is not as '
+                                                 'ssh-keygen -lf prints it, e.g. "SHA256:" and 43 characters')
     return fields
 
 
