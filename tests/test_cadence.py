@@ -189,3 +189,21 @@ def test_validate_warns_where_an_interval_is_shorter_than_the_schedule(tmp_path)
            "(every 10 min at best" in ran.stderr
     assert "site.yaml:9:" in ran.stderr  # web's default 5 minutes is too short for every 10 minutes too
     assert invoke("--site", str(site), "validate", "--strict").code == 1
+
+
+def test_a_component_whose_results_are_all_older_than_a_day_shows_no_data_not_old_figures(tmp_path):
+    site = write_site(tmp_path / "site", "site: {title: T, base_url: \"https://status.example/\"}\ncomponents:\n"
+                                         "  - {id: api, name: API, check: {type: http, url: \"https://api.example/\"}}\n"
+                                         "  - {id: web, name: Web, check: {type: http, url: \"https://web.example/\"}}\n")
+    # api was checked steadily until two days ago and then stopped; web was never checked.
+    old = [CheckResult("api", NOW - timedelta(days=2, minutes=5 * n), "up", "ok", "", 50.0, "ci") for n in range(50)]
+    history.append_results(site / "history", old)
+    assert invoke("--site", str(site), "build", "--now", NOW.isoformat()).code == 0
+    status = json.loads((site / "build" / "api" / "status.json").read_text())
+    for component in status["components"]:
+        assert component["checks_24h"]["results"] == 0
+        assert component["checks_24h"]["median_gap_s"] is None and component["checks_24h"]["worst_gap_s"] is None
+        assert not component["checks_24h"]["coverage"]  # nothing held any of the last day
+        page = (site / "build" / "components" / component["id"] / "index.html").read_text()
+        assert "No results in the 24 hours before the page was built: no data on how often the checks run." in page
+        assert "results came every" not in page
