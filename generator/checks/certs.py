@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -10,6 +11,7 @@ from datetime import datetime, timezone
 import httpx
 
 from generator.checks.result import DEGRADED, DOWN
+from generator.checks.spec import CertificateExpect
 
 
 @dataclass(frozen=True)
@@ -153,3 +155,33 @@ async def fetch_certificate(host: str, port: int, timeout: float) -> bytes | Non
                 writer.transport.abort()  # nothing to say to this server; skip the TLS goodbye
     except (OSError, TimeoutError, ssl.SSLError, ValueError):
         return None
+
+
+def certificate_mismatch(expect: CertificateExpect, der: bytes, now: datetime) -> str | None:
+    """Why the certificate (DER) is not what `expect` asks, or None. Read from the certificate
+    itself, so it works whether or not the chain was verified."""
+    from cryptography import x509
+
+    certificate = x509.load_der_x509_certificate(der)
+    if expect.fingerprint is not None:
+        found = hashlib.sha256(der).hexdigest()
+        if found != expect.fingerprint:
+            return f"certificate fingerprint SHA256:{found} is not the expected SHA256:{expect.fingerprint}"
+    if expect.issuer is not None and expect.issuer.lower() not in certificate.issuer.rfc4514_string().lower():
+        return f"certificate issuer {certificate.issuer.rfc4514_string()!r} does not contain {expect.issuer!r}"
+    if expect.subject is not None and expect.subject.lower() not in certificate.subject.rfc4514_string().lower():
+        return f"certificate subject {certificate.subject.rfc4514_string()!r} does not contain {expect.subject!r}"
+    if expect.names:
+        try:
+            names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            covered = {name.lower() for name in names.get_values_for_type(x509.DNSName)}
+        except x509.ExtensionNotFound:
+            covered = set()
+        missing = [name for name in expect.names if name.lower() not in covered]
+        if missing:
+            return f"certificate is not for {', '.join(missing)} (it names {', '.join(sorted(covered)) or 'no DNS name'})"
+    if expect.min_days is not None:
+        left = days_left(certificate.not_valid_after_utc, now)
+        if left < expect.min_days:
+            return f"certificate has {left:.0f} days left, fewer than min_days {expect.min_days}"
+    return None

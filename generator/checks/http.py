@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from generator.checks.certs import certificate_details, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
+from generator.checks.certs import certificate_details, certificate_mismatch, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
 from generator.checks.errors import classify_connection_error, find, short_error
 from generator.checks.result import DEGRADED, DOWN, UP, Outcome, down
 from generator.checks.spec import HttpCheck, describe_status_ranges, json_comparison, url_problem
@@ -175,6 +175,8 @@ async def probe_http(spec: HttpCheck, clients: HttpClients) -> Outcome:
         outcome = down("error", f"url is not valid: {short_error(exc)}")
     latency_ms = round((time.perf_counter() - started) * 1000, 1)
     outcome = _judge_certificates(outcome, exchange, spec)
+    if spec.expect_certificate is not None and outcome.status != DOWN:
+        outcome = _expected_certificate(outcome, exchange, spec)
     details = {**exchange.details(), **outcome.details}
     if phases.totals:
         details["phases"] = phases.totals
@@ -432,6 +434,19 @@ def _judge_certificates(outcome: Outcome, exchange: _Exchange, spec: HttpCheck) 
     if status == DEGRADED and outcome.status == DEGRADED:
         return replace(outcome, details=details)
     return Outcome(status, reason, message, details=details)
+
+
+def _expected_certificate(outcome: Outcome, exchange: _Exchange, spec: HttpCheck) -> Outcome:
+    """expect: {certificate: ...} holds for the certificate of the host that gave the final answer."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(exchange.final_url or spec.url).hostname
+    der = exchange.certificates.get(host or "")
+    if der is None:
+        return down("certificate_mismatch", f"no certificate from {host}: expect: certificate needs an https:// URL",
+                    **outcome.details)
+    problem = certificate_mismatch(spec.expect_certificate, der, datetime.now(timezone.utc))
+    return outcome if problem is None else down("certificate_mismatch", problem, **outcome.details)
 
 
 def _quote(text: str) -> str:

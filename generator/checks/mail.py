@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from generator.checks.certs import certificate_details, classify_tls_error, judge_expiry, validity_from_der, verifying_context
+from generator.checks.certs import certificate_details, certificate_mismatch, classify_tls_error, judge_expiry, validity_from_der, verifying_context
 from generator.checks.errors import classify_connection_error
 from generator.checks.result import Outcome, down
 from generator.checks.spec import MailCheck
@@ -69,6 +69,11 @@ async def probe_mail(spec: MailCheck, clients: object = None) -> Outcome:
                     verdict = judge_expiry(spec.host, not_after, datetime.now(timezone.utc), spec.warn_days)
                     if verdict is not None:
                         outcome = Outcome(*verdict)
+                    if spec.expect_certificate is not None and (outcome is None or outcome.status != "down"):
+                        problem = certificate_mismatch(spec.expect_certificate, ssl_object.getpeercert(binary_form=True),
+                                                       datetime.now(timezone.utc))
+                        if problem is not None:
+                            outcome = down("certificate_mismatch", problem)
                 writer.write(_GOODBYE[spec.type])
                 await writer.drain()
             finally:

@@ -57,6 +57,8 @@ KEYS: dict[str, Option] = {option.name: option for option in (
 TYPE_KEYS: dict[tuple[str, str], Option] = {
     ("dns", "expect"): Option("expect", "list", "Answers that must all be among the records returned."),
     ("tls", "port"): replace(PORT, default=443),
+    ("tls", "expect"): Option("expect", "mapping", "certificate: what the certificate must hold (issuer, subject, "
+                              "names, min_days, fingerprint)."),
     ("udp", "expect"): Option("expect", "mapping", "What a good reply holds: contains (text), regex."),
     ("websocket", "expect"): Option("expect", "mapping", "What the first message holds: contains (text), regex."),
     ("websocket", "url"): Option("url", "string", "The ws:// or wss:// URL."),
@@ -77,6 +79,8 @@ HTTP_EXPECT: tuple[Option, ...] = tuple(
         "body_contains": Option("body_contains", "string", "Text the answer must contain."),
         "body_not_contains": Option("body_not_contains", "string", "Text the answer must not contain."),
         "headers": Option("headers", "mapping", "Answer headers (any case) and text each value must contain."),
+        "certificate": Option("certificate", "mapping", "What the certificate must hold: issuer, subject (text), "
+                              "names (DNS names), min_days, fingerprint (SHA-256)."),
         "body_regex": Option("body_regex", "string", "A regular expression the answer must match."),
         "json": Option("json", "mapping", 'Values at JSON paths (a.b.0.c) the answer must have; "< 1000", '
                        '">= 1", "!= error" compare instead.'),

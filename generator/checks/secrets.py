@@ -83,7 +83,8 @@ def _expand_value(value: Any, env: Mapping[str, str], used: dict[str, str], miss
     if isinstance(value, list):
         return [_expand_value(item, env, used, missing) for item in value]
     if isinstance(value, tuple):
-        return tuple(_expand_value(item, env, used, missing) for item in value)
+        items = [_expand_value(item, env, used, missing) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)  # a named tuple stays one
     return value
 
 

@@ -7,7 +7,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, NamedTuple, Callable, Union
 from urllib.parse import urlsplit
 
 from generator.site.options import Option
@@ -38,6 +38,16 @@ class _Common:
     degraded_after: float | None = None
 
 
+class CertificateExpect(NamedTuple):
+    """What a check's `expect: {certificate: ...}` asks of the server's certificate."""
+
+    issuer: str | None = None  # text the issuer's name contains (any case)
+    subject: str | None = None  # text the subject's name contains (any case)
+    names: tuple[str, ...] = ()  # DNS names the certificate must be valid for (subjectAltName)
+    min_days: int | None = None  # at least this many days before it expires
+    fingerprint: str | None = None  # its SHA-256, as 64 hex digits (colons and "SHA256:" removed)
+
+
 @dataclass(frozen=True, kw_only=True)
 class HttpCheck(_Common):
     type: str = field(default="http", init=False)
@@ -52,6 +62,7 @@ class HttpCheck(_Common):
     body_not_contains: str | None = None
     expect_json: dict[str, Any] = field(default_factory=dict)
     expect_headers: dict[str, str] = field(default_factory=dict)  # name -> text its value must contain
+    expect_certificate: CertificateExpect | None = None
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     verify_tls: bool = True
     tls_warn_days: int = DEFAULT_WARN_DAYS
@@ -88,6 +99,7 @@ class TlsCheck(_Common):
     port: int = 443
     warn_days: int = DEFAULT_WARN_DAYS
     ca_file: str | None = None
+    expect_certificate: CertificateExpect | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +145,7 @@ class MailCheck(_Common):
     port: int
     tls: str = "starttls"
     expect_banner: str | None = None
+    expect_certificate: CertificateExpect | None = None
     verify_tls: bool = True
     warn_days: int = DEFAULT_WARN_DAYS
     ca_file: str | None = None
@@ -185,20 +198,21 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     + ("url", "method", "headers", "body", "follow_redirects", "max_redirects", "expect", "verify_tls", "tls_warn_days",
        "max_body", "ca_file"),
     "tcp": _COMMON_KEYS + ("host", "port"),
+    # (tls's own keys are below, with `expect` for its certificate)
     "udp": _COMMON_KEYS + ("host", "port", "send", "send_hex", "expect"),
     "ping": _COMMON_KEYS + ("host", "count", "privileged"),
     "websocket": _COMMON_KEYS + ("url", "send", "expect", "ca_file"),
     "ssh": _COMMON_KEYS + ("host", "port", "expect"),
     **{kind: _COMMON_KEYS + ("host", "port", "tls", "expect", "verify_tls", "warn_days", "ca_file") for kind in MAIL_TYPES},
     "dns": _COMMON_KEYS + ("name", "record", "nameserver", "expect"),
-    "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file"),
+    "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file", "expect"),
     # Nothing is probed, so timeout, retries and degraded_after mean nothing; the interval is `every`.
     "heartbeat": ("type", "every", "grace"),
 }
 REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",), "heartbeat": ("every",),
                  "udp": ("host", "port"), **{kind: ("host",) for kind in MAIL_TYPES}, "ping": ("host",),
                  "websocket": ("url",), "ssh": ("host",)}
-HTTP_EXPECT_KEYS = ("status", "body_contains", "body_not_contains", "body_regex", "json", "headers")
+HTTP_EXPECT_KEYS = ("status", "body_contains", "body_not_contains", "body_regex", "json", "headers", "certificate")
 
 
 # ---------------------------------------------------------------- durations and sizes
@@ -483,7 +497,7 @@ def _http_fields(p: _Parser) -> dict[str, Any]:
     expect = p.raw.get("expect")
     if expect is None:
         fields.update(expect_status=list(DEFAULT_STATUS), body_contains=None, body_regex=None, expect_json={},
-                      body_not_contains=None, expect_headers={})
+                      body_not_contains=None, expect_headers={}, expect_certificate=None)
     elif p.mapping(expect, ("expect",), "expectations (" + ", ".join(HTTP_EXPECT_KEYS) + ")") is INVALID:
         fields["expect_status"] = INVALID
     else:
@@ -610,8 +624,11 @@ def _http_expect(p: _Parser, expect: dict) -> dict[str, Any]:
     headers: Any = {}
     if expect.get("headers") is not None:
         headers = _headers(p, expect["headers"], ("expect", "headers"))
+    certificate = None
+    if expect.get("certificate") is not None:
+        certificate = _certificate_expect(p, expect["certificate"], ("expect", "certificate"))
     return {"expect_status": ranges, "body_contains": contains, "body_regex": regex, "expect_json": json_expect,
-            "body_not_contains": forbidden, "expect_headers": headers}
+            "body_not_contains": forbidden, "expect_headers": headers, "expect_certificate": certificate}
 
 
 def _status_ranges(p: _Parser, value: Any, path: tuple) -> Any:
@@ -695,12 +712,58 @@ def _tcp_fields(p: _Parser) -> dict[str, Any]:
 
 
 def _tls_fields(p: _Parser) -> dict[str, Any]:
-    return {
+    fields = {
         "host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
         "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535), 443),
         "warn_days": p.take("warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
         "ca_file": p.take("ca_file", p.string, None),
+        "expect_certificate": None,
     }
+    expect = p.raw.get("expect")
+    if expect is not None and p.mapping(expect, ("expect",), "expectations (certificate)") is not INVALID:
+        for key in expect:
+            if key != "certificate":
+                p.problem(("expect", key), f'unknown key "{key}" under expect; allowed keys: certificate')
+        if expect.get("certificate") is not None:
+            fields["expect_certificate"] = _certificate_expect(p, expect["certificate"], ("expect", "certificate"))
+    return fields
+
+
+_CERTIFICATE_KEYS = ("issuer", "subject", "names", "min_days", "fingerprint")
+
+
+def _certificate_expect(p: _Parser, value: Any, path: tuple) -> Any:
+    """expect: {certificate: {issuer, subject, names, min_days, fingerprint}} as a CertificateExpect."""
+    if p.mapping(value, path, "what the certificate must hold (" + ", ".join(_CERTIFICATE_KEYS) + ")") is INVALID:
+        return INVALID
+    for key in value:
+        if key not in _CERTIFICATE_KEYS:
+            p.problem(path + (key,), f'unknown key "{key}" under certificate{did_you_mean(str(key), _CERTIFICATE_KEYS)}; '
+                                     f'allowed keys: {", ".join(_CERTIFICATE_KEYS)}')
+    names = value.get("names") or []
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+        p.problem(path + ("names",), "names must be a list of DNS names, e.g. [example.com, www.example.com]")
+        names = []
+    fingerprint = value.get("fingerprint")
+    if fingerprint is not None:
+        text = str(fingerprint).strip()
+        hexed = re.sub(r"[:\s]", "", text.removeprefix("SHA256:").removeprefix("sha256:")).lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", hexed):
+            p.problem(path + ("fingerprint",), f'fingerprint "{text[:40]}" is not a SHA-256 of 64 hex digits '
+                                               '(as openssl x509 -fingerprint -sha256 prints it)')
+            hexed = None
+        fingerprint = hexed
+    min_days = value.get("min_days")
+    if min_days is not None:
+        min_days = p.integer(min_days, path + ("min_days",), 0, 3650)
+        if min_days is INVALID:
+            min_days = None
+    text = {key: (p.string(value[key], path + (key,)) if value.get(key) is not None else None)
+            for key in ("issuer", "subject")}
+    return CertificateExpect(issuer=text["issuer"] if isinstance(text["issuer"], str) else None,
+                             subject=text["subject"] if isinstance(text["subject"], str) else None,
+                             names=tuple(names), min_days=min_days, fingerprint=fingerprint)
 
 
 def _udp_fields(p: _Parser) -> dict[str, Any]:
@@ -818,14 +881,17 @@ def _mail_fields(p: _Parser) -> dict[str, Any]:
         "warn_days": p.take("warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
         "ca_file": p.take("ca_file", p.string, None),
         "expect_banner": None,
+        "expect_certificate": None,
     }
     expect = p.raw.get("expect")
-    if expect is not None and p.mapping(expect, ("expect",), "expectations (banner)") is not INVALID:
+    if expect is not None and p.mapping(expect, ("expect",), "expectations (banner, certificate)") is not INVALID:
         for key in expect:
-            if key != "banner":
-                p.problem(("expect", key), f'unknown key "{key}" under expect; allowed keys: banner')
+            if key not in ("banner", "certificate"):
+                p.problem(("expect", key), f'unknown key "{key}" under expect; allowed keys: banner, certificate')
         if expect.get("banner") is not None:
             fields["expect_banner"] = p.string(expect["banner"], ("expect", "banner"))
+        if expect.get("certificate") is not None:
+            fields["expect_certificate"] = _certificate_expect(p, expect["certificate"], ("expect", "certificate"))
     return fields
 
 

@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from generator.checks.certs import certificate_details, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
+from generator.checks.certs import certificate_details, certificate_mismatch, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
 from generator.checks.errors import classify_connection_error
 from generator.checks.result import Outcome, down
 from generator.checks.spec import TlsCheck
@@ -38,8 +38,13 @@ async def probe_tls(spec: TlsCheck, clients: object = None) -> Outcome:
             ssl_object = connection.writer.get_extra_info("ssl_object")
             not_after, facts = _certificate_facts(ssl_object)
             details.update(facts)
+            der = ssl_object.getpeercert(binary_form=True)
         await close_quietly(connection.writer)
         outcome = _judge(spec, not_after)
+        if spec.expect_certificate is not None and outcome.status != "down":
+            problem = certificate_mismatch(spec.expect_certificate, der, datetime.now(timezone.utc))
+            if problem is not None:
+                outcome = down("certificate_mismatch", problem)
     except TimeoutError:
         outcome = down("timeout", timeout_message(stage, spec.host, spec.port, spec.timeout))
     except ssl.SSLError as exc:
