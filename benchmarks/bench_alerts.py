@@ -73,9 +73,10 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
-def timed(*args: str, cwd: Path) -> float:
+def timed(*args: str, cwd: Path, profile: Path | None = None) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "generator.cli", "-q", *args], cwd=cwd, capture_output=True,
+    runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    done = subprocess.run([sys.executable, *runner, "-m", "generator.cli", "-q", *args], cwd=cwd, capture_output=True,
                           text=True, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     if done.returncode:
         sys.exit(f"heliograph {' '.join(args)} failed:\n{done.stderr}")
@@ -88,6 +89,9 @@ def main() -> None:
     parser.add_argument("--down", type=int, default=100, help="how many components fail (and alert)")
     parser.add_argument("--history-hours", type=float, default=48, help="history before the run, in hours")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds each up endpoint takes to answer")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="also write each round's alert step's cProfile statistics to DIR/alert-N.prof "
+                             "(the profiler slows it: time without it)")
     options = parser.parse_args()
 
     ports: multiprocessing.Queue = multiprocessing.Queue()
@@ -105,7 +109,8 @@ def main() -> None:
             timed("alert", "send", "--no-push", cwd=root)  # alerts switched on: the ledger starts
             for round_number in (1, 2, 3):
                 check_s = timed("check", cwd=root)
-                alert_s = timed("alert", "send", "--no-push", cwd=root)
+                profile = options.profile / f"alert-{round_number}.prof" if options.profile else None
+                alert_s = timed("alert", "send", "--no-push", cwd=root, profile=profile)
                 share = alert_s / (check_s + alert_s)
                 print(f"round {round_number}: check {check_s:.2f} s, alert send {alert_s:.2f} s "
                       f"({share:.0%} of the run), {Receiver.posts} alerts received so far")
