@@ -32,10 +32,13 @@ def test_an_https_certificate_holds_what_expect_asks(https, certificates):
     result = run_one({"url": url, "ca_file": certificates.ca_file, "expect": {"certificate": good}})
     assert (result.status, result.reason) == ("up", "ok"), result.message
     for wrong, words in (({"issuer": "Let's Encrypt"}, "issuer"), ({"names": ["status.example.com"]}, "not for"),
-                         ({"min_days": 4000}, "fewer than min_days 4000"),
                          ({"fingerprint": "0" * 64}, "is not the expected SHA256:" + "0" * 64)):
         bad = run_one({"url": url, "ca_file": certificates.ca_file, "expect": {"certificate": wrong}, "retries": 0})
         assert (bad.status, bad.reason) == ("down", "certificate_mismatch") and words in bad.message, bad.message
+    with serving(certificates.expiring_in(40)) as soon:  # 40 days left: warn_days (14) is content, min_days not
+        short = run_one({"url": soon.url("/ok").replace("http://", "https://"), "ca_file": certificates.ca_file,
+                         "expect": {"certificate": {"min_days": 60}}, "retries": 0})
+    assert (short.status, short.reason) == ("down", "certificate_mismatch") and "fewer than min_days 60" in short.message
 
 
 def test_a_tls_check_and_a_mail_check_assert_their_certificates(https, certificates):
@@ -46,10 +49,10 @@ def test_a_tls_check_and_a_mail_check_assert_their_certificates(https, certifica
     wrong = run_one({"type": "tls", "host": "127.0.0.1", "port": port, "ca_file": certificates.ca_file,
                      "expect": {"certificate": {"names": ["mail.example.com"]}}, "retries": 0})
     assert (wrong.status, wrong.reason) == ("down", "certificate_mismatch")
-    server = _LineServer("imap", certificates.valid(), implicit=True)
+    server = _LineServer("imap", certificates.expiring_in(40), implicit=True)
     try:
         mail = run_one({"type": "imap", "host": "127.0.0.1", "port": server.port, "tls": "implicit",
-                        "ca_file": certificates.ca_file, "expect": {"certificate": {"min_days": 5000}}, "retries": 0})
+                        "ca_file": certificates.ca_file, "expect": {"certificate": {"min_days": 60}}, "retries": 0})
         assert (mail.status, mail.reason) == ("down", "certificate_mismatch")
     finally:
         server.close()
