@@ -207,3 +207,40 @@ def test_a_component_whose_results_are_all_older_than_a_day_shows_no_data_not_ol
         page = (site / "build" / "components" / component["id"] / "index.html").read_text()
         assert "No results in the 24 hours before the page was built: no data on how often the checks run." in page
         assert "results came every" not in page
+
+
+def _held_share(times: list[float], start: float, end: float, interval: float) -> float:
+    """The share of [start, end] that results at `times` (one location) held, by README's rule."""
+    times = sorted(times)
+    held = sum(max(0.0, min(following, t + 3 * interval, end) - max(t, start))
+               for t, following in zip(times, times[1:] + [end]))
+    return held / (end - start)
+
+
+def test_in_duration_mode_the_page_says_how_much_of_each_window_results_covered(tmp_path):
+    site = write_site(tmp_path / "site", "site: {title: T, base_url: \"https://status.example/\"}\n"
+                                         "display: {uptime_mode: duration}\ncomponents:\n"
+                                         "  - {id: api, name: API, check: {type: http, url: \"https://api.example/\"}}\n")
+    # Every 5 minutes for the last 20 days, except two silent days (8 and 9 days ago) and the
+    # last six hours; the 30d and 90d windows reach back past the first result.
+    times = [NOW - timedelta(days=20) + timedelta(minutes=5 * n) for n in range(20 * 288)]
+    times = [t for t in times if not (NOW - timedelta(days=10) <= t < NOW - timedelta(days=8))
+             and t < NOW - timedelta(hours=6)]
+    history.append_results(site / "history", [CheckResult("api", t, "up", "ok", "", 50.0, "ci") for t in times])
+    assert invoke("--site", str(site), "build", "--now", NOW.isoformat()).code == 0, "build failed"
+    page = (site / "build" / "components" / "api" / "index.html").read_text()
+    # Recomputed from the raw files, not from what the build kept.
+    raw = [datetime.fromisoformat(json.loads(line)["t"]).timestamp()
+           for path in (site / "history" / "raw").rglob("*.jsonl") for line in path.read_text().splitlines()]
+    today = NOW.replace(hour=0, minute=0, second=0).timestamp()
+    expected = {"24h": _held_share(raw, NOW.timestamp() - 86400, NOW.timestamp(), 300.0)}
+    for name, days in (("7d", 7), ("30d", 30), ("90d", 90)):
+        expected[name] = _held_share(raw, today - (days - 1) * 86400, NOW.timestamp(), 300.0)
+    shown = ", ".join(f"{name} {math.floor(share * 10000 + 1e-6) / 100:.2f}%"
+                      for name, share in expected.items())
+    assert f"Covered by results: {shown} (the share of each window" in page
+    assert expected["24h"] < 0.8 and expected["90d"] < 0.25  # the silences show
+    # The results mode says nothing of coverage: it does not count time.
+    (site / "site.yaml").write_text((site / "site.yaml").read_text().replace("uptime_mode: duration", "uptime_mode: results"))
+    assert invoke("--site", str(site), "build", "--now", NOW.isoformat()).code == 0
+    assert "Covered by results" not in (site / "build" / "components" / "api" / "index.html").read_text()

@@ -85,6 +85,10 @@ class ComponentHistory:
     # The share (0..1) of the 24 hours before `now` that results held, outside maintenance: each
     # result holds until the next of its location, at most three check intervals.
     coverage_24h: float | None = None
+    # The same share for every uptime window ("24h", "7d", ...): the whole-day windows add up
+    # each day's held time (a mean over the locations that reported that day) and divide by the
+    # window's length so far; None where the window has no result at all.
+    coverage: Mapping[str, float | None] = field(default_factory=dict)
     # A digest of everything this holds, for keys of what is rendered from it; "" when unknown.
     source_key: str = field(default="", compare=False, repr=False)
     # A digest of what the days before today (`days[:-1]`) were made of: the history's files,
@@ -333,8 +337,8 @@ class ClosedDays:
     days: int
     mode: str
     day_stats: dict[date, DayStats]  # bar days before today that have data
-    window_sums: dict[str, tuple[int, int, int, float, float]]  # the closed days' (checks, up, degraded,
-    # covered, downtime) in each whole-day window ("7d", ...): today adds its own
+    window_sums: dict[str, tuple[int, int, int, float, float, float]]  # the closed days' (checks, up, degraded,
+    # covered, downtime, covered per reporting location) in each whole-day window ("7d", ...): today adds its own
     carry: list[SeriesDay]  # each location's last closed day: its last result may still hold today
     series: dict[str, Columns]  # location -> (times, statuses) from two days back, for the rolling 24 hours
     newest_recent: Record | None  # the newest of those results, by (time, location)
@@ -387,7 +391,7 @@ def rollup_closed(
         if name == "24h":
             continue
         checks = up = degraded = 0
-        covered = downtime = 0.0
+        covered = downtime = held = 0.0
         for offset in range(1, span):
             totals = per_day.get(today - timedelta(days=offset))
             if totals is not None:
@@ -396,7 +400,8 @@ def rollup_closed(
                 degraded += totals.degraded
                 covered += totals.covered
                 downtime += totals.downtime
-        window_sums[name] = (checks, up, degraded, covered, downtime)
+                held += totals.covered / (len(totals.locations) or 1)
+        window_sums[name] = (checks, up, degraded, covered, downtime, held)
 
     recent = [r for r in recent if r.time < today_start]
     series: dict[str, Columns] = defaultdict(lambda: ([], []))
@@ -478,10 +483,16 @@ def finish_rollup(
     reporting = sum(any(now_seconds - DAY_SECONDS <= time <= now_seconds for time in times)
                     for times, _ in series.values())
     coverage = rolling.covered / DAY_SECONDS / max(1, reporting) if series else None
-    for name, (checks, up, degraded, covered, downtime) in closed.window_sums.items():
+    covered_share: dict[str, float | None] = {"24h": None if coverage is None else min(1.0, coverage)}
+    today_held = totals.covered / (len(totals.locations) or 1)
+    today_length = now_seconds - day_start(today)
+    for name, (checks, up, degraded, covered, downtime, held) in closed.window_sums.items():
         window = _Totals(checks=totals.checks + checks, up=totals.up + up, degraded=totals.degraded + degraded,
                          covered=totals.covered + covered, downtime=totals.downtime + downtime)
         uptime[name] = window.uptime(mode)
+        length = (UPTIME_WINDOWS[name] - 1) * DAY_SECONDS + today_length
+        covered_share[name] = (min(1.0, (held + today_held) / length)
+                               if window.checks or window.covered else None)
 
     chart_from = now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS
     hour_medians = (_hour_medians(_by_hour((), chart_from, windows, zip(*closed.edge_latencies))) + closed.hour_medians
@@ -516,7 +527,8 @@ def finish_rollup(
         last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
         response_time_ms=_lower_median(last_day),
         cadence=cadence(chain.from_iterable(times for times, _ in series.values()), now_seconds - DAY_SECONDS, now_seconds),
-        coverage_24h=None if coverage is None else min(1.0, coverage),
+        coverage_24h=covered_share["24h"],
+        coverage=covered_share,
     )
 
 
