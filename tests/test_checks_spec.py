@@ -143,7 +143,7 @@ def test_expectations_at_top_level_point_to_expect():
 
 
 def test_missing_and_unknown_type():
-    assert parse({"host": "x"})[1] == [(("type",), 'check needs a "type": one of http, tcp, dns, tls, heartbeat, udp, smtp, imap, pop3, ping, websocket, ssh')]
+    assert parse({"host": "x"})[1] == [(("type",), 'check needs a "type": one of http, tcp, dns, tls, heartbeat, udp, smtp, imap, pop3, ping, websocket, ssh, grpc')]
     _, problems = parse({"type": "htp", "url": "https://x.test"})
     assert 'unknown check type "htp" (did you mean "http"?)' in problems[0][1]
     _, problems = parse({"type": "tcp", "host": "x"})

@@ -66,6 +66,9 @@ TYPE_KEYS: dict[tuple[str, str], Option] = {
     ("ssh", "expect"): Option("expect", "mapping", 'What the server shows: banner (text), fingerprint '
                               '("SHA256:..." as ssh-keygen -lf prints it).'),
     ("ssh", "port"): replace(PORT, default=22),
+    ("grpc", "tls"): Option("tls", "boolean", "Speak TLS (with the certificate verified), not plaintext.", default=False),
+    ("grpc", "service"): Option("service", "string", 'The service to ask about; "" (the default) asks about the server.',
+                                default=""),
     **{(kind, "expect"): Option("expect", "mapping", "What a good greeting holds: banner (text, any case).")
        for kind in ("smtp", "imap", "pop3")},
     **{(kind, "port"): replace(PORT, description="The port; by default the well-known one for the type and tls "

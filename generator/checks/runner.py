@@ -21,6 +21,7 @@ from generator.checks.tcp import probe_tcp
 from generator.checks.tls import probe_tls
 from generator.checks.udp import probe_udp
 from generator.checks.mail import probe_mail
+from generator.checks.grpc_health import probe_grpc
 from generator.checks.ping import probe_ping
 from generator.checks.ssh import probe_ssh
 from generator.checks.websocket import probe_websocket
@@ -43,6 +44,7 @@ _PROBES: dict[str, Callable[[CheckSpec, HttpClients], Awaitable[Outcome]]] = {
     "ping": probe_ping,  # type: ignore[dict-item]
     "websocket": probe_websocket,  # type: ignore[dict-item]
     "ssh": probe_ssh,  # type: ignore[dict-item]
+    "grpc": probe_grpc,  # type: ignore[dict-item]
 }
 
 

@@ -179,10 +179,22 @@ class SshCheck(_Common):
     expect_fingerprint: str | None = None  # "SHA256:..." as ssh-keygen -lf prints it
 
 
-CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck, UdpCheck, MailCheck, PingCheck,
-                  WebSocketCheck, SshCheck]
+@dataclass(frozen=True, kw_only=True)
+class GrpcCheck(_Common):
+    type: str = field(default="grpc", init=False)
+    host: str
+    port: int
+    service: str = ""  # "" asks about the server as a whole
+    tls: bool = False
+    verify_tls: bool = True
+    warn_days: int = DEFAULT_WARN_DAYS
+    ca_file: str | None = None
 
-CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat", "udp", *MAIL_TYPES, "ping", "websocket", "ssh")
+
+CheckSpec = Union[HttpCheck, TcpCheck, DnsCheck, TlsCheck, HeartbeatCheck, UdpCheck, MailCheck, PingCheck,
+                  WebSocketCheck, SshCheck, GrpcCheck]
+
+CHECK_TYPES = ("http", "tcp", "dns", "tls", "heartbeat", "udp", *MAIL_TYPES, "ping", "websocket", "ssh", "grpc")
 _COMMON_KEYS = ("type", "timeout", "retries", "interval", "degraded_after")
 # Read by parse_check below and by `heliograph schema`; each type's own keys are declared in
 # generator/checks/options.py.
@@ -203,6 +215,7 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "ping": _COMMON_KEYS + ("host", "count", "privileged"),
     "websocket": _COMMON_KEYS + ("url", "send", "expect", "ca_file"),
     "ssh": _COMMON_KEYS + ("host", "port", "expect"),
+    "grpc": _COMMON_KEYS + ("host", "port", "service", "tls", "verify_tls", "warn_days", "ca_file"),
     **{kind: _COMMON_KEYS + ("host", "port", "tls", "expect", "verify_tls", "warn_days", "ca_file") for kind in MAIL_TYPES},
     "dns": _COMMON_KEYS + ("name", "record", "nameserver", "expect"),
     "tls": _COMMON_KEYS + ("host", "port", "warn_days", "ca_file", "expect"),
@@ -211,7 +224,7 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_KEYS = {"http": ("url",), "tcp": ("host", "port"), "dns": ("name",), "tls": ("host",), "heartbeat": ("every",),
                  "udp": ("host", "port"), **{kind: ("host",) for kind in MAIL_TYPES}, "ping": ("host",),
-                 "websocket": ("url",), "ssh": ("host",)}
+                 "websocket": ("url",), "ssh": ("host",), "grpc": ("host", "port")}
 HTTP_EXPECT_KEYS = ("status", "body_contains", "body_not_contains", "body_regex", "json", "headers", "certificate")
 
 
@@ -430,7 +443,7 @@ def parse_check(raw: Any, report: Report) -> CheckSpec | None:
                                             f"({_seconds(timeout)}), or it can never apply")
     own = {"http": _http_fields, "tcp": _tcp_fields, "dns": _dns_fields, "tls": _tls_fields,
            "heartbeat": _heartbeat_fields, "udp": _udp_fields, "ping": _ping_fields, "websocket": _websocket_fields,
-           "ssh": _ssh_fields,
+           "ssh": _ssh_fields, "grpc": _grpc_fields,
            **{kind: _mail_fields for kind in MAIL_TYPES}}[kind](parser)
     if not parser.ok or any(v is INVALID for v in (*common.values(), *own.values())):
         return None
@@ -441,7 +454,7 @@ def parse_check(raw: Any, report: Report) -> CheckSpec | None:
     if kind in MAIL_TYPES:
         return MailCheck(type=kind, **common, **own)
     cls = {"http": HttpCheck, "tcp": TcpCheck, "dns": DnsCheck, "tls": TlsCheck, "heartbeat": HeartbeatCheck,
-           "udp": UdpCheck, "ping": PingCheck, "websocket": WebSocketCheck, "ssh": SshCheck}[kind]
+           "udp": UdpCheck, "ping": PingCheck, "websocket": WebSocketCheck, "ssh": SshCheck, "grpc": GrpcCheck}[kind]
     return cls(**common, **own)
 
 
@@ -476,6 +489,7 @@ _EXAMPLES = {
     "ping": ", e.g. host: example.com",
     "websocket": ", e.g. url: wss://example.com/socket",
     "ssh": ", e.g. host: git.example.com",
+    "grpc": ", e.g. host: api.example.com and port: 50051",
 }
 
 
@@ -855,6 +869,18 @@ def _ssh_fields(p: _Parser) -> dict[str, Any]:
         fields["expect_fingerprint"] = p.problem(("expect", "fingerprint"), f'fingerprint "{fingerprint}" is not as '
                                                  'ssh-keygen -lf prints it, e.g. "SHA256:" and 43 characters')
     return fields
+
+
+def _grpc_fields(p: _Parser) -> dict[str, Any]:
+    return {
+        "host": p.take("host", lambda v, path: _host(p, v, path), INVALID),
+        "port": p.take("port", lambda v, path: p.integer(v, path, 1, 65535), INVALID),
+        "service": p.take("service", lambda v, path: p.string(v, path, allow_empty=True), ""),
+        "tls": p.take("tls", p.boolean, False),
+        "verify_tls": p.take("verify_tls", p.boolean, True),
+        "warn_days": p.take("warn_days", lambda v, path: p.integer(v, path, 0, 3650), DEFAULT_WARN_DAYS),
+        "ca_file": p.take("ca_file", p.string, None),
+    }
 
 
 def _hex(p: _Parser, value: Any, path: tuple) -> Any:
