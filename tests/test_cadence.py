@@ -123,7 +123,8 @@ def _simple_figures(raw_files: list[Path], runs_file: Path, component: str, inte
         "results": len(inside),
         # Rounded down to 6 decimals, float noise of a billionth forgiven (README: Rounding).
         "coverage": math.floor(held / 86400 / max(1, reporting) * 1_000_000 + 1e-3) / 1_000_000,
-        "lateness": {"runs": len(late), "median_s": round(late[(len(late) - 1) // 2], 1), "worst_s": round(late[-1], 1)},
+        "lateness": {"runs": len(late), "median_s": round(late[(len(late) - 1) // 2], 1), "worst_s": round(late[-1], 1)}
+        if late else {"runs": 0, "median_s": None, "worst_s": None},
     }
 
 
@@ -150,7 +151,7 @@ def test_cadence_coverage_and_lateness_are_what_the_raw_files_say(tmp_path):
                                "api", 300.0, NOW)
     checks = status["components"][0]["checks_24h"]
     assert checks == {"interval_s": 300.0, "results": expected["results"], "median_gap_s": expected["median_gap_s"],
-                      "worst_gap_s": expected["worst_gap_s"], "coverage": expected["coverage"]}
+                      "worst_gap_s": expected["worst_gap_s"], "locations": ["ci"], "coverage": expected["coverage"]}
     assert status["schedule_lateness_24h"] == expected["lateness"]
     assert expected["worst_gap_s"] >= 2400 and expected["coverage"] < 1  # the stall shows, as a gap and as coverage
     page = (site / "build" / "components" / "api" / "index.html").read_text()
@@ -244,3 +245,25 @@ def test_in_duration_mode_the_page_says_how_much_of_each_window_results_covered(
     (site / "site.yaml").write_text((site / "site.yaml").read_text().replace("uptime_mode: duration", "uptime_mode: results"))
     assert invoke("--site", str(site), "build", "--now", NOW.isoformat()).code == 0
     assert "Covered by results" not in (site / "build" / "components" / "api" / "index.html").read_text()
+
+
+def test_with_two_locations_the_gaps_are_across_both_and_the_page_names_them(tmp_path):
+    site = write_site(tmp_path / "site", "site: {title: T, base_url: \"https://status.example/\"}\ncomponents:\n"
+                                         "  - {id: api, name: API, check: {type: http, url: \"https://api.example/\"}}\n")
+    # eu every 10 minutes all day; us in between, until it stopped three hours ago.
+    results = [CheckResult("api", NOW - timedelta(hours=26) + timedelta(minutes=10 * n, seconds=7), "up", "ok", "", 50.0,
+                           "eu") for n in range(26 * 6)]
+    results += [CheckResult("api", NOW - timedelta(hours=26) + timedelta(minutes=10 * n + 5), "up", "ok", "", 50.0, "us")
+                for n in range(23 * 6)]
+    history.append_results(site / "history", results)
+    (site / "history" / "runs.jsonl").write_text("")
+    assert invoke("--site", str(site), "build", "--now", NOW.isoformat()).code == 0
+    status = json.loads((site / "build" / "api" / "status.json").read_text())
+    expected = _simple_figures(sorted((site / "history" / "raw").rglob("*.jsonl")), site / "history" / "runs.jsonl",
+                               "api", 300.0, NOW)
+    checks = status["components"][0]["checks_24h"]
+    assert checks["locations"] == ["eu", "us"]
+    assert (checks["median_gap_s"], checks["worst_gap_s"]) == (expected["median_gap_s"], expected["worst_gap_s"])
+    assert checks["coverage"] == expected["coverage"] and checks["median_gap_s"] < 600  # both counted, not one
+    page = (site / "build" / "components" / "api" / "index.html").read_text()
+    assert "These gaps are between the results of all its locations together (eu, us)." in page

@@ -56,16 +56,20 @@ class Cadence(NamedTuple):
     results: int
     median_gap_s: float | None  # the lower middle gap of an even count
     worst_gap_s: float | None  # the longest, counting the stretch from the last result to `now`
+    locations: tuple[str, ...] = ()  # those whose results are counted, sorted: a reader sees whose gaps these are
 
 
-def cadence(times: Iterable[float], start: float, end: float) -> Cadence:
-    """The Cadence of the results at `times` within [start, end]."""
-    inside = sorted(time for time in times if start <= time <= end)
+def cadence(times_by_location: Mapping[str, Iterable[float]], start: float, end: float) -> Cadence:
+    """The Cadence of the results at each location's `times` within [start, end], all together."""
+    inside_by_location = {location: [time for time in times if start <= time <= end]
+                          for location, times in times_by_location.items()}
+    locations = tuple(sorted(location for location, inside in inside_by_location.items() if inside))
+    inside = sorted(chain.from_iterable(inside_by_location.values()))
     gaps = [b - a for a, b in zip(inside, inside[1:])]
     if not gaps:
-        return Cadence(len(inside), None, None)
+        return Cadence(len(inside), None, None, locations)
     return Cadence(len(inside), round(sorted(gaps)[(len(gaps) - 1) // 2], 1),
-                   round(max(max(gaps), end - inside[-1]), 1))
+                   round(max(max(gaps), end - inside[-1]), 1), locations)
 
 
 @dataclass(frozen=True)
@@ -526,7 +530,8 @@ def finish_rollup(
         locations=tuple(sorted(seen)),
         last_checked=None if last_seen is None else datetime.fromtimestamp(last_seen, timezone.utc),
         response_time_ms=_lower_median(last_day),
-        cadence=cadence(chain.from_iterable(times for times, _ in series.values()), now_seconds - DAY_SECONDS, now_seconds),
+        cadence=cadence({location: times for location, (times, _) in series.items()}, now_seconds - DAY_SECONDS,
+                        now_seconds),
         coverage_24h=covered_share["24h"],
         coverage=covered_share,
     )

@@ -114,6 +114,7 @@ def _checks(component: Any, history: Any) -> dict[str, Any] | None:
             "results": cadence.results if cadence else 0,
             "median_gap_s": cadence.median_gap_s if cadence else None,
             "worst_gap_s": cadence.worst_gap_s if cadence else None,
+            "locations": list(cadence.locations) if cadence else [],
             "coverage": fraction_figure(coverage)}
 
 

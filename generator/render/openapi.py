@@ -164,6 +164,7 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
                 "checks_24h": _nullable(_object({
                     "interval_s": {"type": "number"}, "results": {"type": "integer", "minimum": 0},
                     "median_gap_s": _nullable({"type": "number"}), "worst_gap_s": _nullable({"type": "number"}),
+                    "locations": _array({"type": "string"}),
                     "coverage": _nullable(fraction)}, CADENCE_DEFINITION)),
                 "open_incidents": _array({"type": "string"}),
             })),

@@ -25,7 +25,8 @@ RESPONSE_TIME_DEFINITION = ("The median latency (the lower middle one of an even
 CADENCE_DEFINITION = ("How steadily results came in the 24 hours before the build, from any location: "
                       "results counts them; median_gap_s is the middle gap between consecutive results (the lower "
                       "one of an even count) and worst_gap_s the longest, counting the stretch from the last "
-                      "result to the build; null with fewer than two results. interval_s is the configured "
+                      "result to the build; null with fewer than two results; locations names the locations "
+                      "whose results are counted. interval_s is the configured "
                       "interval. coverage is the share (0..1, rounded down) of those 24 hours held by results: "
                       "each holds until its location's next, at most three intervals, maintenance left out; "
                       "several locations give the mean of theirs.")
