@@ -1,7 +1,7 @@
 """Time `heliograph check` against N local endpoints that each answer after a fixed latency.
 
     python benchmarks/bench_check.py --endpoints 1000 --latency 0.5
-    python benchmarks/bench_check.py --mixed 100     # 100 checks of each type: http, tcp, udp, websocket, ssh, ping, heartbeat
+    python benchmarks/bench_check.py --mixed 100     # 100 checks of each type (all but dns, which needs a DNS server)
 
 Prints wall time, peak memory of the check process, and the history bytes added per result.
 The server runs in its own process so it does not share the checker's CPU time or memory counts.
@@ -48,9 +48,40 @@ def serve(port_queue: multiprocessing.Queue, latency: float) -> None:
 
 
 def serve_mixed(port_queue: multiprocessing.Queue, latency: float) -> None:
-    """The http server of `serve`, and beside it a UDP echo, a WebSocket echo and an SSH server."""
+    """The http server of `serve`, and beside it a UDP echo, a WebSocket echo, an SSH server, an
+    IMAP greeter, a TLS listener (a trustme certificate) and a gRPC server with the health service."""
+    import ssl
+    from concurrent import futures
+
     import asyncssh
+    import grpc
+    import trustme
     import websockets
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    ca = trustme.CA()
+    ca_file = Path(tempfile.mkdtemp()) / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    grpc_server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, grpc_server)
+    servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    grpc_port = grpc_server.add_insecure_port("127.0.0.1:0")
+    grpc_server.start()
+
+    async def imap(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK ready\r\n")
+        while line := await reader.readline():
+            if line.upper().strip().endswith(b"LOGOUT"):
+                writer.write(b"* BYE\r\na2 OK bye\r\n")
+                break
+        writer.close()
+
+    async def tls_accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        writer.close()
 
     async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -81,8 +112,12 @@ def serve_mixed(port_queue: multiprocessing.Queue, latency: float) -> None:
         ws = await websockets.serve(ws_echo, "127.0.0.1", 0)
         ssh = await asyncssh.create_server(asyncssh.SSHServer, "127.0.0.1", 0,
                                            server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")])
+        imap_server = await asyncio.start_server(imap, "127.0.0.1", 0, backlog=4096)
+        tls_server = await asyncio.start_server(tls_accept, "127.0.0.1", 0, ssl=context, backlog=4096)
         port_queue.put({"http": http_server.sockets[0].getsockname()[1], "udp": udp.get_extra_info("sockname")[1],
-                        "ws": ws.sockets[0].getsockname()[1], "ssh": ssh.sockets[0].getsockname()[1]})
+                        "ws": ws.sockets[0].getsockname()[1], "ssh": ssh.sockets[0].getsockname()[1],
+                        "imap": imap_server.sockets[0].getsockname()[1], "tls": tls_server.sockets[0].getsockname()[1],
+                        "grpc": grpc_port, "ca_file": str(ca_file)})
         async with http_server:
             await http_server.serve_forever()
 
@@ -97,6 +132,9 @@ def write_mixed_site(root: Path, ports: dict, each: int) -> int:
         "websocket": lambda i: f"{{type: websocket, url: 'ws://127.0.0.1:{ports['ws']}/', send: 'hi {i}', expect: {{contains: hi}}}}",
         "ssh": lambda i: f"{{type: ssh, host: 127.0.0.1, port: {ports['ssh']}}}",
         "ping": lambda i: "{type: ping, host: 127.0.0.1, count: 1}",
+        "imap": lambda i: f"{{type: imap, host: 127.0.0.1, port: {ports['imap']}, tls: none}}",
+        "tls": lambda i: f"{{type: tls, host: 127.0.0.1, port: {ports['tls']}, ca_file: '{ports['ca_file']}'}}",
+        "grpc": lambda i: f"{{type: grpc, host: 127.0.0.1, port: {ports['grpc']}}}",
         "heartbeat": lambda i: "{type: heartbeat, every: 1h}",
     }
     lines = ["site: {title: Bench, base_url: 'https://bench.example/'}", "checks: {concurrency: 200}", "components:"]
@@ -174,7 +212,8 @@ def mixed(args) -> None:
                 lines = [line for p in (root / "history" / "raw").rglob("*.jsonl") for line in p.read_text().splitlines()]
                 latest = lines[-expected:]
                 down = [line for line in latest if '"s":"up"' not in line]
-                print(f"mixed run {run}: {expected} checks ({args.mixed} each of http, tcp, udp, websocket, ssh, ping), "
+                print(f"mixed run {run}: {expected} checks ({args.mixed} each of http, tcp, udp, websocket, ssh, ping, "
+                      "imap, tls, grpc), "
                       f"wall {wall:.2f} s, peak RSS {peak_mb:.0f} MB, {expected - len(down)}/{expected} up"
                       + (f"; not up, e.g. {down[0][:160]}" if down else ""))
     finally:

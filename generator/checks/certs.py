@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import ssl
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -124,11 +126,27 @@ def classify_tls_error(error: ssl.SSLError, host: str) -> tuple[str, str]:
     return "tls_invalid", f"TLS handshake with {host} failed ({reason})"
 
 
-def verifying_context(ca_file: str | None) -> ssl.SSLContext:
-    """The same trust store httpx uses (certifi, or SSL_CERT_FILE), plus ca_file if given."""
+def verifying_context(ca_file: str | None, alpn: tuple[str, ...] = ()) -> ssl.SSLContext:
+    """The same trust store httpx uses (certifi, or SSL_CERT_FILE), plus ca_file if given. One
+    context per trust store and process: loading the store takes tens of milliseconds, paid once
+    for all the checks of a run, and again only when ca_file changes (a long-running checker)."""
+    stamp = None
+    if ca_file:
+        try:
+            found = os.stat(ca_file)
+            stamp = (found.st_size, found.st_mtime_ns)
+        except OSError:
+            stamp = None  # load_verify_locations says what is wrong with it
+    return _verifying_context(ca_file, stamp, alpn)
+
+
+@lru_cache(maxsize=32)
+def _verifying_context(ca_file: str | None, stamp: tuple | None, alpn: tuple[str, ...]) -> ssl.SSLContext:
     context = httpx.create_ssl_context()
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
+    if alpn:
+        context.set_alpn_protocols(list(alpn))
     return context
 
 

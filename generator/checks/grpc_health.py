@@ -87,8 +87,7 @@ async def probe_grpc(spec: GrpcCheck, clients: object = None) -> Outcome:
     try:
         context = None
         if spec.tls:
-            context = verifying_context(spec.ca_file) if spec.verify_tls else _unverified()
-            context.set_alpn_protocols(["h2"])
+            context = verifying_context(spec.ca_file, alpn=("h2",)) if spec.verify_tls else _unverified()
     except (OSError, ssl.SSLError) as exc:
         return down("error", f"cannot load ca_file {spec.ca_file}: {getattr(exc, 'strerror', None) or exc}")
     headers: dict[str, str] = {}
@@ -193,4 +192,5 @@ def _unverified() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["h2"])
     return context

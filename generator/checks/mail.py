@@ -33,7 +33,7 @@ class _Refused(Exception):
 
 async def probe_mail(spec: MailCheck, clients: object = None) -> Outcome:
     try:
-        context = verifying_context(spec.ca_file) if spec.verify_tls else _unverified()
+        context = None if spec.tls == "none" else verifying_context(spec.ca_file) if spec.verify_tls else _unverified()
     except (OSError, ssl.SSLError) as exc:
         return down("error", f"cannot load ca_file {spec.ca_file}: {getattr(exc, 'strerror', None) or exc}")
     stage = Stage()
