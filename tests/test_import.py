@@ -151,7 +151,7 @@ def test_a_statuspage_page_is_imported_by_its_url(tmp_path):
     assert titles == {i["name"] for i in json.loads((folder / "incidents.json").read_text())["incidents"]}
     # Components named only by incidents (this saved summary is trimmed) are added, and said so.
     assert "is named by incidents but not listed in summary.json" in ran.stdout
-    assert "summary.json: not carried over: component 'Arica, Chile - (ARI)': its status 'partial_outage'" in ran.stdout
+    assert "summary.json: not carried over: /components/1/status: component 'Arica, Chile - (ARI)': its status 'partial_outage'" in ran.stdout
 
 
 def test_a_saved_folder_with_prefixed_names_is_read_and_times_to_the_second_are_reported(tmp_path):

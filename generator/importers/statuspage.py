@@ -120,6 +120,8 @@ def from_documents(documents: dict[str, tuple[str, Any]]) -> ImportedSite:
     ids = _Ids()
     groups: dict[str, str] = {}  # group's Statuspage id -> its name
     listed = [c for c in (summary or {}).get("components") or [] if isinstance(c, dict)]
+    # Where each component is in summary.json, as a JSON pointer for the report (JSON keeps no lines).
+    pointers = {id(c): f"/components/{n}" for n, c in enumerate((summary or {}).get("components") or [])}
     for component in listed:
         if component.get("group"):
             groups[str(component.get("id"))] = _text(component.get("name")) or "Group"
@@ -131,7 +133,9 @@ def from_documents(documents: dict[str, tuple[str, Any]]) -> ImportedSite:
             id=ids.of(str(component.get("id")), name), name=name, description=_text(component.get("description")),
             group=groups.get(str(component.get("group_id"))) if component.get("group_id") else None))
         if component.get("only_show_if_degraded"):
-            site.not_carried.append(NotCarried(summary_where, None, f"component {name!r}: only_show_if_degraded "
+            pointer = f"{pointers[id(component)]}/only_show_if_degraded"
+            site.not_carried.append(NotCarried(summary_where, None, f"{pointer}: component {name!r}: "
+                                               "only_show_if_degraded "
                                                "(Heliograph shows every component)"))
     seen: set[str] = set()
     for name, key, maintenance in (("incidents.json", "incidents", False),
@@ -139,12 +143,12 @@ def from_documents(documents: dict[str, tuple[str, Any]]) -> ImportedSite:
                                    ("summary.json", "incidents", False),
                                    ("summary.json", "scheduled_maintenances", True)):
         where, document = documents.get(name, (name, None))
-        for raw in (document or {}).get(key) or []:
+        for number, raw in enumerate((document or {}).get(key) or []):
             if not isinstance(raw, dict) or str(raw.get("id")) in seen:
                 continue
             seen.add(str(raw.get("id")))
             incident = _incident(raw, maintenance or "scheduled_for" in raw and raw.get("scheduled_for") is not None,
-                                 where, ids, site)
+                                 where, f"/{key}/{number}", ids, site)
             if incident is not None:
                 site.incidents.append(incident)
     open_effects = {cid for incident in site.incidents if incident.updates[0].status not in ("resolved", "completed")
@@ -152,7 +156,8 @@ def from_documents(documents: dict[str, tuple[str, Any]]) -> ImportedSite:
     for component in listed:
         cid = ids.by_source.get(str(component.get("id")))
         if not component.get("group") and component.get("status") not in (None, "operational") and cid not in open_effects:
-            site.not_carried.append(NotCarried(summary_where, None, f"component {component.get('name')!r}: its status "
+            site.not_carried.append(NotCarried(summary_where, None, f"{pointers[id(component)]}/status: "
+                                               f"component {component.get('name')!r}: its status "
                                                f"{component.get('status')!r}, set by hand (a Heliograph component's "
                                                "status comes from its checks and open incidents)"))
     site.components.extend(ids.unlisted)
@@ -187,7 +192,9 @@ class _Ids:
         return self.by_source[source_id]
 
 
-def _incident(raw: dict, maintenance: bool, where: str, ids: _Ids, site: ImportedSite) -> ImportedIncident | None:
+def _incident(raw: dict, maintenance: bool, where: str, pointer: str, ids: _Ids,
+              site: ImportedSite) -> ImportedIncident | None:
+    """The incident at `pointer` (a JSON pointer into `where`, named in what is reported)."""
     title = _text(raw.get("name")) or "Untitled"
     statuses = MAINTENANCE_STATUSES if maintenance else INCIDENT_STATUSES
     updates = []
@@ -196,13 +203,14 @@ def _incident(raw: dict, maintenance: bool, where: str, ids: _Ids, site: Importe
         if isinstance(component, dict) and component.get("id"):
             effects[ids.named_only_by_incidents(str(component["id"]), _text(component.get("name")) or "Component")] = None
     rounded = False
-    for update in raw.get("incident_updates") or []:
+    for number, update in enumerate(raw.get("incident_updates") or []):
         if not isinstance(update, dict):
             continue
         status = statuses.get(str(update.get("status")))
         moment = _time(update.get("display_at")) or _time(update.get("created_at"))
         if status is None or moment is None:
-            site.not_carried.append(NotCarried(where, None, f"incident {title!r}: an update with status "
+            site.not_carried.append(NotCarried(where, None, f"{pointer}/incident_updates/{number}: "
+                                               f"incident {title!r}: an update with status "
                                                f"{update.get('status')!r} at {update.get('display_at')!r}"))
             continue
         rounded |= moment.second != 0 or moment.microsecond != 0
@@ -219,10 +227,12 @@ def _incident(raw: dict, maintenance: bool, where: str, ids: _Ids, site: Importe
             else:
                 effects.setdefault(cid, worst)
     if not updates:
-        site.not_carried.append(NotCarried(where, None, f"incident {title!r} has no update Heliograph can show: left out"))
+        site.not_carried.append(NotCarried(where, None, f"{pointer}: incident {title!r} has no update Heliograph "
+                                           "can show: left out"))
         return None
     if rounded:
-        site.not_carried.append(NotCarried(where, None, f"incident {title!r}: update times to the second "
+        site.not_carried.append(NotCarried(where, None, f"{pointer}/incident_updates: incident {title!r}: "
+                                           "update times to the second "
                                            "(incident files keep minutes)"))
     shortlink = _text(raw.get("shortlink")) or ""
     # A postmortem's text where the API gives it; else, when the page says there is one, its page.
@@ -248,7 +258,7 @@ def _zone(name: str | None, site: ImportedSite, where: str) -> str | None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        site.not_carried.append(NotCarried(where, None, f"time_zone {name!r} is not an IANA zone: UTC is used"))
+        site.not_carried.append(NotCarried(where, None, f"/page/time_zone: {name!r} is not an IANA zone: UTC is used"))
         return None
     return name
 
