@@ -31,6 +31,7 @@ import yaml
 
 from generator.importers.model import (ImportedComponent, ImportedDay, ImportedIncident, ImportedSite, ImportedUpdate,
                                       NotCarried, SourceError)
+from generator.checks.spec import DEFAULT_TIMEOUT
 from generator.site.authoring import DEFAULT_MESSAGES, slugify
 
 CONFIG = ".upptimerc.yml"
@@ -150,9 +151,15 @@ def _check(entry: dict, secrets: list[str], note) -> dict | None:
         check["expect"] = {"status": [int(code) for code in codes if str(code).isdigit()]}
     if entry.get("maxResponseTime"):
         try:
-            check["degraded_after"] = f"{int(entry['maxResponseTime'])}ms"
+            slow_ms = int(entry["maxResponseTime"])
         except (TypeError, ValueError):
             note(f"maxResponseTime {entry['maxResponseTime']!r} is not milliseconds")
+        else:
+            check["degraded_after"] = f"{slow_ms}ms"
+            # Upptime calls a slower answer degraded, not down: the timeout must lie beyond it,
+            # or the site would not validate (degraded_after must be less than timeout).
+            if slow_ms >= DEFAULT_TIMEOUT * 1000:
+                check["timeout"] = f"{2 * slow_ms}ms"
     return check
 
 
@@ -179,13 +186,15 @@ def _history(root: Path, slugs: dict[str, str], site: ImportedSite) -> list[Impo
         raise SourceError(f"history/summary.json:{getattr(error, 'lineno', 1)}:{getattr(error, 'colno', 1)}",
                           f"not JSON: {getattr(error, 'msg', error)}") from None
     days: list[ImportedDay] = []
-    for entry in summary if isinstance(summary, list) else []:
+    # JSON keeps no lines: what is reported names the entry by its JSON pointer (/0, /1, ...).
+    for index, entry in enumerate(summary if isinstance(summary, list) else []):
         if not isinstance(entry, dict):
             continue
         slug = str(entry.get("slug") or "")
         cid = slugs.get(slug)
         if cid is None:
-            site.not_carried.append(NotCarried("history/summary.json", None, f"{slug!r}: not a site in .upptimerc.yml"))
+            site.not_carried.append(NotCarried("history/summary.json", None,
+                                               f"/{index}: {slug!r}: not a site in .upptimerc.yml"))
             continue
         start, end = _span(root / "history" / f"{slug}.yml")
         down = {}
@@ -205,8 +214,8 @@ def _history(root: Path, slugs: dict[str, str], site: ImportedSite) -> list[Impo
         while day <= end:
             days.append(ImportedDay(cid, day, 1 - down.get(day, 0.0) / 1440, checks=1440))
             day += timedelta(days=1)
-        site.not_carried.append(NotCarried("history/summary.json", None, f"{slug}: response times (Upptime keeps "
-                                           "no daily figures of them)"))
+        site.not_carried.append(NotCarried("history/summary.json", None, f"/{index}: {slug}: response times "
+                                           "(Upptime keeps no daily figures of them)"))
     return days
 
 
