@@ -11,6 +11,7 @@ WORKDIR /src
 COPY pyproject.toml README.md CHANGELOG.md ./
 COPY generator ./generator
 COPY templates ./templates
+COPY .github/workflows ./.github/workflows
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.12-slim

@@ -21,7 +21,7 @@ def test_release_artifacts_pass_twine_and_the_wheel_inits_builds_and_checks_a_si
     metadata check passes both, and the installed wheel alone makes, builds and checks a site."""
     # Built from a copy: setuptools works in <source>/build/, which is the site's output folder here.
     source = tmp_path / "source"
-    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "pyproject.toml", "README.md", "generator", "templates"],
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "pyproject.toml", "README.md", "generator", "templates", ".github/workflows"],
                              cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, tracked):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +51,10 @@ def test_release_artifacts_pass_twine_and_the_wheel_inits_builds_and_checks_a_si
                           cwd=tmp_path)
     assert init.returncode == 0, init.stderr
     assert sorted(p.name for p in (site / "templates").iterdir()) == ["_site_footer.html"]
+    # The workflows ship inside the wheel, adapted for a site that installs Heliograph.
+    workflows = sorted(p.name for p in (site / ".github" / "workflows").iterdir())
+    assert workflows == ["check.yml", "deploy.yml", "test.yml"], workflows
+    assert "pip install -r requirements.txt" in (site / ".github" / "workflows" / "check.yml").read_text()
     listed = subprocess.run([heliograph, "theme"], capture_output=True, text=True, cwd=site).stdout
     assert "base.html" in listed and "embed/" in listed  # the theme ships inside the wheel
     built = subprocess.run([heliograph, "build"], capture_output=True, text=True, cwd=site)

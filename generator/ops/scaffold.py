@@ -9,9 +9,11 @@ from pathlib import Path
 from generator.schema import schema_text, site_schema
 from generator.site.authoring import to_minute, update_heading, yaml_scalar
 
-# The package's own source tree: a checkout has the workflows Heliograph runs in CI; a wheel does not.
+# The workflows Heliograph runs in CI, which `init` adapts for a site: in a checkout, its
+# .github/workflows; in a wheel, the same files shipped as generator/workflows (see pyproject.toml).
 SOURCE_TREE = Path(__file__).resolve().parent.parent.parent
-WORKFLOWS_DIR = SOURCE_TREE / ".github" / "workflows"
+_CHECKOUT_WORKFLOWS = SOURCE_TREE / ".github" / "workflows"
+WORKFLOWS_DIR = _CHECKOUT_WORKFLOWS if _CHECKOUT_WORKFLOWS.is_dir() else Path(__file__).resolve().parent.parent / "workflows"
 GITIGNORE_LINE = "build/"
 # A path relative to site.yaml works offline and matches the installed Heliograph; refreshed by
 # `heliograph schema -o .heliograph/site.schema.json` after an upgrade.
