@@ -117,6 +117,21 @@ def test_check_runs_on_a_schedule_and_by_hand_and_never_overlaps():
     assert '"*/15 * * * *"' in text  # the comment says how to change it
 
 
+def test_check_starts_on_a_dispatch_of_type_check_and_heartbeat_still_works():
+    """An outside scheduler starts an ordinary run with event_type "check" (README's curl line);
+    heliograph beat --dispatch's "heartbeat" keeps its own step and concurrency group."""
+    check = load("check.yml")
+    assert set(check["on"]["repository_dispatch"]["types"]) == {"heartbeat", "check"}
+    job = check["jobs"]["check"]
+    [beat] = steps_running(job, "heliograph beat --record-from-event")
+    assert beat["if"] == "github.event_name == 'repository_dispatch' && github.event.action == 'heartbeat'"
+    [probe] = steps_running(job, "heliograph check")
+    assert "if" not in probe  # a "check" dispatch runs the check like a scheduled run
+    assert "github.event.action == 'heartbeat'" in check["concurrency"]["group"]
+    readme = (REPO / "README.md").read_text()
+    assert re.search(r"curl .*/repos/OWNER/REPO/dispatches -d '\{\"event_type\":\"check\"\}'", readme)
+
+
 def test_check_commits_as_the_actions_bot_and_pushes_safely():
     job = load("check.yml")["jobs"]["check"]
     assert job["env"]["GIT_AUTHOR_NAME"] == job["env"]["GIT_COMMITTER_NAME"] == "github-actions[bot]"
