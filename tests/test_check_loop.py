@@ -152,3 +152,29 @@ def test_a_round_that_runs_long_skips_the_ticks_it_missed():
     stop.event.wait = lambda timeout=None: now.__setitem__(0, now[0] + (timeout or 0)) or False  # a clock that jumps
     report = run_rounds(check_round, None, every=10.0, push_every=60.0, stop=stop, rounds=4, clock=lambda: now[0])
     assert started == [0.0, 10.0, 40.0, 50.0] and report.skipped == 2 and report.rounds == 4
+
+
+def test_every_without_push_checks_until_stopped_and_repeat_still_counts(tmp_path):
+    """--every alone is the long-running checker without git: rounds land in history/ until
+    Ctrl-C, and nothing is committed; --repeat N --every D (check.yml's form) still runs N rounds."""
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "ok.txt").write_text("ok\n")
+    env = clean_env(tmp_path)
+    with static_server(tmp_path / "web") as url:
+        remote = bare_remote_with_site(tmp_path, _site_yaml(f"{url}/ok.txt"), env)
+        sh("git", "clone", "--quiet", str(remote), "checker", cwd=tmp_path, env=env)
+        checker = _start(tmp_path / "checker", env, "--every", "1s")
+        try:
+            _wait_for(lambda: _results(tmp_path / "checker" / "history") >= 3)
+            checker.send_signal(signal.SIGINT)
+            out, err = checker.communicate(timeout=60)
+        finally:
+            checker.kill()
+        assert checker.returncode == 0, err
+        assert "stopped by SIGINT" in out and "push" not in out + err
+        assert sh("git", "status", "--porcelain", "--", "history", cwd=tmp_path / "checker", env=env)  # not committed
+        sh("git", "clone", "--quiet", str(remote), "counted", cwd=tmp_path, env=env)
+        counted = subprocess.run([sys.executable, "-m", "generator.cli", "check", "--repeat", "2", "--every", "1s"],
+                                 cwd=tmp_path / "counted", env=env, capture_output=True, text=True, timeout=120)
+    assert counted.returncode == 0, counted.stderr
+    assert _results(tmp_path / "counted" / "history") == 2

@@ -133,7 +133,7 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
 @click.option("--repeat", type=click.IntRange(1, 1000), default=1, show_default=True,
               help="Check this many rounds, appending each round's results (one CI job, one commit).")
 @click.option("--every", default="60s", show_default=True, metavar="DURATION", callback=seconds,
-              help="With --repeat: time from one round's start to the next, e.g. 60s or 2m.")
+              help="Time from one round's start to the next, e.g. 60s or 2m; without --repeat, check until stopped.")
 @click.option("--github-output", is_flag=True,
               help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
 @click.option("--push", "push_results", is_flag=True,
@@ -158,6 +158,7 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
       heliograph check api web         # only these
       heliograph check --location eu-west
       heliograph check --repeat 4 --every 60s --github-output
+      heliograph check --every 60s     # until stopped (SIGTERM, Ctrl-C)
       heliograph check --every 60s --push --push-every 5m   # on a machine of your own, until stopped
     """
     obj: Context = ctx.obj
@@ -239,15 +240,21 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
                 ", ".join(f"{n} {s}" for s, n in counts.items() if n)
             click.echo(summary if no_write else summary + f"; appended to {site.history.dir}/", err=False)
 
-    forever = push_results and ctx.get_parameter_source("repeat") is not click.core.ParameterSource.COMMANDLINE
-    if push_results:
+    # Long-running when asked for a beat (--every or --push) but no count: --repeat N --every D,
+    # as check.yml runs it, still means N rounds.
+    given = {name for name in ("repeat", "every")
+             if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE}
+    forever = "repeat" not in given and (push_results or "every" in given)
+    if push_results or forever:
         from generator.ops.check_loop import Stop, run_rounds
 
         stop = Stop()
         stop.install()
-        report = run_rounds(one_round, lambda: _push_results(obj, site, location), every=interval,
+        push = (lambda: _push_results(obj, site, location)) if push_results else None
+        report = run_rounds(one_round, push, every=interval,
                             push_every=push_every, stop=stop, rounds=None if forever else repeat)
-        obj.say(f"{report.rounds} round(s), {report.pushes} push(es) landed, {report.failed_pushes} failed"
+        obj.say(f"{report.rounds} round(s)"
+                + (f", {report.pushes} push(es) landed, {report.failed_pushes} failed" if push_results else "")
                 + (f", {report.skipped} tick(s) skipped" if report.skipped else "")
                 + (f"; stopped by {report.stopped_by}" if report.stopped_by else ""))
     else:
