@@ -69,7 +69,7 @@ def run_rounds(check_round: Callable[[int], None], push: Callable[[], bool] | No
             missed = math.ceil(late / every)
             tick, skipped = tick + missed, skipped + missed
             due = start + tick * every
-        if stop.event.wait(max(0.0, due - clock())):
+        if _stopped_before(due, stop, clock):
             break
         check_round(done)
         done, tick = done + 1, tick + 1
@@ -81,3 +81,12 @@ def run_rounds(check_round: Callable[[int], None], push: Callable[[], bool] | No
     if push is not None:
         pushed()  # what is pending, before the process ends
     return LoopReport(done, skipped, pushes, failed, stop.signal)
+
+
+def _stopped_before(due: float, stop: Stop, clock: Callable[[], float]) -> bool:
+    """Wait until `due`, True if asked to stop first. The wait is cut into short slices because
+    on Windows a long wait on a lock lets Ctrl-C/Ctrl-Break through only when it ends."""
+    while (left := due - clock()) > 0:
+        if stop.event.wait(min(left, 1.0)):
+            return True
+    return stop.event.is_set()
