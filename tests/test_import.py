@@ -286,6 +286,7 @@ def test_a_statusfy_site_becomes_a_site_that_builds(tmp_path):
 def test_importing_into_a_site_adds_what_it_lacks_and_overwrites_nothing(tmp_path):
     site = tmp_path / "site"
     assert invoke("init", str(site)).code == 0
+    _example_before(site, "2026-11-30")  # init writes it at the real time; these builds run at NOW
     before = {p: p.read_bytes() for p in (site / "incidents").glob("*.md")}
     config_before = (site / "site.yaml").read_text()
     ran = imported("statusfy", FIXTURES / "statusfy", site)
@@ -296,6 +297,16 @@ def test_importing_into_a_site_adds_what_it_lacks_and_overwrites_nothing(tmp_pat
     assert all(path.read_bytes() == content for path, content in before.items())
     imported("statusfy", FIXTURES / "statusfy", site)  # again: every incident file is there
     built(site)
+
+
+def _example_before(site: Path, day: str) -> None:
+    """Move the example incident `init` wrote to `day`, so that a build at NOW finds it in the past."""
+    import re
+
+    for example in (site / "incidents").glob("*-example-incident.md"):
+        text = re.sub(r"## \d{4}-\d{2}-\d{2} ", f"## {day} ", example.read_text())
+        example.unlink()
+        (site / "incidents" / f"{day}-example-incident.md").write_text(text)
 
 
 def test_a_folder_that_is_neither_empty_nor_a_site_is_refused(tmp_path):
