@@ -235,7 +235,8 @@ def test_an_upptime_repository_brings_its_checks_history_and_issues(tmp_path):
     assert "Authorization: 'Bearer ${API_TOKEN}'" in config  # Upptime's $SECRET, as Heliograph's ${SECRET}
     assert "expect: {status: [200, 204]}" in config and "degraded_after: 1500ms" in config
     assert "type: tcp" in config and "host: db.example.com" in config and "port: 5432" in config
-    assert "${API_TOKEN}, ${DASHBOARD_URL}" in ran.stderr
+    assert "url: https://reports.example.com/health?key=${REPORTS_KEY}" in config  # the __NAME__ form too
+    assert "${API_TOKEN}, ${DASHBOARD_URL}, ${REPORTS_KEY}" in ran.stderr
     ran_validate = invoke("--site", str(site), "validate")
     assert ran_validate.code == 0, ran_validate.stderr
     build = built(site)
@@ -247,7 +248,7 @@ def test_an_upptime_repository_brings_its_checks_history_and_issues(tmp_path):
     titles = {p.read_text().splitlines()[1] for p in (site / "incidents").glob("*.md")}
     assert titles == {"title: Website is down", "title: API has degraded performance", "title: Database upgrade"}
     assert "issues.json (issue #15): not carried over: 'Add a status check for the docs' is not labelled" in ran.stdout
-    assert ".upptimerc.yml:35: not carried over: assignees" in ran.stdout
+    assert ".upptimerc.yml:37: not carried over: assignees" in ran.stdout
 
 
 def test_upptime_without_its_issues_says_how_to_export_them(tmp_path):

@@ -35,7 +35,8 @@ from generator.checks.spec import DEFAULT_TIMEOUT
 from generator.site.authoring import DEFAULT_MESSAGES, slugify
 
 CONFIG = ".upptimerc.yml"
-_PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
+# Upptime's secrets: $NAME, and the __NAME__ form some status repositories write instead.
+_PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)|__([A-Z][A-Z0-9_]*[A-Z0-9])__")
 _CARRIED_SITE_KEYS = {"name", "url", "method", "headers", "body", "expectedStatusCodes", "maxResponseTime", "check",
                       "port", "slug"}
 _CARRIED_WEBSITE_KEYS = {"name", "logoUrl", "cname", "baseUrl", "introMessage"}
@@ -164,10 +165,11 @@ def _check(entry: dict, secrets: list[str], note) -> dict | None:
 
 
 def _secret(text: str, secrets: list[str]) -> str:
-    """Upptime's `$NAME` placeholders as Heliograph's `${NAME}`."""
+    """Upptime's `$NAME` (and `__NAME__`) placeholders as Heliograph's `${NAME}`."""
     def swap(match: re.Match) -> str:
-        secrets.append(match.group(1))
-        return "${" + match.group(1) + "}"
+        name = match.group(1) or match.group(2)
+        secrets.append(name)
+        return "${" + name + "}"
 
     return _PLACEHOLDER.sub(swap, text)
 
