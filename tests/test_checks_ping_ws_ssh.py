@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from checkservers import run_one
+from clirun import invoke
+from conftest import write_site
 from servers import static_server
 
 # --- ping -------------------------------------------------------------------------------------
@@ -153,3 +155,24 @@ def test_ssh_against_something_else(tmp_path):
         port = int(url.rsplit(":", 1)[1].strip("/"))
         result = run_one({"type": "ssh", "host": "127.0.0.1", "port": port, "timeout": "2s", "retries": 0})
     assert result.status == "down" and result.reason in ("banner_mismatch", "timeout"), result.message
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def test_ping_websocket_and_ssh_keys_are_validated_with_their_place(tmp_path):
+    site = write_site(tmp_path / "site", "site: {title: T, base_url: \"https://s.example/\"}\ncomponents:\n"
+                                         "  - id: a\n    name: A\n"
+                                         "    check: {type: ping, host: 10.0.0.1, cout: 3, privileged: maybe}\n"
+                                         "  - id: b\n    name: B\n"
+                                         "    check: {type: websocket, url: \"http://x.example/\", expect: {contians: x}}\n"
+                                         "  - id: c\n    name: C\n"
+                                         "    check: {type: ssh, host: h.example, expect: {fingerprint: \"MD5:aa\"}}\n")
+    ran = invoke("--site", str(site), "validate")
+    assert ran.code == 1 and "Traceback" not in ran.stderr
+    errors = ran.stderr.replace("'", '"')
+    assert "site.yaml:5:41: error:" in errors and 'did you mean "count"' in errors
+    assert "site.yaml:5:62: error: privileged must be auto" in errors
+    assert "site.yaml:8:35: error:" in errors and "must start with ws:// or wss://" in errors
+    assert "site.yaml:8:65: error:" in errors and 'did you mean "contains"' in errors
+    assert "site.yaml:11:63: error:" in errors and "ssh-keygen -lf" in errors
