@@ -59,10 +59,18 @@ class Cadence(NamedTuple):
     locations: tuple[str, ...] = ()  # those whose results are counted, sorted: a reader sees whose gaps these are
 
 
+def _between(times: Sequence[float], start: float, end: float) -> list[float]:
+    """The times within [start, end]: a slice where they are in order (always, but for a
+    hand-edited shard), which a build after every check run does for every component."""
+    times = list(times)
+    if times != sorted(times):
+        times.sort()
+    return times[bisect.bisect_left(times, start):bisect.bisect_right(times, end)]
+
+
 def cadence(times_by_location: Mapping[str, Iterable[float]], start: float, end: float) -> Cadence:
     """The Cadence of the results at each location's `times` within [start, end], all together."""
-    inside_by_location = {location: [time for time in times if start <= time <= end]
-                          for location, times in times_by_location.items()}
+    inside_by_location = {location: _between(times, start, end) for location, times in times_by_location.items()}
     locations = tuple(sorted(location for location, inside in inside_by_location.items() if inside))
     inside = sorted(chain.from_iterable(inside_by_location.values()))
     gaps = [b - a for a, b in zip(inside, inside[1:])]
@@ -484,8 +492,7 @@ def finish_rollup(
     uptime: dict[str, float | None] = {"24h": rolling.uptime(mode)}
     # Locations' results may overlap in time; each location holds its own share, so the
     # coverage of several is their mean, as the downtime of a day is (`day_stats`).
-    reporting = sum(any(now_seconds - DAY_SECONDS <= time <= now_seconds for time in times)
-                    for times, _ in series.values())
+    reporting = sum(bool(_between(times, now_seconds - DAY_SECONDS, now_seconds)) for times, _ in series.values())
     coverage = rolling.covered / DAY_SECONDS / max(1, reporting) if series else None
     covered_share: dict[str, float | None] = {"24h": None if coverage is None else min(1.0, coverage)}
     today_held = totals.covered / (len(totals.locations) or 1)
