@@ -1,6 +1,6 @@
 """`heliograph import`: cState, Upptime, Statuspage and Statusfy sites become Heliograph sites that
 build at once, with a line for everything not carried over. Real files from those projects
-(../shared/fixtures/peers/, and tests/fixtures/ in their formats), real builds, a real HTTP
+(tests/fixtures/peers/, copied with their sources and licenses, and tests/fixtures/ in their formats), real builds, a real HTTP
 server for a page imported by URL."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from clirun import REPO, invoke
 from servers import static_server
 
-PEERS = REPO.parent / "shared" / "fixtures" / "peers"
+PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"  # copied from ../shared, sources and licenses beside them
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOW = "2026-12-05T06:50:00Z"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from clirun import REPO, invoke
 from servers import static_server
 
-PEERS = REPO.parent / "shared" / "fixtures" / "peers"
+PEERS = Path(__file__).resolve().parent / "fixtures" / "peers"  # copied from ../shared, sources and licenses beside them
 NOW = "2026-12-05T06:50:00Z"
 PAGE = {"id": "p1", "name": "Acme Status", "url": "https://status.acme.example", "time_zone": "Etc/UTC",
         "updated_at": "2026-12-01T10:00:00.000Z"}
