@@ -40,7 +40,7 @@ def test_unknown_key_is_located_with_suggestion():
     text = "site:\n  title: T\n  base_url: https://s.example/\n  timezon: UTC\ncomponents: []\n"
     assert problems_of(text) == [
         'site.yaml:4:3: error: unknown key "timezon" in site (did you mean "timezone"?); allowed keys: '
-        "title, description, base_url, logo, timezone, language, theme, links"
+        "title, description, base_url, logo, timezone, language, languages, theme, links"
     ]
 
 
@@ -135,3 +135,17 @@ def test_the_fewest_raw_days_are_the_latency_charts():
     from generator.history.rollup import LATENCY_SERIES_DAYS
 
     assert MIN_RAW_DAYS == LATENCY_SERIES_DAYS
+
+
+def test_languages_put_the_first_at_the_root_and_name_each_mistake_where_it_is():
+    site = parse_site("site: {title: T, base_url: 'https://s.example/', languages: [de, pt-BR, ar]}\n"
+                      "components: []\n", root=Path("."))
+    assert site.info.language == "de" and site.info.page_languages == ("de", "pt-BR", "ar")
+    assert [site.info.language_prefix(tag) for tag in site.info.page_languages] == ["", "pt-br/", "ar/"]
+    assert problems_of("site:\n  title: T\n  base_url: https://s.example/\n  language: fr\n"
+                       "  languages: [en, dee, DE, de]\ncomponents: []\n") == [
+        "site.yaml:4:13: error: language 'fr' must be the first of languages, 'en': the first is the one served at the root",
+        "site.yaml:5:19: error: unknown language 'dee' (did you mean \"ee\"?); "
+        "use a language tag such as \"de\", \"ar\" or \"pt-BR\"",
+        "site.yaml:5:28: error: language 'de' is listed twice",
+    ]

@@ -35,6 +35,18 @@ class SiteInfo:
     language: str = "en"
     theme: str = "auto"
     links: tuple[Link, ...] = ()
+    # Every language the pages are built in, `language` first (served at the root); each other
+    # one's pages are under /<tag>/ (see language_prefix).
+    languages: tuple[str, ...] = ()
+
+    @property
+    def page_languages(self) -> tuple[str, ...]:
+        return self.languages or (self.language,)
+
+    def language_prefix(self, tag: str) -> str:
+        """Where `tag`'s pages are, relative to the site root: "" for the first language, "de/" or
+        "pt-br/" for the others."""
+        return "" if tag == self.page_languages[0] else tag.lower() + "/"
 
     @property
     def base_path(self) -> str:
@@ -345,15 +357,12 @@ def _site_info(raw: Any, v: _Validator) -> SiteInfo:
         v.report(path + ("timezone",), f'unknown time zone {timezone!r}{did_you_mean(timezone, _timezones())}; '
                  'use an IANA name such as "Europe/Berlin" or "UTC"')
         timezone = "UTC"
-    language = v.string(site, "language", path, "en") or "en"
-    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
-        v.report(path + ("language",), f'language must be a language tag such as "en" or "pt-BR", not {language!r}')
-        language = "en"
-    elif not _is_language(language):
-        tags = _language_tags()
-        v.report(path + ("language",), f"unknown language {language!r}{did_you_mean(language, tags)}; "
-                 'use a language tag such as "de", "ar" or "pt-BR"')
-        language = "en"
+    language = (_language_tag(v, site.get("language"), path + ("language",)) if "language" in site else None) or "en"
+    languages = _languages(site.get("languages"), path + ("languages",), v)
+    if languages and "language" in site and language != languages[0]:
+        v.report(path + ("language",), f"language {language!r} must be the first of languages, "
+                 f"{languages[0]!r}: the first is the one served at the root")
+    language = languages[0] if languages else language
     logo = v.string(site, "logo", path)
     if logo and _looks_like_script_url(logo):
         v.report(path + ("logo",), "logo must be a relative path or an http(s) URL")
@@ -365,9 +374,41 @@ def _site_info(raw: Any, v: _Validator) -> SiteInfo:
         logo=logo,
         timezone=timezone,
         language=language,
+        languages=languages if len(languages) > 1 else (),
         theme=v.option(site, options.by_name(options.SITE)["theme"], path),
         links=_links(site.get("links"), v),
     )
+
+
+def _language_tag(v: _Validator, raw: Any, path: KeyPath) -> str | None:
+    """A language tag CLDR knows, or None after reporting why not."""
+    language = raw if isinstance(raw, str) else ""
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+        v.report(path, f'language must be a language tag such as "en" or "pt-BR", not {raw!r}')
+        return None
+    if not _is_language(language):
+        v.report(path, f"unknown language {language!r}{did_you_mean(language, _language_tags())}; "
+                 'use a language tag such as "de", "ar" or "pt-BR"')
+        return None
+    return language
+
+
+def _languages(raw: Any, path: KeyPath, v: _Validator) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        v.report(path, "languages must be a list of language tags, such as [en, de, fr]")
+        return ()
+    tags: list[str] = []
+    for index, item in enumerate(raw):
+        tag = _language_tag(v, item, path + (index,))
+        if tag is None:
+            continue
+        if tag.lower() in {t.lower() for t in tags}:
+            v.report(path + (index,), f"language {item!r} is listed twice")
+            continue
+        tags.append(tag)
+    return tuple(tags)
 
 
 def _links(raw: Any, v: _Validator) -> tuple[Link, ...]:

@@ -55,6 +55,8 @@ SITE = (
     Option("timezone", "string", "How times are shown to readers, an IANA name such as Europe/Berlin.",
            default="UTC"),
     Option("language", "string", "The page's language tag, e.g. en, de, pt-BR.", default="en"),
+    Option("languages", "list", "Build the pages once per language: [en, de, fr]. The first is "
+           "served at the root, each other under /<tag>/, with a language switcher."),
     Option("theme", "choice", "auto (follows the reader's system), light or dark.", default="auto",
            choices=THEMES),
     Option("links", "any", "Shown in the header: label -> absolute URL (or mailto:), as a mapping "
