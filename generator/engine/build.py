@@ -47,12 +47,15 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
     found in `fragments` are used as they are. `cache_dir` keeps compiled templates; `writer`
     writes new pages as they are rendered (they are then `Written`)."""
     outputs = Outputs(reusable, fragments=fragments or {}, writer=writer)
-    env = make_environment(inputs.site, cache_dir, keep=outputs.fragment)
+    site = inputs.site
+    env = make_environment(site, cache_dir, keep=outputs.fragment)
+    languages = {tag: env if tag == site.info.language else make_environment(site, cache_dir, outputs.fragment, tag)
+                 for tag in site.info.page_languages}
     common = page_context(inputs)
     render_front_page(env, inputs, common, outputs)
     render_pages(env, inputs, common, outputs)
-    outputs.add(_static_assets(inputs.site))
-    render_outputs(env, inputs, outputs)
+    outputs.add(_static_assets(site))
+    render_outputs(env, inputs, outputs, languages)
     outputs.render_deferred()
     return outputs
 

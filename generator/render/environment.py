@@ -39,11 +39,12 @@ def template_dirs(site: Site) -> list[Path]:
     return dirs
 
 
-def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | None = None) -> jinja2.Environment:
-    """The Jinja environment for the site's theme. With `cache_dir`, compiled templates are kept
-    there (keyed by each template's source), which saves a rebuild compiling them again. With
-    `keep` (reuse.Outputs.fragment), parts of pages that change less often than the pages are
-    kept between builds by their keys."""
+def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | None = None,
+                     language_tag: str | None = None) -> jinja2.Environment:
+    """The Jinja environment for the site's theme, in `language_tag` (the site's `language` without
+    one). With `cache_dir`, compiled templates are kept there (keyed by each template's source),
+    which saves a rebuild compiling them again. With `keep` (reuse.Outputs.fragment), parts of
+    pages that change less often than the pages are kept between builds by their keys."""
     bytecode_cache = None
     if cache_dir is not None:
         try:
@@ -64,7 +65,7 @@ def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | Non
     )
     zone = ZoneInfo(site.info.timezone)
     # The theme's catalogs first, then the site's own (templates/locale/), whose messages win.
-    language = load_language(site.info.language, [folder / LOCALE_FOLDER for folder in reversed(folders)])
+    language = load_language(language_tag or site.info.language, [folder / LOCALE_FOLDER for folder in reversed(folders)])
     gettext = language.translations.gettext
     env.install_gettext_translations(language.translations, newstyle=True)
     env.globals["gettext"] = env.globals["_"] = _kept_gettext(gettext)

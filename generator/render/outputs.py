@@ -5,7 +5,7 @@ each is a pure function of the build inputs returning {relative path: bytes}.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import jinja2
 
@@ -24,7 +24,11 @@ if TYPE_CHECKING:
     from generator.engine.inputs import BuildInputs
 
 
-def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs) -> None:
+def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Outputs,
+                   languages: Mapping[str, jinja2.Environment] | None = None) -> None:
+    """`env` is the site's first language's; `languages` has an environment for each language the
+    pages are built in (site.info.page_languages, the first being `env`), for the outputs that
+    follow the reader's choice of language (the embed and the script widget)."""
     for family in (render_statuspage, render_headers):
         outputs.add(family(inputs))
     outputs.add(render_llms(inputs, env.globals.get("language")))
