@@ -15,7 +15,7 @@ from generator.engine.parallel import spread
 from generator.engine.reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, save_fragments
 from generator.render.environment import make_environment, template_dirs
 from generator.render.outputs import render_outputs
-from generator.render.pages import page_context, render_front_page, render_pages
+from generator.render.pages import LanguageOutputs, page_context, render_front_page, render_pages, render_site_files
 from generator.site.config import Site
 from generator.site.problems import InvalidInput, Problem
 
@@ -54,6 +54,12 @@ def render_changed(inputs: BuildInputs, reusable: Mapping[str, str],
     common = page_context(inputs)
     render_front_page(env, inputs, common, outputs)
     render_pages(env, inputs, common, outputs)
+    for tag, language_env in languages.items():
+        if language_env is not env:  # the first language's pages are the ones above, at the root
+            in_language = LanguageOutputs(outputs, site.info.language_prefix(tag))
+            render_front_page(language_env, inputs, common, in_language)
+            render_pages(language_env, inputs, common, in_language)
+    render_site_files(env, inputs, common, outputs)
     outputs.add(_static_assets(site))
     render_outputs(env, inputs, outputs, languages)
     outputs.render_deferred()

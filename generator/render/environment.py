@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
-from generator.site.config import Site
+from generator.site.config import Site, SiteInfo
 from generator.status.readings import percent_figure
 # The theme used is the theme fingerprinted for the caches: one function finds it.
 from generator.engine.fingerprint import default_theme_dir
@@ -99,10 +99,16 @@ def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | Non
         uptime_rects=_day_bars(language, keep),
         chart_points=chart_points,
         latency_chart=latency_chart,
+        address=page_address,
         month_label=lambda day: portable_strftime(day, "%B %Y") if language.is_source else language.month(day),
     )
+    prefix = site.info.language_prefix(language.tag)
     env.globals.update(site=site.info, timezone_name=site.info.timezone, text_direction=language.direction,
                        catalog_key=language.catalog_key, language=language,
+                       # A language's pages are one folder down from what every language shares
+                       # (assets, feeds, the API): `site_root` (render_page) is `root` plus this.
+                       language_prefix=prefix, language_up="../" if prefix else "",
+                       page_languages=page_languages(site.info),
                        indicator_descriptions={key: gettext(text) for key, text in INDICATOR_DESCRIPTIONS.items()})
     return env
 
@@ -294,8 +300,36 @@ def relative_root(output_path: str) -> str:
     return "../" * depth
 
 
+class PageLanguage(NamedTuple):
+    """One of the languages a page is built in, for its language links (hreflang, the switcher)."""
+
+    tag: str  # "pt-BR", for hreflang and lang
+    prefix: str  # "" or "pt-br/": the folder its pages are in
+    name: str  # what the language calls itself: "Português (Brasil)"
+
+
+def page_languages(site: SiteInfo) -> tuple[PageLanguage, ...]:
+    """Every language the site's pages are built in; none when they are built in one."""
+    if len(site.page_languages) < 2:
+        return ()
+    from babel import Locale
+
+    def autonym(tag: str) -> str:
+        name = Locale.parse(tag, sep="-").get_display_name(Locale.parse(tag, sep="-")) or tag
+        return name[:1].upper() + name[1:]
+
+    return tuple(PageLanguage(tag, site.language_prefix(tag), autonym(tag)) for tag in site.page_languages)
+
+
+def page_address(page_path: str) -> str:
+    """A page's path as its address ends: "incidents/x/index.html" -> "incidents/x/"."""
+    return page_path.removesuffix("index.html")
+
+
 def render_page(env: jinja2.Environment, template: str, output_path: str, **context: Any) -> bytes:
+    """`output_path` is relative to the language's folder (site root for the first language)."""
     context.setdefault("root", relative_root(output_path))
+    context.setdefault("site_root", context["root"] + env.globals.get("language_up", ""))
     context.setdefault("page_path", output_path)
     return env.get_template(template).render(**context).encode("utf-8")
 

@@ -6,7 +6,7 @@ import hashlib
 from array import array
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from html import escape
 
 import jinja2
@@ -108,9 +108,8 @@ def _card_keys(inputs: BuildInputs, theme: str | None, incidents: list[Incident]
 
 
 def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
-    """Every page but the front page (render_front_page), and the files that list them."""
+    """Every page but the front page (render_front_page), in `env`'s language."""
     site, status = inputs.site, inputs.status
-    incidents = inputs.incidents.incidents
     _incident_pages(env, inputs, common, outputs)
 
     theme = template_set_key(env, "component.html")
@@ -143,11 +142,18 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
     subscribe = site.subscribe or SubscribeSettings()
     outputs.add({"subscribe/index.html": render_page(env, "subscribe.html", "subscribe/index.html", subscribe=subscribe,
                                                      components=site.components, **common)})
+
+
+def render_site_files(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
+    """The files a site has once whatever its languages: 404.html (in the first language),
+    robots.txt, sitemap.xml (listing every language's pages), .nojekyll and CNAME."""
+    site, incidents = inputs.site, inputs.incidents.incidents
     files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
     files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
     page_paths = sorted({"index.html"}.union(p for p in outputs.files if p.endswith("index.html")))
     if outputs.wants("sitemap.xml", _sitemap_key(inputs, page_paths)):
-        updated = {f"incidents/{i.id}/index.html": i.updated_at for i in incidents}  # their lastmod dates
+        updated = {f"{prefix}incidents/{i.id}/index.html": i.updated_at  # their lastmod dates
+                   for prefix in map(site.info.language_prefix, site.info.page_languages) for i in incidents}
         files["sitemap.xml"] = _sitemap(site.info.base_url, page_paths, updated)
     files[".nojekyll"] = b""  # GitHub Pages: serve files as they are, no Jekyll pass
     if site.info.custom_domain:
@@ -155,6 +161,29 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
     outputs.add(files)
 
 
+
+
+class LanguageOutputs:
+    """Where one more of site.yaml's `languages` renders its pages: each path under the language's
+    folder ("de/index.html"). Keys and kept fragments are the site's own: each already differs
+    from another language's, as it names its language's catalog (kept_pages.template_set_key)."""
+
+    def __init__(self, outputs: Outputs, prefix: str):
+        self.outputs, self.prefix = outputs, prefix
+
+    def wants(self, path: str, key: str | None, *, fragments: Sequence[str | None] = ()) -> bool:
+        return self.outputs.wants(self.prefix + path, key, fragments=fragments)
+
+    def fragment(self, key: str | None, render: Callable[[], str], *, parts: Sequence[str | None] = ()) -> str:
+        return self.outputs.fragment(key, render, parts=parts)
+
+    def defer(self, paths: Sequence[str], render: Callable[[], Mapping[str, bytes]]) -> None:
+        prefix = self.prefix
+        self.outputs.defer([prefix + path for path in paths],
+                           lambda: {prefix + path: content for path, content in render().items()})
+
+    def add(self, files: Mapping[str, bytes]) -> None:
+        self.outputs.add({self.prefix + path: content for path, content in files.items()})
 
 
 # --- pages a rebuild can keep ----------------------------------------------------------------
