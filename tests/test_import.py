@@ -249,6 +249,12 @@ def test_an_upptime_repository_brings_its_checks_history_and_issues(tmp_path):
     assert titles == {"title: Website is down", "title: API has degraded performance", "title: Database upgrade"}
     assert "issues.json (issue #15): not carried over: 'Add a status check for the docs' is not labelled" in ran.stdout
     assert ".upptimerc.yml:37: not carried over: assignees" in ran.stdout
+    # The open maintenance issue is written as scheduled, whenever the import runs; the page
+    # built after its window shows it completed, by its schedule.
+    (maintenance,) = (site / "incidents").glob("*database-upgrade*.md")
+    assert "· Scheduled" in maintenance.read_text() and "Completed" not in maintenance.read_text()
+    listed = json.loads((build / "api" / "v2" / "scheduled-maintenances.json").read_text())["scheduled_maintenances"]
+    assert [m["status"] for m in listed if m["name"] == "Database upgrade"] == ["completed"]
 
 
 def test_upptime_without_its_issues_says_how_to_export_them(tmp_path):

@@ -349,7 +349,9 @@ def _maintenance(issue: dict, title: str, opened: datetime, closed: datetime | N
                 components[cid] = None
     text = re.sub(r"<!--.*?-->", "", body, flags=re.S).strip() or DEFAULT_MESSAGES["scheduled"]
     updates = [ImportedUpdate(min(opened, start), "scheduled", text)]
-    if closed is not None or end <= datetime.now(timezone.utc):
+    # A window nobody closed completes on the page when its schedule says (Incident.status_at),
+    # so the import writes the same files whenever it runs.
+    if closed is not None:
         updates.append(ImportedUpdate(max(end, updates[0].time), "completed", DEFAULT_MESSAGES["completed"]))
     return ImportedIncident(title=title, impact="none", updates=tuple(reversed(updates)), components=components,
                             maintenance=True, scheduled_for=start, scheduled_until=end, source=where)
