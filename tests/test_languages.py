@@ -213,3 +213,14 @@ def test_the_embed_and_the_widget_are_laid_out_right_to_left_in_arabic(browser, 
             assert box.locator(".hg-desc").inner_text() == "انقطاع بسيط في الخدمة"
             assert site_name["x"] + site_name["width"] <= description["x"]  # the site's name at the left, mirrored
         page.close()
+
+
+def test_for_the_badge_writes_capitals_as_the_language_does(demo_copy):
+    site = _language_site(demo_copy, "tr")
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "display:\n", "badges: {style: for-the-badge}\ndisplay:\n", 1), encoding="utf-8")
+    build(site, now=DEMO_NOW)
+    svg = (site / "build" / "badges" / "api" / "uptime-30d.svg").read_text(encoding="utf-8")
+    # Turkish keeps the dot of i in capitals: "erişilebilirlik" is ERİŞİLEBİLİRLİK, never ERIŞILEBILIRLIK.
+    assert "ERİŞİLEBİLİRLİK" in svg and "ERIŞ" not in svg

@@ -155,7 +155,8 @@ def render_badges(inputs: BuildInputs, outputs: Outputs, language: Language | No
         # A badge's files are made of the badge (its texts and colours) and the style alone.
         key = output_key(inputs.fingerprint, stem, badge, style)
         if outputs.wants(f"{stem}.svg", key):
-            files[f"{stem}.svg"] = render_svg(badge, style, id_prefix=_short_hash(stem)).encode("utf-8")
+            files[f"{stem}.svg"] = render_svg(badge, style, id_prefix=_short_hash(stem),
+                                              language=inputs.site.info.language).encode("utf-8")
         if outputs.wants(f"{stem}.json", key):
             files[f"{stem}.json"] = json.dumps(endpoint_json(badge, style), ensure_ascii=False).encode("utf-8")
     outputs.add(files)
@@ -204,13 +205,30 @@ class _Half:
     fill: str
 
 
-def render_svg(badge: Badge, style: str, *, id_prefix: str = "b") -> str:
+def render_svg(badge: Badge, style: str, *, id_prefix: str = "b", language: str = "en") -> str:
+    """`language`: the tag of the badge's words, which for-the-badge writes in capitals as that
+    language does."""
     if style not in STYLES:
         raise ValueError(f"unknown badge style {style!r}")
     label, message = _clean(badge.label), _clean(badge.message)
     if style == "for-the-badge":
-        return _for_the_badge(badge, label.upper(), message.upper())
+        return _for_the_badge(badge, capitals(label, language), capitals(message, language))
     return _flat(badge, label, message, square=style == "flat-square", id_prefix=id_prefix)
+
+
+def capitals(text: str, language: str) -> str:
+    """`text` in capitals as `language` writes them. Python's upper() is Unicode's default, which
+    is right for most languages but not these: Turkish and Azerbaijani keep the dot of i (i -> İ),
+    Greek drops the accents in capitals (ά -> Α)."""
+    base = language.split("-")[0].lower()
+    if base in ("tr", "az"):
+        return text.replace("i", "İ").upper()
+    if base == "el":
+        import unicodedata
+
+        decomposed = unicodedata.normalize("NFD", text.upper())
+        return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in "\u0301\u0342\u0313\u0314"))
+    return text.upper()
 
 
 def _flat(badge: Badge, label: str, message: str, *, square: bool, id_prefix: str) -> str:
