@@ -34,6 +34,7 @@ site:                              # the page itself
   logo: assets/logo.svg            # a file in templates/assets/ or an https:// URL; remove for none
   timezone: UTC                    # how times are shown to readers, an IANA name such as Europe/Berlin
   language: en                     # the page's language tag, e.g. en, de, pt-BR
+  # languages: [en, de, fr]        # instead of language: every page in each, the others under /de/, /fr/
   theme: auto                      # auto (follows the reader's system), light or dark
   links:                           # shown in the header: label -> absolute URL (or mailto:)
     support: mailto:support@example.com
