@@ -71,8 +71,8 @@ def test_every_page_is_built_in_every_language_and_what_has_no_language_once(bui
     assert {"index.html", INCIDENT, "history/index.html", "subscribe/index.html"} <= english
     assert _pages(built, "de") == english and _pages(built, "ar") == english
     for folder in ("de", "ar"):  # the API, feeds, badges, calendar and assets are the site's, not a language's
-        assert sorted(p.name for p in (built / folder).iterdir()) == ["components", "history", "incidents",
-                                                                     "index.html", "subscribe"]
+        assert sorted(p.name for p in (built / folder).iterdir()) == ["404.html", "components", "history",
+                                                                     "incidents", "index.html", "subscribe"]
     german, arabic = (built / "de" / INCIDENT).read_text(encoding="utf-8"), (built / "ar/index.html").read_text(encoding="utf-8")
     assert _parse(built / "de" / INCIDENT).html_attributes["lang"] == "de" and ">Verlauf</a>" in german
     assert _parse(built / "ar/index.html").html_attributes == {"lang": "ar", "dir": "rtl", "data-theme": "auto"}

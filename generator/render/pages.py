@@ -142,14 +142,18 @@ def render_pages(env: jinja2.Environment, inputs: BuildInputs, common: dict[str,
     subscribe = site.subscribe or SubscribeSettings()
     outputs.add({"subscribe/index.html": render_page(env, "subscribe.html", "subscribe/index.html", subscribe=subscribe,
                                                      components=site.components, **common)})
+    # Its links are absolute: a host serves it at whatever address was not found. A host that
+    # serves the nearest 404.html up the path (Cloudflare Pages) shows each language its own.
+    prefix = env.globals.get("language_prefix", "")
+    outputs.add({"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path + prefix,
+                                         site_root=site.info.base_path, **common)})
 
 
 def render_site_files(env: jinja2.Environment, inputs: BuildInputs, common: dict[str, Any], outputs: Outputs) -> None:
-    """The files a site has once whatever its languages: 404.html (in the first language),
-    robots.txt, sitemap.xml (listing every language's pages), .nojekyll and CNAME."""
+    """The files a site has once whatever its languages: robots.txt, sitemap.xml (listing every
+    language's pages), .nojekyll and CNAME."""
     site, incidents = inputs.site, inputs.incidents.incidents
-    files = {"404.html": render_page(env, "404.html", "404.html", root=site.info.base_path, **common)}
-    files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()
+    files = {"robots.txt": f"User-agent: *\nAllow: /\n\nSitemap: {site.info.base_url}sitemap.xml\n".encode()}
     page_paths = sorted({"index.html"}.union(p for p in outputs.files if p.endswith("index.html")))
     if outputs.wants("sitemap.xml", _sitemap_key(inputs, page_paths)):
         updated = {f"{prefix}incidents/{i.id}/index.html": i.updated_at  # their lastmod dates
