@@ -199,13 +199,14 @@ def test_the_nu_html_checker_finds_no_error_in_any_language(built):
     assert len(pages) > 20
 
 
-def test_an_update_written_in_english_reads_left_to_right_on_an_arabic_page(browser, built):
+def test_an_incident_written_in_english_reads_left_to_right_on_an_arabic_page(browser, built):
     with static_server(built) as url:
         page = browser.new_page()
         page.goto(f"{url}/ar/{INCIDENT}")
         directions = page.evaluate("""() => [...document.querySelectorAll('.prose')].map(
             element => getComputedStyle(element).direction)""")
         heading = page.evaluate("getComputedStyle(document.querySelector('h1')).direction")
+        title = page.evaluate("getComputedStyle(document.querySelector('h1 [dir=auto]')).direction")
         page.close()
-    # The page around it is right to left; the demo's updates, written in English, keep their own direction.
-    assert heading == "rtl" and directions and set(directions) == {"ltr"}
+    # The page around it is right to left; the demo's updates and title, written in English, keep their own direction.
+    assert heading == "rtl" and title == "ltr" and directions and set(directions) == {"ltr"}
