@@ -112,3 +112,18 @@ def test_warnings_pass_unless_strict(site_root):
 def test_valid_site_passes_quietly(demo_copy):
     ran = invoke("-q", "validate", *NOW, cwd=demo_copy)
     assert (ran.code, ran.stdout, ran.stderr) == (0, "", "")
+
+
+def test_a_language_no_catalog_translates_is_a_warning_at_its_tag_until_the_site_adds_one(tmp_path):
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "site.yaml").write_text("site:\n  title: T\n  base_url: https://s.example/\n"
+                                        "  languages: [en, pt, sw]\ncomponents: [{id: a, name: A}]\n")
+    ran = invoke("validate", *NOW, cwd=tmp_path)
+    assert ran.code == 0  # pt finds the theme's pt_BR catalog; sw has none
+    assert ran.stderr.splitlines() == [
+        "site.yaml:4:23: warning: no catalog translates 'sw': its pages show dates and numbers as 'sw' writes them, "
+        "but the theme's words in English; add templates/locale/sw.po (`heliograph theme locale/de.po` copies one "
+        "to start from); README, \"The page in your language\""]
+    (tmp_path / "templates" / "locale").mkdir(parents=True)
+    (tmp_path / "templates" / "locale" / "sw.po").write_text('msgid "History"\nmsgstr "Historia"\n', encoding="utf-8")
+    assert invoke("validate", *NOW, cwd=tmp_path).stderr == ""

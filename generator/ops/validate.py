@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
                                 message.replace("alert channel", "announce channel", 1))
                         for channel in site.announce.channels if (message := url_problem(channel)))
     problems.extend(schedule_warnings(root, site))
+    problems.extend(language_warnings(root, site))
     refused = links_outside(site.history_dir, root)
     if refused:  # not read at all
         return problems + refused
@@ -43,6 +45,36 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
 
 
 CHECK_WORKFLOW = ".github/workflows/check.yml"
+
+
+def language_warnings(root: Path, site) -> list[Problem]:
+    """A language no catalog translates (neither the theme's nor the site's templates/locale/):
+    its pages get CLDR's dates and numbers, but the theme's words stay English."""
+    from generator.engine.fingerprint import default_theme_dir
+    from generator.render.i18n import LOCALE_FOLDER, SOURCE_LANGUAGE, catalog_names
+
+    folders = [default_theme_dir() / LOCALE_FOLDER, site.templates_dir / LOCALE_FOLDER]
+    try:
+        lines = (root / "site.yaml").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    warnings = []
+    for tag in site.info.page_languages:
+        names = catalog_names(tag)
+        if tag.split("-")[0].lower() == SOURCE_LANGUAGE or any((folder / f"{name}.po").is_file() for folder in folders for name in names):
+            continue
+        line = column = None
+        for number, text in enumerate(lines, start=1):
+            found = re.search(rf"\blanguages?\s*:.*?(?<![\w-])({re.escape(tag)})(?![\w-])", text)
+            if found:
+                line, column = number, found.start(1) + 1
+                break
+        warnings.append(Problem(
+            "site.yaml", line, column,
+            f"no catalog translates {tag!r}: its pages show dates and numbers as {tag!r} writes them, but the theme's "
+            f"words in English; add templates/locale/{names[0]}.po (`heliograph theme locale/de.po` copies one to "
+            "start from); README, \"The page in your language\"", severity="warning"))
+    return warnings
 
 
 def schedule_warnings(root: Path, site) -> list[Problem]:
