@@ -4,12 +4,14 @@ save the caches (`build` below reads top to bottom as them; docs/architecture.md
 from __future__ import annotations
 
 import gc
+import os
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
+from stat import S_ISREG
 from typing import Mapping
 
-from generator.engine.files import remove_temporaries, write_atomically
+from generator.engine.files import behind_a_link, is_link, make_real_folders, remove_temporaries, write_atomically
 from generator.engine.inputs import CACHE_DIR, BuildInputs, read_inputs
 from generator.engine.parallel import spread
 from generator.engine.reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, save_fragments
@@ -17,6 +19,7 @@ from generator.render.environment import make_environment, template_dirs
 from generator.render.outputs import render_outputs
 from generator.render.pages import LanguageOutputs, page_context, render_front_page, render_pages, render_site_files
 from generator.site.config import Site
+from generator.site.paths import is_inside, shown_name
 from generator.site.problems import InvalidInput, Problem
 
 MANIFEST = ".heliograph-manifest"
@@ -88,6 +91,7 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
     manifest_path = output / MANIFEST
     previous = _manifest(output)
     written = unchanged = removed = 0
+    made_real: set[str] = set()  # folders in build/ known to be real ones (make_real_folders)
     to_compare = []  # (path, bytes): what may differ from the file there
     for relative, content in files.items():
         if content is KEEP:  # the file there is already this output
@@ -98,12 +102,21 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
             to_compare.append((relative, content))
     # Many files (a check run that changes the page's status rewrites 600 at 10,000 incidents)
     # are written on every core: replacing a file costs the file system more than writing it.
-    for was_written in spread(lambda item: _write_if_changed(output, *item), to_compare, "writes"):
+    for was_written in spread(lambda item: _write_if_changed(output, *item, made_real), to_compare, "writes"):
         written += was_written
         unchanged += not was_written
+    linked: dict[str, bool] = {}
     for relative in sorted(previous - set(files)):
         stale = output / relative
-        if stale.is_file():
+        # A file behind a link to a folder is not in build/, whatever the manifest says; a link
+        # in a file's place is removed itself, what it leads to never.
+        if behind_a_link(stale.parent, output, linked):
+            continue
+        try:
+            found = os.lstat(stale)
+        except OSError:
+            continue
+        if S_ISREG(found.st_mode) or is_link(found):
             stale.unlink()
             removed += 1
             _remove_empty_parents(stale.parent, output)
@@ -112,11 +125,15 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
     return written, unchanged, removed
 
 
-def _write_if_changed(output: Path, relative: str, content: bytes) -> bool:
-    """Write `content` to output/relative unless the file there holds it already; whether it wrote."""
+def _write_if_changed(output: Path, relative: str, content: bytes, made_real: set[str]) -> bool:
+    """Write `content` to output/relative unless the file there holds it already; whether it wrote.
+    Never through a link: one on the way, or in the file's place, is replaced (write_atomically
+    renames over the link itself), and only a regular file is read to compare."""
     target = output / relative
+    make_real_folders(target.parent, output, made_real)
     try:
-        if target.stat().st_size == len(content) and target.read_bytes() == content:
+        found = os.lstat(target)
+        if S_ISREG(found.st_mode) and found.st_size == len(content) and target.read_bytes() == content:
             return False
         new = False
     except FileNotFoundError:
@@ -127,9 +144,23 @@ def _write_if_changed(output: Path, relative: str, content: bytes) -> bool:
 
 
 def _manifest(output: Path) -> set[str]:
-    """The files an earlier build wrote to `output`: the only ones a build ever removes."""
+    """The files an earlier build wrote to `output`: the only ones a build ever removes. A
+    build/ may come from anywhere (a repository can commit one): only a regular file is read,
+    and only names that stay in `output` (no "..", no absolute path or drive) are taken."""
     manifest_path = output / MANIFEST
-    return set(manifest_path.read_text().splitlines()) if manifest_path.is_file() else set()
+    try:
+        if not S_ISREG(os.lstat(manifest_path).st_mode):
+            return set()
+        names = manifest_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return set()
+    return {name for name in names if _stays_inside(name)}
+
+
+def _stays_inside(name: str) -> bool:
+    path = PurePath(name)
+    return bool(name) and not path.is_absolute() and not path.drive and "\0" not in name \
+        and all(part not in ("", ".", "..") for part in name.replace("\\", "/").split("/"))
 
 
 def _claim(output: Path, paths: list[str]) -> None:
@@ -152,6 +183,18 @@ def _start_writing(output: Path) -> None:
         open(marker, "xb").close()
     except FileExistsError:
         remove_temporaries(output)
+
+
+def _refuse_output_outside(root: Path, output: Path) -> None:
+    """A build/ in the site that is a link leading out of it (committed, or made by hand) would
+    have the build write, and remove, files wherever it leads: refused before anything is read.
+    An --output outside the site is the user's choice, and taken as it is."""
+    lexical, site = os.path.abspath(output), os.path.abspath(root)
+    if (lexical == site or lexical.startswith(os.path.join(site, ""))) and not is_inside(output, root):
+        raise InvalidInput([Problem(shown_name(output, root), None, None,
+                                    "refusing to write the page here (a symlink to outside the site): the build "
+                                    "would write and remove files where it leads; make it a real folder, or "
+                                    "give --output the folder to write to")])
 
 
 def _remove_empty_parents(directory: Path, stop: Path) -> None:
@@ -183,6 +226,7 @@ def build(root: Path, output: Path | None = None, *, now: datetime | None = None
 def _build(root: Path, output: Path | None, *, now: datetime | None, base_url: str | None,
            strict: bool, kept: list | None = None) -> BuildReport:
     output = output or root / "build"
+    _refuse_output_outside(root, output)
     cache_dir = root / CACHE_DIR
     # 1. Read the inputs. Any error stops the build here, before build/ is touched.
     inputs = read_inputs(root, now=now, base_url=base_url)

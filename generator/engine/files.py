@@ -7,14 +7,14 @@ import hashlib
 import os
 import pickle
 import re
-import shutil
 import uuid
 import zlib
 from collections import Counter
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_IMODE, S_ISREG
 from typing import Any, Mapping
 
+from generator.engine.cache_trust import HEADER_BYTES, MAGIC, is_link, reached_through_a_link, sign, verified
 from generator.engine.fingerprint import code_fingerprint
 from generator.engine.memory import gc_paused
 from generator.engine.parallel import spread
@@ -43,13 +43,62 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: in
         if mode is not None:
             os.chmod(temporary, mode)
         elif not new:
+            # The mode of the file replaced, never of what a link there leads to (the rename
+            # below replaces the link itself: nothing is ever written through one).
             with contextlib.suppress(FileNotFoundError):
-                shutil.copymode(path, temporary)
+                found = os.lstat(path)
+                if S_ISREG(found.st_mode):
+                    os.chmod(temporary, S_IMODE(found.st_mode))
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _remove_link(path: Path) -> None:
+    """Remove the link at `path`, never what it leads to."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass  # another worker removed it first
+    except (IsADirectoryError, PermissionError):  # Windows: a link to a folder, or a junction
+        os.rmdir(path)
+
+
+def make_real_folders(folder: Path, top: Path, done: set[str]) -> None:
+    """Before writing into `folder` (`top` or below it): a link on the way from `top` down to it
+    (build/incidents -> /etc, made by hand or committed) is removed, only the link, so that the
+    folder is made anew as a real one and nothing is written, or removed, where it leads.
+    `done`: the folders checked already in this build (a build writes thousands of files into a
+    few folders each)."""
+    name = os.fspath(folder)
+    if name in done or folder == top or folder == folder.parent:
+        return
+    make_real_folders(folder.parent, top, done)
+    try:
+        if is_link(os.lstat(folder)):
+            _remove_link(folder)
+    except FileNotFoundError:
+        pass
+    done.add(name)
+
+
+def behind_a_link(folder: Path, top: Path, seen: dict[str, bool]) -> bool:
+    """Whether a folder from `top` (not included) down to `folder` is a link: a file there is
+    not in `top` at all. `seen`: the answers so far in this build."""
+    name = os.fspath(folder)
+    if folder == top or folder == folder.parent:
+        return False
+    if name not in seen:
+        try:
+            linked = is_link(os.lstat(folder))
+        except FileNotFoundError:
+            linked = False
+        except OSError:
+            linked = True  # cannot tell: do not go through it
+        seen[name] = linked or behind_a_link(folder.parent, top, seen)
+    return seen[name]
 
 
 _TEMPORARY_NAME = re.compile(r"\..+\.[0-9]+\.[0-9a-f]{8}\.tmp")
@@ -80,34 +129,87 @@ def remove_temporaries(folder: Path) -> int:
 
 # What each cache read found since the last `CacheReads.clear()`, for `heliograph -v build`:
 # (cache, outcome) -> count, where cache names the folder or file and outcome is "kept",
-# "absent", "corrupt" or "other inputs" (made from other files, settings, code or format).
+# "absent", "corrupt", "unsigned" (not signed with this user's key: another user's or machine's,
+# damaged, or crafted; see cache_trust) or "other inputs" (made from other files, settings,
+# code or format).
 CACHE_READS: Counter[tuple[str, str]] = Counter()
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def read_signed(path: Path) -> tuple[str, memoryview | None]:
+    """A signed cache file's payload, with what was found ("kept", "absent", "corrupt",
+    "unsigned"); the payload only when it is "kept". Every cache file is read here: nothing
+    under .heliograph-cache/ is unpickled (or run) before its signature is checked, and
+    nothing is read through a link or from a pipe or device (which could block or never end)."""
+    if reached_through_a_link(path):
+        return "corrupt", None
+    try:
+        if not getattr(os, "O_NOFOLLOW", 0) and is_link(os.lstat(path)):  # Windows: no O_NOFOLLOW
+            return "corrupt", None
+        descriptor = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        return "absent", None
+    except OSError:  # a link (ELOOP with O_NOFOLLOW), a folder, no permission
+        return "corrupt", None
+    try:
+        if not S_ISREG(os.fstat(descriptor).st_mode):
+            return "corrupt", None
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            data = handle.read()
+    except OSError:
+        return "corrupt", None
+    finally:
+        os.close(descriptor)
+    payload = verified(data)
+    if payload is None:  # signed by someone else (or damaged after the header), or not signed at all
+        return "unsigned" if len(data) >= HEADER_BYTES and data.startswith(MAGIC) else "corrupt", None
+    return "kept", payload
+
+
+def write_signed(path: Path, payload: bytes) -> None:
+    """Write a cache file, signed (see read_signed). Not through a link on the way: the link is
+    left as it is, and the cache goes unwritten. A read-only checkout still builds, without it."""
+    if reached_through_a_link(path):
+        return
+    try:
+        write_atomically(path, sign(payload))
+    except OSError:
+        pass
 
 
 def read_cache(path: Path, key: Any) -> Any:
-    """The value stored with `key`; None when the entry is missing, corrupt, or was made from other inputs.
-    Caches are read by builds only, so what they hold is frozen for the build (`gc_paused`)."""
-    outcome = "kept"
+    """The value stored with `key`; None when the entry is missing, corrupt, unsigned, or was made
+    from other inputs. Caches are read by builds only, so what they hold is frozen for the build
+    (`gc_paused`)."""
+    outcome, payload = read_signed(path)
     try:
-        with open(path, "rb") as handle, gc_paused(freeze=True):
-            # The key is pickled first and apart: a cache made from other inputs costs only its key.
-            if pickle.load(handle) != key:
+        if payload is None:
+            return None
+        # The key is pickled first and apart: a cache made from other inputs costs only its key.
+        key_end = 4 + int.from_bytes(payload[:4], "little")
+        with gc_paused(freeze=True):
+            if pickle.loads(payload[4:key_end]) != key:
                 outcome = "other inputs"
                 return None
-            return pickle.load(handle)
-    except FileNotFoundError:
-        outcome = "absent"
-        return None
-    except Exception:  # truncated, unreadable, written by another version: recompute
+            return pickle.loads(payload[key_end:])
+    except Exception:  # signed, yet unreadable: written by another version's code
         outcome = "corrupt"
         return None
     finally:
-        CACHE_READS[_cache_name(path), outcome] += 1
+        note_read(path, outcome)
+
+
+def note_read(path: Path, outcome: str) -> None:
+    """Count what a read of the cache file `path` found (CACHE_READS)."""
+    CACHE_READS[_cache_name(path), outcome] += 1
 
 
 def _cache_name(path: Path) -> str:
     """The cache an entry belongs to, e.g. "incidents (parsed files)" or "history (closed-days)"."""
     stem = path.name.split(".")[0]
+    if path.parent.name == "jinja":
+        return "jinja (compiled templates)"
     if path.parent.name not in _CACHE_FOLDERS:
         return stem
     part = "buckets" if stem.isdigit() else "days" if stem[:4].isdigit() else stem
@@ -118,11 +220,9 @@ _CACHE_FOLDERS = frozenset({"history", "incidents", "outputs", "fragments"})
 
 
 def write_cache(path: Path, key: Any, value: Any) -> None:
-    try:
-        write_atomically(path, pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL)
-                         + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
-        pass  # a read-only checkout still builds, just without the cache
+    key_bytes = pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL)
+    write_signed(path, len(key_bytes).to_bytes(4, "little") + key_bytes
+                 + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class Buckets:

@@ -14,11 +14,14 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import stat
 import sys
 import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, NamedTuple
+
+from generator.engine.cache_trust import reached_through_a_link
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # generator/, two levels up from generator/engine/
 PACKAGE_THEME = "theme"  # generator/theme when installed; the repository's templates/ in a checkout
@@ -119,8 +122,14 @@ def cache_miss_reason(cache_dir: Path) -> str | None:
     """Why every cache in `cache_dir` will miss, or None when they may hit: "absent" (no cache
     yet, or --clean), "fingerprint" (other code or libraries wrote them), "corrupt" (the stamp
     cannot be read). An entry's own format is part of the code, so it is the fingerprint too."""
+    path = cache_dir / CACHE_STAMP
     try:
-        stamp = (cache_dir / CACHE_STAMP).read_text(encoding="ascii").strip()
+        # Never through a link, nor from a pipe or device (/dev/zero would never end): the
+        # folder is in the site, and a repository may hold anything there.
+        if reached_through_a_link(path) or not stat.S_ISREG(os.lstat(path).st_mode):
+            return "corrupt"
+        with open(path, "rb") as handle:
+            stamp = handle.read(200).decode("ascii").strip()
     except FileNotFoundError:
         return "absent"
     except (OSError, UnicodeDecodeError):
@@ -130,9 +139,18 @@ def cache_miss_reason(cache_dir: Path) -> str | None:
 
 def stamp_cache(cache_dir: Path) -> None:
     """Record that the code running now wrote `cache_dir`'s caches."""
+    path = cache_dir / CACHE_STAMP
     try:
-        if cache_dir.is_dir() and cache_miss_reason(cache_dir) is not None:
-            (cache_dir / CACHE_STAMP).write_text(code_fingerprint() + "\n", encoding="ascii")
+        if not cache_dir.is_dir() or reached_through_a_link(path) or cache_miss_reason(cache_dir) is None:
+            return
+        # Through a temporary and a rename, which replaces a link at the stamp's place instead
+        # of writing into what it leads to.
+        temporary = path.with_name(f".{CACHE_STAMP}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            temporary.write_text(code_fingerprint() + "\n", encoding="ascii")
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only checkout builds without caches
 

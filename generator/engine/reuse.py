@@ -18,11 +18,12 @@ import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field
+from stat import S_ISREG
 from pathlib import Path
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from generator.engine.files import Buckets, content_digest, stamp, write_atomically
+from generator.engine.files import Buckets, behind_a_link, content_digest, make_real_folders, stamp, write_atomically
 from generator.engine.parallel import spread
 from generator.engine.fingerprint import code_fingerprint, installed_version  # noqa: F401 (installed_version: for callers)
 
@@ -63,9 +64,13 @@ class NewFileWriter:
 
     def __init__(self, output: Path, claim: Callable[[Sequence[str]], None]):
         self.output, self.claim = output, claim
+        self.made_real: set[str] = set()  # folders in build/ known to be real (files.make_real_folders)
 
     def write(self, path: str, content: bytes) -> bytes | Written:
         target = self.output / path
+        # Before looking: a linked folder on the way (build/incidents -> /etc) is replaced by a
+        # real one, or the file would be written where it leads.
+        make_real_folders(target.parent, self.output, self.made_real)
         if os.path.lexists(target):
             return content
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -182,13 +187,17 @@ class Ledger:
         """The ledger, with what build/ still holds of it."""
         ledger = cls(cache_dir, output)
         folder = str(output) + os.sep
+        linked: dict[str, bool] = {}
         for path, (key, digest, seen) in ledger._store().load().items():
             try:
-                found = os.stat(folder + path)
+                # lstat: a link where the file was (to /dev/zero, say) is never read; it is
+                # not the file written, so the output is rendered and written in its place.
+                found = os.lstat(folder + path)
                 if stamp(found) == seen:
                     ledger.reusable[path] = key
                     continue
-                if content_digest(Path(folder + path).read_bytes()) == digest:
+                if S_ISREG(found.st_mode) and not behind_a_link(Path(folder + path).parent, output, linked) \
+                        and content_digest(Path(folder + path).read_bytes()) == digest:
                     ledger.reusable[path] = key
                     ledger.changes[path] = (key, digest, stamp(found))
                     continue
@@ -209,7 +218,7 @@ class Ledger:
                 continue
             try:
                 digest = content.digest if type(content) is Written else content_digest(content)
-                changes[path] = (key, digest, stamp(os.stat(folder + path)))
+                changes[path] = (key, digest, stamp(os.lstat(folder + path)))
             except (OSError, TypeError):
                 changes[path] = None
         for path in self.reusable.keys() - keys.keys():

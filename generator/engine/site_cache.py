@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from generator.engine.cache_trust import CACHE_DIR
 from generator.engine.files import read_cache, text_of, write_cache
 from generator.engine.fingerprint import code_fingerprint, installed_version
 from generator.site.config import CONFIG_FILE, MAX_CONFIG_BYTES, Site, load_site, parse_site
 from generator.site.paths import check_inside, read_regular_file
-
-CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
 
 
 def load_site_kept(root: Path) -> Site:

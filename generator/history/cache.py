@@ -30,7 +30,7 @@ from typing import Mapping
 from generator.checks.result import DOWN
 from generator.history.aggregate import Intervals, SeriesDay, Windows, aggregate_day, in_windows
 from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
-from generator.engine.files import ContentDigests, read_cache, write_cache
+from generator.engine.files import ContentDigests, reached_through_a_link, read_cache, write_cache
 from generator.engine.fingerprint import code_fingerprint
 
 # Every cache's one fingerprint of the code (see generator.engine.fingerprint).
@@ -131,6 +131,8 @@ def _entry_path(cache_dir: Path, day: date, part: str = "") -> Path:
 
 def forget_before(cache_dir: Path, first: date) -> None:
     """Remove the entries of days before `first`: no page shows them any more, and days only age."""
+    if reached_through_a_link(cache_dir / "history" / "entry"):
+        return  # a link where the cache's folder belongs: what it leads to is not ours to remove
     for entry in (cache_dir / "history").glob("????-??-??*.pickle"):
         try:
             if date.fromisoformat(entry.name[:10]) < first:

@@ -17,6 +17,7 @@ from generator.status.readings import percent_figure
 # The theme used is the theme fingerprinted for the caches: one function finds it.
 from generator.engine.fingerprint import default_theme_dir
 from generator.engine.reuse import output_key
+from generator.engine.template_cache import SignedBytecodeCache
 from generator.site.problems import Problem, relative_file
 from generator.render.i18n import LOCALE_FOLDER, Language, load_language
 from generator.render.urls import iso_seconds
@@ -45,13 +46,8 @@ def make_environment(site: Site, cache_dir: Path | None = None, keep: Keep | Non
     one). With `cache_dir`, compiled templates are kept there (keyed by each template's source),
     which saves a rebuild compiling them again. With `keep` (reuse.Outputs.fragment), parts of
     pages that change less often than the pages are kept between builds by their keys."""
-    bytecode_cache = None
-    if cache_dir is not None:
-        try:
-            (cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
-            bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache_dir / "jinja"))
-        except OSError:
-            pass  # a read-only checkout still builds
+    # Signed, unlike Jinja's own cache, which runs whatever file it finds (engine.template_cache).
+    bytecode_cache = None if cache_dir is None else SignedBytecodeCache(cache_dir / "jinja")
     folders = template_dirs(site)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in folders]),
