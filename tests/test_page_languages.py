@@ -210,3 +210,73 @@ def test_an_incident_written_in_english_reads_left_to_right_on_an_arabic_page(br
         page.close()
     # The page around it is right to left; the demo's updates and title, written in English, keep their own direction.
     assert heading == "rtl" and title == "ltr" and directions and set(directions) == {"ltr"}
+
+
+EMBED_HOST_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Host</title></head>
+<body>
+<iframe id="de-at" src="{site}/embed/?lang=de-AT&amp;components=api&amp;theme=dark#top" width="360" height="120" title="Status"></iframe>
+<iframe id="ar" src="{site}/embed/index.html?lang=AR&amp;components=all" width="360" height="200" title="Status"></iframe>
+<iframe id="unknown" src="{site}/embed/?lang=fr&amp;components=api" width="360" height="120" title="Status"></iframe>
+<iframe id="de-folder" src="{site}/de/embed/?components=api" width="360" height="120" title="Status"></iframe>
+<iframe id="back" src="{site}/de/embed/?lang=en&amp;components=api" width="360" height="120" title="Status"></iframe>
+<div id="w-de" data-heliograph data-lang="de-AT" data-components="api"></div>
+<div id="w-ar" data-heliograph data-lang="ar" data-components="api"></div>
+<div id="w-site" data-heliograph data-components="api"></div>
+<div id="w-unknown" data-heliograph data-lang="xx" data-components="api"></div>
+<script src="{site}/embed/status.js" async></script>
+</body></html>
+"""
+
+
+def _box_text(locator) -> list[str]:
+    return locator.locator(".hg-desc, .hg-list li:not([hidden])").evaluate_all(
+        "nodes => nodes.map(n => n.innerText.replace(/\\s+/g, ' ').trim())")
+
+
+def test_the_embed_and_the_widget_follow_the_readers_language(browser, built, tmp_path):
+    from test_embed import static_host
+
+    arabic = re.search(r'class="hg-desc">([^<]+)<', (built / "ar/embed/index.html").read_text(encoding="utf-8"))[1]
+    assert arabic != "Minor Service Outage"
+    (tmp_path / "host").mkdir()
+    with static_host(built) as site_url:
+        (tmp_path / "host/index.html").write_text(EMBED_HOST_PAGE.format(site=site_url), encoding="utf-8")
+        with static_server(tmp_path / "host") as host_url:
+            page = browser.new_page()
+            problems = []
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(host_url + "/index.html")
+            page.locator("#w-unknown .hg-desc").wait_for()
+
+            # ?lang= finds the language's own box (de-AT: de), keeping the other options.
+            german = page.frame_locator("#de-at")
+            assert _box_text(german) == ["Leichte Dienststörung", "API Betriebsbereit"]
+            assert german.locator("#hg").get_attribute("data-theme") == "dark"
+            frame = page.frame(url=re.compile(r"/de/embed/\?lang=de-AT"))
+            assert frame is not None and frame.url == f"{site_url}/de/embed/?lang=de-AT&components=api&theme=dark#top"
+            assert german.locator("html").get_attribute("lang") == "de"
+            # Its links lead to the page in the same language.
+            assert german.locator(".hg-list a").first.get_attribute("href").endswith("/de/components/api/")
+            assert page.frame_locator("#de-folder").locator(".hg-desc").inner_text() == "Leichte Dienststörung"
+
+            # Case does not matter; a right-to-left language is laid out so.
+            assert page.frame_locator("#ar").locator(".hg-desc").inner_text() == arabic
+            assert page.frame_locator("#ar").locator("html").get_attribute("dir") == "rtl"
+            # A language the site does not have keeps the site's; ?lang=en leads back from a language's folder.
+            assert _box_text(page.frame_locator("#unknown")) == ["Minor Service Outage", "API Operational"]
+            assert _box_text(page.frame_locator("#back")) == ["Minor Service Outage", "API Operational"]
+
+            # The script widget: data-lang, else the site's language.
+            widget = page.locator("#w-de .hg")
+            assert _box_text(widget) == ["Leichte Dienststörung", "API Betriebsbereit"]
+            assert widget.get_attribute("lang") == "de"
+            assert widget.locator(".hg-list a").get_attribute("href") == f"{site_url}/de/components/api/"
+            assert widget.locator(".hg-overall").get_attribute("href") == f"{site_url}/de/"
+            assert page.locator("#w-ar .hg .hg-desc").inner_text() == arabic
+            assert page.locator("#w-ar .hg").get_attribute("dir") == "rtl"
+            for english in ("#w-site", "#w-unknown"):
+                assert _box_text(page.locator(english + " .hg")) == ["Minor Service Outage", "API Operational"]
+                assert page.locator(english + " .hg-list a").get_attribute("href") == f"{site_url}/components/api/"
+            page.close()
+    assert problems == []

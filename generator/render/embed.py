@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import jinja2
 from markupsafe import Markup
@@ -29,6 +29,7 @@ FRAME_SCRIPT_FILE = "embed/frame.js"
 WIDGET_SCRIPT_FILE = "embed/status.js"
 CSS_PLACEHOLDER = '"__HELIOGRAPH_CSS__"'
 WORDS_PLACEHOLDER = '"__HELIOGRAPH_WORDS__"'
+LANGUAGES_PLACEHOLDER = '"__HELIOGRAPH_LANGUAGES__"'
 
 
 def theme_file(env: jinja2.Environment, name: str) -> str:
@@ -42,13 +43,22 @@ def csp_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def render_embed(env: jinja2.Environment, inputs: BuildInputs) -> dict[str, bytes]:
+def render_embed(env: jinja2.Environment, inputs: BuildInputs,
+                 languages: Mapping[str, jinja2.Environment] | None = None) -> dict[str, bytes]:
+    """The iframe page once per language of the site's pages (`languages`: tag -> its environment,
+    the first being `env`), each in that language's folder (de/embed/index.html); and one script
+    widget that carries every language's words."""
+    languages = languages or {inputs.site.info.language: env}
     style = theme_file(env, STYLE_FILE)
     frame_script = theme_file(env, FRAME_SCRIPT_FILE)
-    page = render_page(env, "embed.html", "embed/index.html", status=inputs.status, now=inputs.now,
-                       style=Markup(style), style_hash=csp_hash(style),
-                       script=Markup(frame_script), script_hash=csp_hash(frame_script))
-    return {"embed/index.html": page, "embed/status.js": widget_script(env, style).encode("utf-8")}
+    files = {}
+    for tag, language_env in languages.items():
+        files[inputs.site.info.language_prefix(tag) + "embed/index.html"] = render_page(
+            language_env, "embed.html", "embed/index.html", status=inputs.status, now=inputs.now,
+            style=Markup(style), style_hash=csp_hash(style),
+            script=Markup(frame_script), script_hash=csp_hash(frame_script))
+    files["embed/status.js"] = widget_script(env, style, languages).encode("utf-8")
+    return files
 
 
 def widget_words(gettext: Callable[[str], str], direction: str = "ltr") -> dict[str, str]:
@@ -69,13 +79,29 @@ def _script_json(value: object, ascii_only: bool = True) -> str:
     return json.dumps(value, ensure_ascii=ascii_only).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def widget_script(env: jinja2.Environment, style: str) -> str:
+def _words_of(env: jinja2.Environment) -> dict[str, str]:
+    language = env.globals.get("language")
+    if language is None:
+        return widget_words(lambda text: text)
+    return widget_words(language.translations.gettext, language.direction)
+
+
+def widget_script(env: jinja2.Environment, style: str,
+                  languages: Mapping[str, jinja2.Environment] | None = None) -> str:
+    """embed/status.js: the theme's script with its styles, the first language's words (WORDS) and,
+    for `data-lang`, every language's folder and words ({tag: {"prefix", "words"}}; the first
+    language's words are WORDS, not repeated)."""
     source = theme_file(env, WIDGET_SCRIPT_FILE)
     if CSS_PLACEHOLDER not in source:
         raise ValueError(f"{WIDGET_SCRIPT_FILE} must contain {CSS_PLACEHOLDER} where its styles go")
-    language = env.globals.get("language")
-    gettext = language.translations.gettext if language is not None else (lambda text: text)
-    # A theme's own status.js from before the widget spoke other languages has no placeholder: it stays English.
-    words = widget_words(gettext, language.direction if language is not None else "ltr")
-    source = source.replace(WORDS_PLACEHOLDER, _script_json(words, ascii_only=False), 1)
+    site = env.globals["site"]
+    first = site.page_languages[0]
+    choices: dict[str, dict[str, object]] = {first: {"prefix": ""}}
+    for tag, language_env in (languages or {}).items():
+        if tag != first:
+            choices[tag] = {"prefix": site.language_prefix(tag), "words": _words_of(language_env)}
+    # A theme's own status.js from before the widget spoke other languages has no placeholders:
+    # it stays in English.
+    source = source.replace(WORDS_PLACEHOLDER, _script_json(_words_of(env), ascii_only=False), 1)
+    source = source.replace(LANGUAGES_PLACEHOLDER, _script_json(choices, ascii_only=False), 1)
     return source.replace(CSS_PLACEHOLDER, _script_json(style), 1)

@@ -37,4 +37,4 @@ def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Output
     render_api(inputs, outputs)
     render_badges(inputs, outputs, env.globals.get("language"))
     render_feeds(inputs, outputs, env.globals.get("language"))
-    outputs.add(render_embed(env, inputs))
+    outputs.add(render_embed(env, inputs, languages))

@@ -1,7 +1,24 @@
 (function () {
   "use strict";
-  // Options come from the iframe's URL: ?components=api,web (or all) and ?theme=dark|light.
+  // Options come from the iframe's URL: ?components=api,web (or all), ?theme=dark|light and
+  // ?lang=de (one of site.yaml's languages; de-AT finds de; anything else keeps the site's).
   var params = new URLSearchParams(location.search);
+  var asked = (params.get("lang") || "").toLowerCase();
+  var own = document.documentElement.lang.toLowerCase();
+  if (asked && asked !== own) {
+    // Each language's box is its own page, listed in <link rel="alternate" hreflang>.
+    var alternates = Array.prototype.slice.call(document.querySelectorAll('link[rel="alternate"][hreflang]'));
+    var primary = function (tag) { return tag.split("-")[0]; };
+    var find = function (same) {
+      return alternates.filter(function (link) { return same(link.hreflang.toLowerCase()); })[0];
+    };
+    var target = find(function (tag) { return tag === asked; }) ||
+      (primary(own) === primary(asked) ? null : find(function (tag) { return primary(tag) === primary(asked); }));
+    if (target) {
+      location.replace(target.href + location.search + location.hash);  // keeps every other option
+      return;
+    }
+  }
   var box = document.getElementById("hg");
   var theme = params.get("theme");
   if (theme === "dark" || theme === "light") box.setAttribute("data-theme", theme);

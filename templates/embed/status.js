@@ -1,7 +1,8 @@
 /*! Heliograph status widget: <script src="https://status.example.com/embed/status.js" async></script>
  * Renders the page's status after the script tag, or into each element with a data-heliograph
  * attribute. Options, on that element or on the script tag: data-components="api,web" (or "all"),
- * data-theme="dark|light". Reads api/status.json from the site the script itself came from. */
+ * data-theme="dark|light", data-lang="de" (one of the site's languages; de-AT finds de).
+ * Reads api/status.json from the site the script itself came from. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,6 +10,8 @@
   var root = new URL("../", script.src).href;  // this file is embed/status.js on the status site
   var CSS = "__HELIOGRAPH_CSS__";
   var WORDS = "__HELIOGRAPH_WORDS__";  // the site language's words: embed.widget_words
+  // Each of the site's languages: {tag: {prefix: "de/", words: {...}}}; the first's words are WORDS.
+  var LANGUAGES = "__HELIOGRAPH_LANGUAGES__";
   var INDICATOR_STATUS = { none: "operational", minor: "degraded_performance", major: "partial_outage",
                            critical: "major_outage", maintenance: "under_maintenance" };
 
@@ -41,9 +44,20 @@
     return node;
   }
 
-  function link(path, className) {
+  // The language asked for with data-lang (exactly, else by its first part), else the site's.
+  function language(host) {
+    var tags = Object.keys(LANGUAGES);
+    var asked = option(host, "lang").toLowerCase();
+    var primary = function (tag) { return tag.toLowerCase().split("-")[0]; };
+    var tag = tags.filter(function (t) { return t.toLowerCase() === asked; })[0] ||
+              tags.filter(function (t) { return asked && primary(t) === primary(asked); })[0] || tags[0];
+    var chosen = LANGUAGES[tag] || {};
+    return { tag: tag, prefix: chosen.prefix || "", words: chosen.words || WORDS };
+  }
+
+  function link(lang, path, className) {
     var a = el("a", className);
-    a.href = root + path;
+    a.href = root + lang.prefix + path;
     a.target = "_blank";
     a.rel = "noopener";
     return a;
@@ -57,8 +71,10 @@
     var box = el("div", "hg");
     var theme = option(host, "theme");
     if (theme === "dark" || theme === "light") box.setAttribute("data-theme", theme);
-    if (WORDS.dir) box.dir = WORDS.dir;
-    build(box, host);
+    var lang = language(host);
+    if (lang.tag) box.lang = lang.tag;
+    if (lang.words.dir) box.dir = lang.words.dir;
+    build(box, host, lang);
     shadow.appendChild(box);
     // Below 260 px names and states wrap rather than being cut off.
     var narrow = function () { box.classList.toggle("hg-narrow", box.getBoundingClientRect().width < 260); };
@@ -66,29 +82,29 @@
     if (window.ResizeObserver) new ResizeObserver(narrow).observe(box);
   }
 
-  function say(message, values) {
-    return (WORDS[message] || message).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
+  function say(lang, message, values) {
+    return (lang.words[message] || message).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
   }
 
-  function staleNote(c) {  // ComponentState.stale_note's words
-    if (!c.last_checked) return say("Not checked yet.");
+  function staleNote(lang, c) {  // ComponentState.stale_note's words
+    if (!c.last_checked) return say(lang, "Not checked yet.");
     var t = c.last_checked.slice(0, 16).replace("T", " ") + " UTC";
-    return say("No check result since %(time)s: the status shown may be out of date.", { time: t });
+    return say(lang, "No check result since %(time)s: the status shown may be out of date.", { time: t });
   }
 
   function summary(data) {
-    return function (box, host) {
-      var overall = link("", "hg-overall s-" + (INDICATOR_STATUS[data.status.indicator] || "unknown"));
+    return function (box, host, lang) {
+      var overall = link(lang, "", "hg-overall s-" + (INDICATOR_STATUS[data.status.indicator] || "unknown"));
       overall.appendChild(el("span", "hg-dot"));
-      overall.appendChild(el("span", "hg-desc", WORDS["i:" + data.status.indicator] || data.status.description));
+      overall.appendChild(el("span", "hg-desc", lang.words["i:" + data.status.indicator] || data.status.description));
       overall.appendChild(el("span", "hg-site", data.page.name));
       box.appendChild(overall);
       // The same warning as the page's: api/status.json marks each component whose checks stopped.
       var stale = data.components.filter(function (c) { return c.stale && c.monitored; });
       if (stale.length === 1) {
-        box.appendChild(el("p", "hg-stale", stale[0].name + ": " + staleNote(stale[0])));
+        box.appendChild(el("p", "hg-stale", stale[0].name + ": " + staleNote(lang, stale[0])));
       } else if (stale.length > 1) {
-        box.appendChild(el("p", "hg-stale", say("%(n)s components have no recent check result: the status shown may be out of date.",
+        box.appendChild(el("p", "hg-stale", say(lang, "%(n)s components have no recent check result: the status shown may be out of date.",
                                                  { n: stale.length })));
       }
       var wanted = option(host, "components").split(",").map(function (id) { return id.trim(); });
@@ -99,28 +115,28 @@
       var list = el("ul", "hg-list");
       chosen.forEach(function (c) {
         var item = el("li", "s-" + c.status);
-        var a = link("components/" + encodeURIComponent(c.id) + "/");
+        var a = link(lang, "components/" + encodeURIComponent(c.id) + "/");
         a.appendChild(el("span", "hg-dot"));
         a.appendChild(el("span", "hg-name", c.name));
-        a.appendChild(el("span", "hg-state", (WORDS["s:" + c.status] || c.status_label) +
-                                              (c.stale && c.monitored ? " " + say("(stale)") : "")));
+        a.appendChild(el("span", "hg-state", (lang.words["s:" + c.status] || c.status_label) +
+                                              (c.stale && c.monitored ? " " + say(lang, "(stale)") : "")));
         item.appendChild(a);
-        if (c.stale && c.monitored) item.appendChild(el("p", "hg-stale", staleNote(c)));
+        if (c.stale && c.monitored) item.appendChild(el("p", "hg-stale", staleNote(lang, c)));
         list.appendChild(item);
       });
       box.appendChild(list);
     };
   }
 
-  function unavailable(box) {
-    var a = link("", "hg-overall");
+  function unavailable(box, host, lang) {
+    var a = link(lang, "", "hg-overall");
     a.appendChild(el("span", "hg-dot"));
-    a.appendChild(el("span", "hg-desc", say("Status unavailable: open the status page")));
+    a.appendChild(el("span", "hg-desc", say(lang, "Status unavailable: open the status page")));
     box.appendChild(a);
   }
 
-  function loading(box) {
-    box.appendChild(el("span", "hg-desc", say("Loading status…")));
+  function loading(box, host, lang) {
+    box.appendChild(el("span", "hg-desc", say(lang, "Loading status…")));
   }
 
   var targets = hosts();
