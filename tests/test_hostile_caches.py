@@ -255,3 +255,56 @@ def test_links_inside_the_cache_are_never_written_through(tmp_path):
     assert sorted(os.listdir(elsewhere)) == ["2020-01-01.pickle"]
     assert precious.read_text(encoding="utf-8") == "do not overwrite\n"
     assert _outputs(site / "build") == clean
+
+
+# --- build/: the folder a build writes and removes files in -------------------------------------
+
+
+@needs_symlinks
+def test_a_build_folder_linked_out_of_the_site_is_refused_and_left_alone(tmp_path):
+    """A committed `build` link to elsewhere would have the build write, and remove, files there."""
+    me = _keyed(tmp_path / "me")
+    site = _site(tmp_path / "site")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "index.html").write_text("someone's page\n", encoding="utf-8")
+    (site / "build").symlink_to(elsewhere, target_is_directory=True)
+    done = run("build", "--now", NOW, cwd=site, env=me, timeout=120)
+    assert done.code == 1 and "Traceback" not in done.stderr
+    assert "build: error: refusing to write the page here" in done.stderr
+    assert sorted(os.listdir(elsewhere)) == ["index.html"]
+    assert (elsewhere / "index.html").read_text(encoding="utf-8") == "someone's page\n"
+    # Asked for by name, a folder outside the site is the user's choice.
+    done = run("build", "--now", NOW, "--output", str(elsewhere / "out"), cwd=site, env=me, timeout=120)
+    assert done.code == 0, done.stderr
+    assert (elsewhere / "out" / "index.html").is_file()
+
+
+@needs_symlinks
+def test_links_inside_the_build_folder_are_replaced_never_written_through(tmp_path):
+    """build/components -> a folder elsewhere, build/index.html -> a user's file, and a manifest
+    naming files outside build/: the build writes real files in build/ and touches nothing else."""
+    me = _keyed(tmp_path / "me")
+    site = _site(tmp_path / "site")
+    _build(site, me)
+    clean = _clean_build(site, tmp_path / "clean", me)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("mine\n", encoding="utf-8")
+    precious = tmp_path / "precious.txt"
+    precious.write_text("do not overwrite\n", encoding="utf-8")
+    shutil.rmtree(site / "build" / "components")
+    (site / "build" / "components").symlink_to(elsewhere, target_is_directory=True)
+    (site / "build" / "index.html").unlink()
+    (site / "build" / "index.html").symlink_to(precious)
+    with open(site / "build" / ".heliograph-manifest", "a", encoding="utf-8") as manifest:
+        manifest.write("../../precious.txt\n" + str(precious) + "\n../elsewhere/keep.txt\n")
+    _build(site, me)
+    assert precious.read_text(encoding="utf-8") == "do not overwrite\n"
+    assert sorted(os.listdir(elsewhere)) == ["keep.txt"]
+    assert not (site / "build" / "components").is_symlink() and not (site / "build" / "index.html").is_symlink()
+    built = _outputs(site / "build")
+    # The manifest is rewritten only when the outputs change; the names it was given that lead
+    # out of build/ are ignored when it is read.
+    assert built.pop(".heliograph-manifest").startswith(clean.pop(".heliograph-manifest"))
+    assert built == clean
