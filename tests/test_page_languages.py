@@ -61,7 +61,7 @@ def _parse(path: Path) -> _Links:
 def _pages(build_dir: Path, prefix: str = "") -> set[str]:
     """The HTML pages of one language, relative to its folder."""
     base = build_dir / prefix
-    others = {"de", "ar", "embed"} if not prefix else set()
+    others = {"de", "ar"} if not prefix else set()
     return {p.relative_to(base).as_posix() for p in base.rglob("*.html")
             if p.relative_to(base).parts[0] not in others and p.name != "404.html"}
 
@@ -71,7 +71,7 @@ def test_every_page_is_built_in_every_language_and_what_has_no_language_once(bui
     assert {"index.html", INCIDENT, "history/index.html", "subscribe/index.html"} <= english
     assert _pages(built, "de") == english and _pages(built, "ar") == english
     for folder in ("de", "ar"):  # the API, feeds, badges, calendar and assets are the site's, not a language's
-        assert sorted(p.name for p in (built / folder).iterdir()) == ["404.html", "components", "history",
+        assert sorted(p.name for p in (built / folder).iterdir()) == ["404.html", "components", "embed", "history",
                                                                      "incidents", "index.html", "subscribe"]
     german, arabic = (built / "de" / INCIDENT).read_text(encoding="utf-8"), (built / "ar/index.html").read_text(encoding="utf-8")
     assert _parse(built / "de" / INCIDENT).html_attributes["lang"] == "de" and ">Verlauf</a>" in german
@@ -89,6 +89,8 @@ def test_every_link_resolves_and_page_links_stay_in_the_readers_language(built):
                 if "://" in target or target.startswith(("#", "mailto:")):
                     continue
                 resolved = urlsplit(urljoin(address, target)).path.lstrip("/")
+                if resolved.endswith("/") or not resolved:  # a folder: every host serves its index.html
+                    resolved += "index.html"
                 assert (built / resolved).is_file(), (folder + page, target)
                 switcher = attributes.get("hreflang") is not None
                 if resolved.endswith(".html") and not switcher:  # a page, not the switcher's other language
