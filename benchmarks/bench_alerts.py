@@ -4,10 +4,16 @@
 
 Writes a site whose components are checked against a local server (the first --down of them
 answer 503), fills history/ with --history-hours of 5-minute rounds before now (what a real
-site's alert step reads: it looks two days back), then runs, three times over, `heliograph
-check` followed by `heliograph alert send --no-push` to a local json:// receiver. The third
-round crosses the failure threshold, so its alert step sends --down messages. Prints each
-step's wall time and the alert step's share of the run.
+site's alert step reads: it looks two days back), and copies it, so the alert step is timed
+both ways on the same history, round by round, in alternating order:
+
+- separately: `heliograph check`, then `heliograph alert send --no-push` in a process of its
+  own (the alert step's share: its time over both);
+- in one process: `heliograph check --alert`, which prepares the alert step while its checks
+  run (the share: how much longer it took than the separate `check` of the same round).
+
+Both send to a local json:// receiver. The third round crosses the failure threshold, so its
+alert step sends (the --down messages go as one digest); the rounds after it send nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import http.server
 import json
 import multiprocessing
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,11 +80,22 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
+def user_environment() -> dict[str, str]:
+    """This process's environment as a user's machine has it: Python writes and reuses bytecode
+    (a machine that sets PYTHONDONTWRITEBYTECODE compiles every changed module on every run,
+    which no user's pays after the first)."""
+    import os
+
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environment
+
+
 def timed(*args: str, cwd: Path, profile: Path | None = None) -> float:
     started = time.perf_counter()
     runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
     done = subprocess.run([sys.executable, *runner, "-m", "generator.cli", "-q", *args], cwd=cwd, capture_output=True,
-                          text=True, env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
+                          text=True, env=user_environment())
     if done.returncode:
         sys.exit(f"heliograph {' '.join(args)} failed:\n{done.stderr}")
     return time.perf_counter() - started
@@ -89,9 +107,10 @@ def main() -> None:
     parser.add_argument("--down", type=int, default=100, help="how many components fail (and alert)")
     parser.add_argument("--history-hours", type=float, default=48, help="history before the run, in hours")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds each up endpoint takes to answer")
+    parser.add_argument("--rounds", type=int, default=5, help="check rounds (the third one sends)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="also write each round's alert step's cProfile statistics to DIR/alert-N.prof "
-                             "(the profiler slows it: time without it)")
+                        help="also write each round's cProfile statistics of `alert send` to DIR/alert-N.prof and "
+                             "of `check --alert` to DIR/check-alert-N.prof (the profiler slows them: time without it)")
     options = parser.parse_args()
 
     ports: multiprocessing.Queue = multiprocessing.Queue()
@@ -106,14 +125,29 @@ def main() -> None:
             results = write_history(root, options.components, options.history_hours, datetime.now(timezone.utc))
             print(f"{options.components} components ({options.down} failing), {results:,} results of history "
                   f"({options.history_hours:g} h)")
-            timed("alert", "send", "--no-push", cwd=root)  # alerts switched on: the ledger starts
-            for round_number in (1, 2, 3):
-                check_s = timed("check", cwd=root)
-                profile = options.profile / f"alert-{round_number}.prof" if options.profile else None
-                alert_s = timed("alert", "send", "--no-push", cwd=root, profile=profile)
-                share = alert_s / (check_s + alert_s)
-                print(f"round {round_number}: check {check_s:.2f} s, alert send {alert_s:.2f} s "
-                      f"({share:.0%} of the run), {Receiver.posts} alerts received so far")
+            other = Path(directory) / "in-one-process"
+            shutil.copytree(root, other, ignore=shutil.ignore_patterns("in-one-process"))
+            for site in (root, other):
+                timed("alert", "send", "--no-push", cwd=site)  # alerts switched on: the ledger starts
+            for round_number in range(1, options.rounds + 1):
+                def profile(name: str) -> Path | None:
+                    return options.profile / f"{name}-{round_number}.prof" if options.profile else None
+
+                def separately() -> tuple[float, float]:
+                    return timed("check", cwd=root), timed("alert", "send", "--no-push", cwd=root, profile=profile("alert"))
+
+                def together() -> float:
+                    return timed("check", "--alert", cwd=other, profile=profile("check-alert"))
+
+                if round_number % 2:
+                    (check_s, alert_s), together_s = separately(), together()
+                else:
+                    together_s = together()
+                    check_s, alert_s = separately()
+                posts = Receiver.posts
+                print(f"round {round_number}: check {check_s:.2f} s + alert send {alert_s:.2f} s "
+                      f"({alert_s / (check_s + alert_s):.0%} of the run); check --alert {together_s:.2f} s "
+                      f"({(together_s - check_s) / together_s:+.0%} over check); {posts} alerts received so far")
     finally:
         receiver.shutdown()
         server.terminate()

@@ -105,6 +105,15 @@ def parse_now(value: str | None) -> datetime | None:
     return parsed
 
 
+def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    """A click callback: a duration option (`60s`, `2m`, `500ms`) as seconds."""
+    from generator.checks.spec import parse_duration
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 def command_now(value: str | None) -> datetime:
     """The time a command runs as: `--now`, else the clock (HELIOGRAPH_NOW, else the real one).
     A HELIOGRAPH_NOW that is not a time is said like any bad input, before the command does anything."""

@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 
 import click
 
-from generator.cli import Context, _note, main, parse_now
-from generator.cli.pipeline import seconds
+from generator.alerts.prepare import Preparation
+from generator.alerts.settings import auto_incident_components
+from generator.cli import Context, _note, command_now, main, parse_now, seconds
 
 
 @main.group()
@@ -69,21 +70,30 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
     Example:
       heliograph check && heliograph push && heliograph alert send
     """
+    site, settings = _settings(obj)
+    send_alerts(obj, site, settings, no_push=no_push, remote=remote, branch=branch, location=location,
+                output_format=output_format, now=parse_now(now_text), attempts=attempts, base_delay=base_delay)
+
+
+def send_alerts(obj: Context, site, settings, *, no_push: bool, remote: str = "origin", branch: str | None = None,
+                location: str | None = None, output_format: str = "text", now: datetime | None = None,
+                attempts: int = 10, base_delay: float = 1.0, prepared=None) -> None:
+    """The alert step, as `heliograph alert send` runs it and `heliograph check --alert` after its
+    results landed. `prepared` (a `Preparation`) is the history already scanned, and Apprise
+    already loaded, in the background while the checks ran."""
     from generator.alerts import ledger
     from generator.alerts.reading import results_that_may_alert
     from generator.alerts.rules import LOOKBACK, component_transitions
 
-    from generator.alerts.settings import auto_incident_components
-
-    site, settings = _settings(obj)
     auto_components = auto_incident_components(settings, site.components)
     if not settings.channels and not auto_components:
         obj.say("No alert channels in site.yaml (alerts.channels); nothing to send.")
         return
-    now = parse_now(now_text) or datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
     wanted_on = tuple(dict.fromkeys(settings.on + tuple(s for c in settings.channels for s in c.on or ())))
     results = results_that_may_alert(site.history_dir, since=now - LOOKBACK, until=now,
-                                     components=[c.id for c in site.components])
+                                     components=[c.id for c in site.components],
+                                     scanned=prepared.scanned() if prepared else None)
     transitions = component_transitions(results, replace(settings, on=wanted_on), {},
                                         _maintenance(obj, site, now, output_format))
     before = ledger.read_claims(site.history_dir)
@@ -114,6 +124,41 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
     if auto_components:
         _auto_incidents(obj, site, settings, to_send, auto_components, no_push, remote, branch, attempts, base_delay,
                         output_format)
+
+
+class CheckAlerts:
+    """`check --alert`: the alert step in this process, made ready in the background while the
+    checks run (see generator.alerts.prepare)."""
+
+    def __init__(self, obj: Context, site, location: str, output_format: str, now) -> None:
+        self.obj, self.site, self.location, self.output_format = obj, site, location, output_format
+        self.settings = site.alerts
+        wanted = self.settings and (self.settings.channels or auto_incident_components(self.settings, site.components))
+        self.preparation = Preparation(site.history_dir, now).start() if wanted else None
+        self.failing = False  # a result not up in this run
+        self.steps = 0
+
+    def before_push(self) -> None:
+        if self.preparation is not None and self.settings.channels and not self.steps:
+            self.preparation.load_apprise_if_needed(self.failing)
+
+    def send(self, *, no_push: bool) -> None:
+        if self.settings is None:
+            self.obj.say("No alerts: in site.yaml; nothing to send.")
+            return
+        # The background scan saw the history as it was before the first round: a later step
+        # (a long-running checker's next push) reads it anew.
+        prepared = self.preparation if not self.steps else None
+        self.steps += 1
+        try:
+            send_alerts(self.obj, self.site, self.settings, no_push=no_push, location=self.location,
+                        output_format=self.output_format, now=command_now(None), prepared=prepared)
+        except Exception as error:  # the results are in; a failing alert step must not fail the check
+            _warn(f"the alert step failed: {type(error).__name__}: {error}", self.output_format)
+
+    def finish(self) -> None:
+        if self.preparation is not None:
+            self.preparation.finish()
 
 
 def _auto_incidents(obj: Context, site, settings, transitions, components, no_push: bool, remote: str,

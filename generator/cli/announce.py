@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
-from generator.cli import Context, _note, command_now, main
+from generator.cli import Context, _note, command_now, main, seconds
 from generator.cli.alert import _deliver, _warn
-from generator.cli.pipeline import seconds
 
 
 @main.command()

@@ -12,16 +12,8 @@ import click
 
 from generator.ops.gitsync import DEFAULT_MESSAGE
 from generator.site.problems import InvalidInput
-from generator.cli import Context, command_now, ends_process, exit_now, main, report_problems, _colour_enabled, _note
-
-
-def seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    """A click callback: a duration option (`60s`, `2m`, `500ms`) as seconds."""
-    from generator.checks.spec import parse_duration
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+from generator.cli import (Context, command_now, ends_process, exit_now, main, report_problems, seconds,
+                           _colour_enabled, _note)
 
 
 def _say_cache_reads(obj: Context) -> None:
@@ -144,10 +136,16 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
 @click.option("--schedule", "schedule_text", metavar="CRON",
               help="The cron schedule that started this run (check.yml passes github.event.schedule): each round "
                    "records when it was due, so the page can say how late checks run. Empty: a run by hand.")
+@click.option("--alert", is_flag=True,
+              help="Then send the alerts, as `heliograph alert send` would, in this process: after each push that "
+                   "landed with --push, else after the last round with the claims recorded without git (as "
+                   "`alert send --no-push`). A channel that fails is a warning; the exit code stays the check's. "
+                   "With --github-output, failures are also GitHub warnings, and pushed=true is appended to "
+                   "$GITHUB_OUTPUT when the last push landed.")
 @click.pass_context
 def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
           no_write: bool, repeat: int, every: float, github_output: bool, push_results: bool, push_every: float,
-          schedule_text: str | None) -> None:
+          schedule_text: str | None, alert: bool) -> None:
     """Probe every component that has a check and append the results to the history.
 
     A failing check is a result, not an error: the command exits 0 unless it could not run.
@@ -160,10 +158,13 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
       heliograph check --repeat 4 --every 60s --github-output
       heliograph check --every 60s     # until stopped (SIGTERM, Ctrl-C)
       heliograph check --every 60s --push --push-every 5m   # on a machine of your own, until stopped
+      heliograph check --repeat 1 --push --alert            # check, push, then alert the team
     """
     obj: Context = ctx.obj
     if push_results and no_write:
         raise click.ClickException("--push pushes the results it writes; it cannot go with --no-write")
+    if alert and no_write:
+        raise click.ClickException("--alert alerts on the results it writes; it cannot go with --no-write")
     from generator import history
     from generator.checks.runner import run_checks_sync
     from generator.ops.heartbeat import due_heartbeat_results
@@ -209,6 +210,9 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
         raise click.ClickException("--github-output needs $GITHUB_OUTPUT, which GitHub Actions sets in every step")
     previous = previous_statuses(site.history_dir, started) if github_output else {}
     rounds = []
+    if alert:
+        from generator.cli.alert import CheckAlerts  # here, not at the top: 30 ms of imports a check without --alert skips
+    alerting = CheckAlerts(obj, site, location, "github" if github_output else "text", started) if alert else None
 
     def one_round(round_index: int) -> None:
         round_start = command_now(None)
@@ -221,6 +225,8 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
         results += due_heartbeat_results(site.history_dir, [(c.id, c.check) for c in checked
                                                             if c.check.type == "heartbeat"], command_now(None))
         elapsed = time.perf_counter() - started
+        if alerting and not alerting.failing:
+            alerting.failing = any(r.status != "up" for r in results)
         if output_file:  # kept only to compare with what came before (a long-running checker keeps none)
             rounds.append(results)
         done.clear()
@@ -250,9 +256,21 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
 
         stop = Stop()
         stop.install()
-        push = (lambda: _push_results(obj, site, location)) if push_results else None
-        report = run_rounds(one_round, push, every=interval,
+        landed = []
+
+        def push() -> bool:
+            if alerting:
+                alerting.before_push()
+            landed.append(_push_results(obj, site, location))
+            if landed[-1] and alerting:  # only once the results landed: the alerts are decided on them
+                alerting.send(no_push=False)
+            return landed[-1]
+
+        report = run_rounds(one_round, push if push_results else None, every=interval,
                             push_every=push_every, stop=stop, rounds=None if forever else repeat)
+        if output_file and landed and landed[-1]:
+            with open(output_file, "a", encoding="utf-8") as out:  # a workflow can tell the results landed
+                out.write("pushed=true\n")
         obj.say(f"{report.rounds} round(s)"
                 + (f", {report.pushes} push(es) landed, {report.failed_pushes} failed" if push_results else "")
                 + (f", {report.skipped} tick(s) skipped" if report.skipped else "")
@@ -264,11 +282,15 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
                 # Rounds keep to the schedule however long each took, so results stay evenly spaced.
                 time.sleep(max(0.0, first_round + round_index * interval - time.monotonic()))
             one_round(round_index)
+        if alerting:
+            alerting.send(no_push=True)
     if output_file:
         changes = status_changes(previous, rounds)
         append_github_output(Path(output_file), changes)
         for change in changes:
             obj.say(f"status changed: {change.component} at {change.location}: {change.before or 'none'} -> {change.after}")
+    if alerting:
+        alerting.finish()
 
 
 def _push_results(obj: Context, site, location: str) -> bool:
