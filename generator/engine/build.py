@@ -7,7 +7,7 @@ import gc
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 from stat import S_ISREG
 from typing import Mapping
 
@@ -106,7 +106,8 @@ def write_output(output: Path, files: dict[str, bytes]) -> tuple[int, int, int]:
         written += was_written
         unchanged += not was_written
     linked: dict[str, bool] = {}
-    for relative in sorted(previous - set(files)):
+    # Only names that stay in build/ are removed: the manifest may come from anywhere.
+    for relative in sorted(name for name in previous - files.keys() if _stays_inside(name)):
         stale = output / relative
         # A file behind a link to a folder is not in build/, whatever the manifest says; a link
         # in a file's place is removed itself, what it leads to never.
@@ -144,9 +145,9 @@ def _write_if_changed(output: Path, relative: str, content: bytes, made_real: se
 
 
 def _manifest(output: Path) -> set[str]:
-    """The files an earlier build wrote to `output`: the only ones a build ever removes. A
-    build/ may come from anywhere (a repository can commit one): only a regular file is read,
-    and only names that stay in `output` (no "..", no absolute path or drive) are taken."""
+    """The files an earlier build wrote to `output`: the only ones a build ever removes (those of
+    them that `_stays_inside`). A build/ may come from anywhere (a repository can commit one):
+    only a regular file is read."""
     manifest_path = output / MANIFEST
     try:
         if not S_ISREG(os.lstat(manifest_path).st_mode):
@@ -154,12 +155,13 @@ def _manifest(output: Path) -> set[str]:
         names = manifest_path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return set()
-    return {name for name in names if _stays_inside(name)}
+    return set(names)
 
 
 def _stays_inside(name: str) -> bool:
-    path = PurePath(name)
-    return bool(name) and not path.is_absolute() and not path.drive and "\0" not in name \
+    """Whether a manifest's name is a plain relative path: no root, drive, "." or ".." part."""
+    return bool(name) and "\0" not in name and not name.startswith(("/", "\\")) \
+        and not os.path.splitdrive(name)[0] \
         and all(part not in ("", ".", "..") for part in name.replace("\\", "/").split("/"))
 
 
