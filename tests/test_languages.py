@@ -186,7 +186,8 @@ def test_pages_in_three_languages_fit_the_screen_and_mirror_in_rtl(browser, lang
                                                                    language, width, scheme):
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = context.new_page()
-    for path in ("index.html", "incidents/2026-11-18-api-errors/index.html"):
+    for path in ("index.html", "components/api/index.html", "incidents/2026-11-18-api-errors/index.html",
+                 "history/index.html", "subscribe/index.html", "404.html"):  # every page type
         page.goto(f"{language_sites[language]}/{path}")
         page.screenshot(path=tmp_path / f"{language}-{path.replace('/', '_')}-{width}-{scheme}.png", full_page=True)
         facts = page.evaluate(LAYOUT)
