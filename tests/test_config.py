@@ -137,6 +137,17 @@ def test_the_fewest_raw_days_are_the_latency_charts():
     assert MIN_RAW_DAYS == LATENCY_SERIES_DAYS
 
 
+def test_an_unknown_language_suggests_the_tag_it_most_likely_meant():
+    def suggestion(tag):
+        [problem] = problems_of(f"site:\n  title: T\n  base_url: https://s.example/\n  language: {tag}\ncomponents: []\n")
+        return problem.split("unknown language ", 1)[1].split(";")[0]
+
+    assert suggestion("dee") == "'dee' (did you mean \"de\"?)"
+    assert suggestion("pt-BRR") == "'pt-BRR' (did you mean \"pt-BR\"?)"
+    assert suggestion("jaa") == "'jaa' (did you mean \"ja\"?)"
+    assert suggestion("xq") == "'xq' (did you mean \"xdq\"?)"  # no known tag it starts with: the closest
+
+
 def test_languages_put_the_first_at_the_root_and_name_each_mistake_where_it_is():
     site = parse_site("site: {title: T, base_url: 'https://s.example/', languages: [de, pt-BR, ar]}\n"
                       "components: []\n", root=Path("."))
@@ -145,7 +156,7 @@ def test_languages_put_the_first_at_the_root_and_name_each_mistake_where_it_is()
     assert problems_of("site:\n  title: T\n  base_url: https://s.example/\n  language: fr\n"
                        "  languages: [en, dee, DE, de]\ncomponents: []\n") == [
         "site.yaml:4:13: error: language 'fr' must be the first of languages, 'en': the first is the one served at the root",
-        "site.yaml:5:19: error: unknown language 'dee' (did you mean \"ee\"?); "
+        "site.yaml:5:19: error: unknown language 'dee' (did you mean \"de\"?); "
         "use a language tag such as \"de\", \"ar\" or \"pt-BR\"",
         "site.yaml:5:28: error: language 'de' is listed twice",
     ]

@@ -387,7 +387,7 @@ def _language_tag(v: _Validator, raw: Any, path: KeyPath) -> str | None:
         v.report(path, f'language must be a language tag such as "en" or "pt-BR", not {raw!r}')
         return None
     if not _is_language(language):
-        v.report(path, f"unknown language {language!r}{did_you_mean(language, _language_tags())}; "
+        v.report(path, f"unknown language {language!r}{_closest_language(language)}; "
                  'use a language tag such as "de", "ar" or "pt-BR"')
         return None
     return language
@@ -585,6 +585,17 @@ def _is_language(tag: str) -> bool:
         return True
     except (UnknownLocaleError, ValueError):
         return False
+
+
+def _closest_language(language: str) -> str:
+    """The did-you-mean for an unknown tag. A known tag that it starts with comes first: a typo
+    is most often a letter too many at the end ("dee" is "de", not "ee"; "pt-BRR" is "pt-BR")."""
+    tags = _language_tags()
+    lowered = language.lower()
+    started = [tag for tag in tags if lowered.startswith(tag.lower())]
+    if started:
+        return f' (did you mean "{max(started, key=len)}"?)'
+    return did_you_mean(language, tags)
 
 
 def _language_tags() -> list[str]:
