@@ -28,7 +28,7 @@ def read_text(path: Path) -> str | None:
 
 
 def append_lines(history_dir: Path, path: Path, lines: Iterable[str]) -> Path:
-    from generator.history.store import ensure_gitattributes
+    from generator.history.store import ensure_gitattributes  # not at the top: 55 ms of imports, paid only here
 
     path.parent.mkdir(parents=True, exist_ok=True)
     ensure_gitattributes(history_dir)  # two runners' claims must merge line by line, like their results

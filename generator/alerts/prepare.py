@@ -16,6 +16,7 @@ from pathlib import Path
 
 from generator.alerts.reading import scan_shards
 from generator.alerts.rules import LOOKBACK
+from generator.alerts.send import _quiet_apprise
 
 
 class Preparation:
@@ -71,9 +72,8 @@ def load_apprise() -> None:
     scheme to a plugin only by importing every plugin), so all are loaded."""
     try:
         import apprise  # noqa: F401  here, not at the top: 0.1 s of imports, paid only when an alert may be due
-        from apprise.manager_plugins import NotificationManager
+        from apprise.manager_plugins import NotificationManager  # not at the top: 84 ms of imports, paid only here
 
-        from generator.alerts.send import _quiet_apprise
 
         with _quiet_apprise():
             NotificationManager().load_modules()  # the singleton every Apprise object looks plugins up in

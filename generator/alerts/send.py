@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 from generator.checks.secrets import MissingSecret, Redactor, expand_text, redact_url
 from generator.alerts.message import Message
 from generator.alerts.settings import Channel
+from generator.checks.secrets import reference_names
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def url_problem(channel: Channel, env: Mapping[str, str] | None = None) -> str |
     A `${NAME}` not set here (validate runs without the CI's secrets) is filled with a
     stand-in, so the URL's shape is still checked.
     """
-    import apprise
+    import apprise  # not at the top: 89 ms of imports, paid only here
 
     env = env if env is not None else os.environ
     stand_in = {name: env.get(name, "placeholder") for name in _names(channel.url)}
@@ -76,7 +77,6 @@ def url_problem(channel: Channel, env: Mapping[str, str] | None = None) -> str |
 
 
 def _names(text: str) -> list[str]:
-    from generator.checks.secrets import reference_names
     return reference_names(text)
 
 
@@ -133,7 +133,7 @@ def send_all(batches: Sequence[tuple[Channel, Sequence[Message]]], *, timeout: f
 
 def _send_channel(channel: Channel, messages: Sequence[Message], timeout: float, env: Mapping[str, str],
                   out: dict[str, list[Delivery]], collected: _Collect) -> None:
-    import apprise
+    import apprise  # not at the top: 89 ms of imports, paid only here
 
     done = out.setdefault(channel.name, [])
     redactor = Redactor()

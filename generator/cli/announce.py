@@ -15,6 +15,10 @@ import click
 
 from generator.cli import Context, _note, command_now, main, seconds
 from generator.cli.alert import _deliver, _warn
+from generator.alerts import announce as ledger
+from generator.alerts.announce import announcement
+from generator.ops.gitsync import Git, GitError, RetryPolicy, current_branch, push_with_retry
+from generator.alerts.announce import ledger_path
 
 
 @main.command()
@@ -39,8 +43,7 @@ def announce(obj: Context, no_push: bool, remote: str, branch: str | None, outpu
     Example:
       heliograph build && <publish build/> && heliograph announce --branch main
     """
-    from generator.alerts import announce as ledger
-    from generator.site.incident_loading import load_incidents
+    from generator.site.incident_loading import load_incidents  # not at the top: 19 ms of imports, paid only here
 
     site = obj.site()
     settings = site.announce
@@ -89,8 +92,7 @@ def announce(obj: Context, no_push: bool, remote: str, branch: str | None, outpu
 
 
 def _batches(site, settings, updates):
-    from generator.alerts.announce import announcement
-    from generator.render.urls import incident_url
+    from generator.render.urls import incident_url  # not at the top: 20 ms of imports, paid only here
 
     names = {c.id: c.name for c in site.components}
     batches = []
@@ -103,7 +105,6 @@ def _batches(site, settings, updates):
 
 
 def _git(root: Path):
-    from generator.ops.gitsync import Git, GitError
 
     try:
         return Git.of_repository(root)
@@ -113,8 +114,6 @@ def _git(root: Path):
 
 
 def _remote_ledger(git, site, remote: str, branch: str | None) -> str | None:
-    from generator.alerts.announce import ledger_path
-    from generator.ops.gitsync import GitError, current_branch
 
     try:
         branch = branch or current_branch(git)
@@ -129,8 +128,6 @@ def _remote_ledger(git, site, remote: str, branch: str | None) -> str | None:
 
 def _push(obj: Context, git, site, remote: str, branch: str | None, attempts: int, base_delay: float,
           message: str, output_format: str) -> bool:
-    from generator.alerts.announce import ledger_path
-    from generator.ops.gitsync import GitError, RetryPolicy, push_with_retry
 
     path = ledger_path(site.history_dir)
     relative = [os.path.relpath(file.resolve(), git.cwd) for file in (path, path.parent / ".gitattributes")]

@@ -10,6 +10,9 @@ import click
 
 from generator.cli import Context, command_now, main, report_problems
 from generator.site.problems import Problem
+from generator import history
+from generator.site.problems import did_you_mean
+from generator.ops.gitsync import Git, GitError, current_branch, push_with_retry
 
 
 @main.command()
@@ -53,8 +56,7 @@ def beat(obj: Context, component: str | None, status: str, message: str, dispatc
         return
     site = obj.site()
     _heartbeat_component(site, component)
-    from generator import history
-    from generator.checks.heartbeat import beat_result
+    from generator.checks.heartbeat import beat_result  # not at the top: 23 ms of imports, paid only here
 
     result = beat_result(component, status=status, message=message, time=now)
     history.append_results(site.history_dir, [result])
@@ -65,8 +67,8 @@ def beat(obj: Context, component: str | None, status: str, message: str, dispatc
 
 def _dispatch_by_default(obj: Context) -> bool:
     """No clone of the site here, but what a dispatch needs is: send the beat to GitHub."""
-    from generator.ops.heartbeat import token_from
-    from generator.site.config import find_site_root
+    from generator.ops.heartbeat import token_from  # not at the top: 51 ms of imports, paid only here
+    from generator.site.config import find_site_root  # not at the top: 21 ms of imports, paid only here
 
     if obj.site_option or find_site_root(Path.cwd()) is not None:
         return False
@@ -74,7 +76,7 @@ def _dispatch_by_default(obj: Context) -> bool:
 
 
 def _dispatch(obj: Context, component: str, status: str, message: str, now) -> None:
-    from generator.ops.heartbeat import TOKEN_VARIABLES, DispatchError, dispatch_request, send_dispatch, token_from
+    from generator.ops.heartbeat import TOKEN_VARIABLES, DispatchError, dispatch_request, send_dispatch, token_from  # not at the top: 51 ms of imports, paid only here
 
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     token = token_from(os.environ)
@@ -92,7 +94,6 @@ def _dispatch(obj: Context, component: str, status: str, message: str, now) -> N
 
 
 def _heartbeat_component(site, component: str) -> None:
-    from generator.site.problems import did_you_mean
 
     beating = [c.id for c in site.components if getattr(c.check, "type", None) == "heartbeat"]
     if component not in beating:
@@ -104,8 +105,7 @@ def _heartbeat_component(site, component: str) -> None:
 
 
 def _record_event(obj: Context, event_path: Path, now) -> None:
-    from generator import history
-    from generator.checks.heartbeat import beat_from_event
+    from generator.checks.heartbeat import beat_from_event  # not at the top: 23 ms of imports, paid only here
 
     site = obj.site()
     try:
@@ -128,7 +128,6 @@ def _record_event(obj: Context, event_path: Path, now) -> None:
 
 
 def _push(obj: Context, root: Path, history_dir: Path, message: str) -> None:
-    from generator.ops.gitsync import Git, GitError, current_branch, push_with_retry
 
     try:
         git = Git.of_repository(root)

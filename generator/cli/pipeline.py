@@ -11,14 +11,17 @@ from pathlib import Path
 import click
 
 from generator.ops.gitsync import DEFAULT_MESSAGE
-from generator.site.problems import InvalidInput
+from generator import history
+from generator.engine.fingerprint import cache_miss_reason, forget_caches, stamp_cache
+from generator.site.paths import links_outside
+from generator.site.problems import InvalidInput, did_you_mean
 from generator.cli import (Context, command_now, ends_process, exit_now, main, report_problems, seconds,
                            _colour_enabled, _note)
 
 
 def _say_cache_reads(obj: Context) -> None:
     """Each cache the build read, and what it found there: kept entries, or why they missed."""
-    from generator.engine.files import CACHE_READS
+    from generator.engine.files import CACHE_READS  # not at the top: 14 ms of imports, paid only here
 
     outcomes: dict[str, list[str]] = {}
     for (cache, outcome), count in sorted(CACHE_READS.items()):
@@ -43,9 +46,8 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
       heliograph build --base-url https://preview.example.com/ --output /tmp/preview
     """
     from generator.engine.build import build as run_build  # light: Jinja is imported once the build has begun (see there)
-    from generator.engine.fingerprint import cache_miss_reason, forget_caches, stamp_cache
-    from generator.engine.files import CACHE_READS
-    from generator.engine.inputs import CACHE_DIR
+    from generator.engine.files import CACHE_READS  # not at the top: 14 ms of imports, paid only here
+    from generator.engine.inputs import CACHE_DIR  # not at the top: 83 ms of imports, paid only here
     CACHE_READS.clear()
     started = time.perf_counter()
     root = obj.root()
@@ -65,14 +67,14 @@ def build(obj: Context, output: Path | None, base_url: str | None, strict: bool,
         report = run_build(root, output, now=command_now(now_text), base_url=base_url, strict=strict,
                            process_ends=ends_process())
     except Exception as exc:
-        import jinja2
+        import jinja2  # not at the top: 29 ms of imports, paid only here
 
         if not isinstance(exc, (InvalidInput, jinja2.TemplateError)):
             raise
         if isinstance(exc, InvalidInput):
             problems, kept = exc.problems, "the last good build/ is untouched"
         else:  # a mistake in the site's own templates: where it is, not a traceback
-            from generator.render.environment import crash_problems
+            from generator.render.environment import crash_problems  # not at the top: 112 ms of imports, paid only here
             problems, kept = crash_problems(exc, root), "no file build/ held was changed"
         report_problems(problems, root=root)
         errors = sum(p.severity == "error" for p in problems) or len(problems)
@@ -104,7 +106,7 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
       heliograph validate
       heliograph validate --format github     # annotations on the pull request's diff
     """
-    from generator.ops.validate import validate_site
+    from generator.ops.validate import validate_site  # not at the top: 47 ms of imports, paid only here
     root = obj.root()
     problems = validate_site(root, now=command_now(now_text))
     report_problems(problems, output_format, root=root)
@@ -165,13 +167,11 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
         raise click.ClickException("--push pushes the results it writes; it cannot go with --no-write")
     if alert and no_write:
         raise click.ClickException("--alert alerts on the results it writes; it cannot go with --no-write")
-    from generator import history
-    from generator.checks.runner import run_checks_sync
-    from generator.ops.heartbeat import due_heartbeat_results
-    from generator.site.problems import did_you_mean
+    from generator.checks.runner import run_checks_sync  # not at the top: 203 ms of imports, paid only here
+    from generator.ops.heartbeat import due_heartbeat_results  # not at the top: 51 ms of imports, paid only here
 
-    from generator.checks.schedule import BadSchedule, parse_schedule
-    from generator.history.runs import Run, append_runs
+    from generator.checks.schedule import BadSchedule, parse_schedule  # not at the top: 25 ms of imports, paid only here
+    from generator.history.runs import Run, append_runs  # not at the top: 46 ms of imports, paid only here
 
     try:
         schedule = parse_schedule(schedule_text) if schedule_text and schedule_text.strip() else None
@@ -203,7 +203,7 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
         if interactive:
             click.echo(f"\r  checked {len(done)}/{len(checked)}", nl=False)
 
-    from generator.ops.gitsync import append_github_output, previous_statuses, status_changes
+    from generator.ops.gitsync import append_github_output, previous_statuses, status_changes  # not at the top: `build` would pay for it (see check_loop below)
     interval = every
     output_file = os.environ.get("GITHUB_OUTPUT") if github_output else None
     if github_output and not output_file:
@@ -252,6 +252,7 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
              if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE}
     forever = "repeat" not in given and (push_results or "every" in given)
     if push_results or forever:
+        # Not at the top: with gitsync's, about 10 ms of imports (signal, selectors, subprocess) `build` skips.
         from generator.ops.check_loop import Stop, run_rounds
 
         stop = Stop()
@@ -295,7 +296,7 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
 
 def _push_results(obj: Context, site, location: str) -> bool:
     """Commit and push the history; a failure is reported, and the commit waits for the next push."""
-    from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry
+    from generator.ops.gitsync import Git, GitError, RetryPolicy, push_with_retry  # not at the top: `build` would pay for it (see check_loop below)
 
     try:
         git = Git.of_repository(site.root)
@@ -339,11 +340,10 @@ def compact(obj: Context, now_text: str | None) -> None:
     Example:
       heliograph compact
     """
-    from generator import history
-    from generator.engine.inputs import CACHE_DIR, check_intervals, maintenance_windows
-    from generator.site.incident_loading import load_incidents
+    from generator.engine.inputs import CACHE_DIR, check_intervals, maintenance_windows  # not at the top: 83 ms of imports, paid only here
+    from generator.site.incident_loading import load_incidents  # not at the top: 33 ms of imports, paid only here
 
-    from generator.history.runs import KEEP_DAYS, forget_before
+    from generator.history.runs import KEEP_DAYS, forget_before  # not at the top: 46 ms of imports, paid only here
 
     site = _site_with_history_inside(obj)
     now = command_now(now_text)
@@ -372,7 +372,6 @@ def compact(obj: Context, now_text: str | None) -> None:
 def _site_with_history_inside(obj: Context):
     """The site, or a clear exit if its history folder, or a link in it, leads out of the site:
     results would be read from or appended to whatever it points at."""
-    from generator.site.paths import links_outside
 
     site = obj.site()
     refused = links_outside(site.history_dir, site.root)
@@ -405,7 +404,7 @@ def push_command(obj, paths: tuple[str, ...], message: str, remote: str, branch:
     Example:
       heliograph check && heliograph push -m "Check results from eu-west [skip ci]"
     """
-    from generator.ops.gitsync import Git, GitError, RetryPolicy, current_branch, push_with_retry
+    from generator.ops.gitsync import Git, GitError, RetryPolicy, current_branch, push_with_retry  # not at the top: `build` would pay for it (see check_loop below)
 
     root = obj.root()
     if not paths:
@@ -424,7 +423,7 @@ def push_command(obj, paths: tuple[str, ...], message: str, remote: str, branch:
 
 
 def _history_dir(root: Path) -> Path:
-    from generator.site.config import load_site
+    from generator.site.config import load_site  # not at the top: 21 ms of imports, paid only here
     try:
         return load_site(root).history_dir
     except InvalidInput:

@@ -9,6 +9,9 @@ import click
 
 from generator import __version__
 from generator.cli import Context, main, report_problems, _style, _note, _shown
+from generator.ops.theme import starter_files
+from generator.cli import command_now
+from generator.ops.theme import ThemeError, copy_from_theme, theme_files
 
 
 @main.command()
@@ -34,10 +37,9 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool, 
       heliograph init status --title "Acme Status" --base-url https://status.acme.example/
       cd status && heliograph serve
     """
-    from generator.site.config import _is_absolute_url
-    from generator.ops import scaffold
-    from generator.ops.scaffold import pinned_requirements, plan_init, site_files, site_workflows, write_plan
-    from generator.ops.theme import starter_files
+    from generator.site.config import _is_absolute_url  # not at the top: 20 ms of imports, paid only here
+    from generator.ops import scaffold  # not at the top: 87 ms of imports, paid only here
+    from generator.ops.scaffold import pinned_requirements, plan_init, site_files, site_workflows, write_plan  # not at the top: 87 ms of imports, paid only here
 
     if not _is_absolute_url(base_url):
         raise click.BadParameter(f"{base_url!r} is not an absolute http(s) URL", param_hint="--base-url")
@@ -74,7 +76,7 @@ def init(obj: Context, directory: Path, title: str, base_url: str, force: bool, 
 
 def _make_it_yours(obj: Context, target: Path, files: dict[str, bytes], *, title: str, base_url: str,
                    force: bool) -> None:
-    from generator.ops.make_it_yours import NotTheTemplate, apply_here, plan_here
+    from generator.ops.make_it_yours import NotTheTemplate, apply_here, plan_here  # not at the top: 86 ms of imports, paid only here
 
     try:
         plan = plan_here(target, files, title=title, base_url=base_url)
@@ -112,9 +114,8 @@ def demo(obj: Context, directory: Path, now_text: str | None) -> None:
     Example:
       heliograph demo && open demo/build/index.html
     """
-    from generator.cli import command_now
-    from generator.engine.build import build
-    from generator.ops.demo import NoDemo, demo_source, replaceable, write_demo
+    from generator.engine.build import build  # not at the top: 138 ms of imports, paid only here
+    from generator.ops.demo import NoDemo, demo_source, replaceable, write_demo  # not at the top: 16 ms of imports, paid only here
 
     now = command_now(now_text)
     try:
@@ -149,7 +150,6 @@ def theme(obj: Context, names: tuple[str, ...], force: bool) -> None:
       heliograph theme                    # every file of the theme, and which ones you replace
       heliograph theme incident.html      # copy it into templates/ to edit
     """
-    from generator.ops.theme import ThemeError, copy_from_theme, theme_files
 
     templates = obj.root() / "templates"
     if not names:
@@ -187,7 +187,7 @@ def serve(obj: Context, port: int, host: str, open_browser: bool) -> None:
       heliograph serve --open
       heliograph serve --port 0     # any free port
     """
-    from generator.ops.serve import ListenError, ServeOptions, serve as run_serve
+    from generator.ops.serve import ListenError, ServeOptions, serve as run_serve  # not at the top: 158 ms of imports, paid only here
 
     root = obj.root()
     healthy = [True]

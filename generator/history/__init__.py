@@ -75,6 +75,8 @@ A cold build reads the shards nobody cached yet on every core. Output is identic
 without the cache (tests/test_incremental_build.py).
 """
 
+import importlib
+
 # What each name here is, found in its module when first asked for (PEP 562): a rebuild's
 # parent process needs only `rollup`, to take the histories a child summed up.
 _WHERE = {
@@ -93,8 +95,6 @@ def __getattr__(name: str):
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value

@@ -32,6 +32,7 @@ from generator.history.aggregate import Intervals, SeriesDay, Windows, aggregate
 from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
 from generator.engine.files import ContentDigests, reached_through_a_link, read_cache, write_cache
 from generator.engine.fingerprint import code_fingerprint
+from generator.history.store import read_history_file
 
 # Every cache's one fingerprint of the code (see generator.engine.fingerprint).
 CODE_FINGERPRINT = code_fingerprint()
@@ -168,7 +169,6 @@ def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencie
     """Read and summarise one shard (in a worker process, for a cold build)."""
     # `read_raw_shard`, but read into a Shard, which is all a summary needs and much faster to
     # get (see `codec.scan_raw_lines`).
-    from generator.history.store import read_history_file
 
     problems: list = []
     data = read_history_file(path, problems)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import errno
+import getpass
 import hashlib
 import os
 import tempfile
 import re
 from collections import defaultdict
 from datetime import date, datetime, timezone
+from json import loads
 from pathlib import Path
 from typing import TYPE_CHECKING, Collection, Iterable
 
@@ -18,7 +20,7 @@ from generator.history.aggregate import SeriesDay, parse_daily
 from generator.engine import files
 from generator.history.codec import Record, Shard, encode_result, for_storage, parse_raw, parse_raw_shard
 from generator.site.paths import NotARegularFile, read_regular_file
-from generator.site.problems import Problem
+from generator.site.problems import Problem, did_you_mean
 
 RAW_DIR = "raw"
 DAILY_DIR = "daily"
@@ -177,7 +179,7 @@ def lock_shard(path: Path) -> ShardLock:
     folder = Path(tempfile.gettempdir()) / f"heliograph-locks-{_user()}"
     folder.mkdir(parents=True, exist_ok=True)
     # Imported here: 11 ms of every build, which reads the history and never locks it.
-    import filelock
+    import filelock  # not at the top: 16 ms of imports, paid only here
 
     lock = filelock.FileLock(folder / f"{name}.lock")
     lock.acquire()
@@ -186,8 +188,6 @@ def lock_shard(path: Path) -> ShardLock:
 
 def _user() -> str:
     """A folder of locks per user: another user's lock files could not be opened for writing."""
-    import getpass
-
     try:
         return "".join(c for c in getpass.getuser() if c.isalnum() or c in "-_") or "user"
     except Exception:  # no name for this user id (some containers)
@@ -284,10 +284,6 @@ def validate(history_dir: Path, problems: list, component_ids: Collection[str] |
 def unknown_components(data: bytes, source: str, component_ids: Collection[str]) -> list[Problem]:
     """A warning at the first line of each component id in a shard's `data` that site.yaml
     does not have (a typo, or a component since removed), with how many lines name it."""
-    from json import loads
-
-    from generator.site.problems import did_you_mean
-
     first: dict[str, int] = {}
     count: dict[str, int] = defaultdict(int)
     for number, line in enumerate(data.split(b"\n"), 1):

@@ -29,6 +29,7 @@ from generator.history.rollup import (
 )
 from generator.history.store import daily_path, raw_shard_path, read_daily_file, read_raw_columns, read_raw_shard
 from generator.engine.reuse import output_key
+from generator.engine.parallel import spread
 
 def summarize(
     history_dir: Path,
@@ -177,7 +178,7 @@ def _closed_inputs(history_dir: Path, component_ids: list[str], first: date, tod
     """The key naming every input of the closed days (None without a cache): each closed shard's
     `cache.shard_key`, a digest of each daily file's bytes, the maintenance windows, the days
     shown and the code."""
-    from generator.history import cache
+    from generator.history import cache  # not at the top: 16 ms of imports, paid only here
 
     if cache_dir is None:
         return None
@@ -219,7 +220,6 @@ def _closed_days(history_dir: Path, component_ids: list[str], first: date, today
     by_component: dict[str, list[SeriesDay]] = defaultdict(list)
     for aggregate in aggregates.values():
         by_component[aggregate.component].append(aggregate)
-    from generator.engine.parallel import spread
 
     def closed_part(component: str) -> ClosedDays:
         return rollup_closed(
@@ -270,8 +270,7 @@ def _read_window(
     the summary is kept in `cache_dir` when there is one, under `shard_keys` (each day's
     `cache.shard_key`, worked out by the caller). Records are kept only for the days the
     rolling 24 hours needs; older days of the latency chart come as (time, latency) pairs."""
-    from generator.history import cache
-    from generator.engine.parallel import spread
+    from generator.history import cache  # not at the top: 16 ms of imports, paid only here
 
     recent_from = today - timedelta(days=LATENCY_SERIES_DAYS)
     # The rolling 24 hours look back a day before them: records from now - 2 days on.

@@ -26,6 +26,7 @@ from generator.importers.frontmatter import Page, naive_time, read_page
 from generator.importers.model import (ImportedComponent, ImportedIncident, ImportedSite, ImportedUpdate, NotCarried,
                                       SourceError)
 from generator.site.authoring import DEFAULT_MESSAGES, slugify
+from generator.site.paths import check_inside
 
 SEVERITY = {"down": ("critical", "major_outage"), "disrupted": ("major", "partial_outage"), "notice": ("none", None)}
 LABELS = {"investigating": "investigating", "identified": "identified", "monitoring": "monitoring",
@@ -51,7 +52,6 @@ def read(source: str) -> ImportedSite:
     config, zone = _config(config_path, site)
     names = {component.name.lower(): component.id for component in site.components}
     issues = root / "content" / "issues"
-    from generator.site.paths import check_inside
 
     for path in sorted(issues.glob("*.md")) if issues.is_dir() else []:
         check_inside(path, root)  # a link leading out of the site is not read

@@ -26,6 +26,7 @@ from generator.importers.frontmatter import Page, naive_time, read_page
 from generator.importers.model import (ImportedComponent, ImportedIncident, ImportedSite, ImportedUpdate, NotCarried,
                                       SourceError)
 from generator.site.authoring import DEFAULT_MESSAGES, slugify
+from generator.site.paths import check_inside
 
 SEVERITY = {"degraded-performance": ("minor", "degraded_performance"), "partial-outage": ("major", "partial_outage"),
             "major-outage": ("critical", "major_outage"), "under-maintenance": ("none", None)}
@@ -62,7 +63,6 @@ def read(source: str) -> ImportedSite:
         if key not in ("title", "description", "baseUrl", "content", "defaultLocale", "locales"):
             site.not_carried.append(NotCarried(config_path.name, None, f"setting {key!r}"))
     folder = root / (_text(content.get("dir")) or "content")
-    from generator.site.paths import check_inside
 
     for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
         check_inside(path, root)

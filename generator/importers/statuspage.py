@@ -23,6 +23,8 @@ from typing import Any
 from generator.importers.model import (ImportedComponent, ImportedIncident, ImportedSite, ImportedUpdate, NotCarried,
                                       SourceError)
 from generator.site.authoring import DEFAULT_MESSAGES, slugify
+from generator.site.paths import check_inside
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DOCUMENTS = ("summary.json", "incidents.json", "scheduled-maintenances.json")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a page's JSON is kilobytes; a larger answer is not one
@@ -47,7 +49,6 @@ def read(source: str) -> ImportedSite:
 
 def _from_folder(folder: Path) -> dict[str, tuple[str, Any]]:
     """name -> (the file as the user would name it, its JSON), for the documents found."""
-    from generator.site.paths import check_inside
 
     if (folder / "api" / "v2").is_dir():
         folder = folder / "api" / "v2"
@@ -71,7 +72,7 @@ def _from_folder(folder: Path) -> dict[str, tuple[str, Any]]:
 
 
 def _fetch(url: str) -> dict[str, tuple[str, Any]]:
-    import httpx
+    import httpx  # not at the top: 104 ms of imports, paid only here
 
     base = url.rstrip("/")
     base = base[: -len("/api/v2")] if base.endswith("/api/v2") else base
@@ -251,7 +252,6 @@ def _incident(raw: dict, maintenance: bool, where: str, pointer: str, ids: _Ids,
 
 
 def _zone(name: str | None, site: ImportedSite, where: str) -> str | None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not name:
         return None

@@ -26,6 +26,11 @@ from generator.site.authoring import (AffectedSpec, NewIncident, UpdateRequest, 
                                       yaml_scalar)
 from generator.site.config import CONFIG_FILE
 from generator.site.incidents import parse_incident
+from generator.site.config import load_site
+import yaml
+from generator import __version__
+from generator.ops.theme import starter_files
+from generator.site.problems import InvalidInput
 
 IMPORT_LOCATION = "imported"  # the location the imported daily figures are kept under in history/
 
@@ -45,7 +50,6 @@ def write_site(imported: ImportedSite, into: Path, *, now: datetime) -> WriteRep
     merging = (into / CONFIG_FILE).is_file()
     ids = {c.id for c in imported.components}
     if merging:
-        from generator.site.config import load_site
 
         ids |= {c.id for c in load_site(into).components}
     incident_files = _incident_files(imported.incidents, into / "incidents", sorted(ids), report)
@@ -84,7 +88,6 @@ def components_yaml(components: list[ImportedComponent]) -> str:
 
 def _flow(value: object) -> str:
     """A YAML value on one line: a scalar, or a flow list or mapping."""
-    import yaml
 
     return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 20).removesuffix(
         "\n").removesuffix("\n...").strip()
@@ -95,9 +98,7 @@ def _one_line(text: str) -> str:
 
 
 def _new_site(imported: ImportedSite, into: Path, now: datetime, report: WriteReport) -> None:
-    from generator import __version__
-    from generator.ops import scaffold
-    from generator.ops.theme import starter_files
+    from generator.ops import scaffold  # not at the top: 12 ms of imports, paid only here
 
     title = imported.title or "Status"
     base_url = imported.base_url or "https://status.example.com/"
@@ -127,7 +128,6 @@ def _new_site(imported: ImportedSite, into: Path, now: datetime, report: WriteRe
 
 def _merge_components(config: Path, components: list[ImportedComponent], report: WriteReport) -> None:
     """Add the components site.yaml lacks at the end of its `components:` list."""
-    from generator.site.config import load_site
 
     site = load_site(config.parent)
     have = {c.id for c in site.components}
@@ -182,7 +182,6 @@ def _postmortem_yaml(postmortem: str) -> str:
 def _incident_files(incidents: list[ImportedIncident], folder: Path, component_ids: list[str],
                     report: WriteReport) -> dict[str, str]:
     """name -> text of each incident to write; those whose name is taken are reported instead."""
-    from generator.site.problems import InvalidInput
 
     files: dict[str, str] = {}
     for incident in incidents:

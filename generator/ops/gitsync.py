@@ -22,6 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
+import random
+from datetime import timedelta
+from generator import history
 
 
 if TYPE_CHECKING:  # importing the checks package would load httpx and dnspython for `heliograph push`
@@ -228,7 +231,6 @@ def push_with_retry(
     `policy.attempts` pushes; the local commits stay in place either way.
     """
     if rng is None:
-        import random
         rng = random.Random()
     branch = branch or current_branch(git)
     committed = commit_paths(git, paths, message) if paths else None
@@ -266,9 +268,7 @@ PREVIOUS_LOOKBACK_DAYS = 2
 
 def previous_statuses(history_dir: Path, now) -> dict[StatusKey, str]:
     """The newest status of each (component, location) in the history before this run."""
-    from datetime import timedelta
 
-    from generator import history
     return latest_statuses(history.read_results(history_dir, since=now - timedelta(days=PREVIOUS_LOOKBACK_DAYS)))
 
 

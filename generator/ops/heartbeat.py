@@ -17,6 +17,7 @@ from typing import Mapping, Sequence
 from generator.checks.heartbeat import dispatch_payload, last_beats, lookback, missed_beat
 from generator.checks.result import CheckResult
 from generator.checks.spec import HeartbeatCheck
+from generator import history
 
 TOKEN_VARIABLES = ("HELIOGRAPH_TOKEN", "GITHUB_TOKEN")
 DEFAULT_API_URL = "https://api.github.com"
@@ -28,7 +29,6 @@ def due_heartbeat_results(history_dir: Path, targets: Sequence[tuple[str, Heartb
     """The heartbeat_missed results to record now for `targets`, from the beats in the history."""
     if not targets:
         return []
-    from generator import history
 
     since = now - max(lookback(spec) for _, spec in targets)
     recent = history.read_results(history_dir, since=since, components={component for component, _ in targets})

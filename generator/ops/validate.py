@@ -11,6 +11,7 @@ from generator.site.config import load_site
 from generator.site.incident_loading import load_incidents
 from generator.site.problems import InvalidInput, Problem, relative_file
 from generator.site.paths import links_outside
+from generator.engine.fingerprint import default_theme_dir
 
 
 def validate_site(root: Path, *, now: datetime) -> list[Problem]:
@@ -24,7 +25,7 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
         problems.extend(Problem("site.yaml", channel.line, channel.column, message)
                         for channel in site.alerts.channels if (message := url_problem(channel)))
     if site.announce is not None and site.announce.channels:
-        from generator.alerts.send import url_problem
+        from generator.alerts.send import url_problem  # not at the top: 31 ms of imports, paid only here
         problems.extend(Problem("site.yaml", channel.line, channel.column,
                                 message.replace("alert channel", "announce channel", 1))
                         for channel in site.announce.channels if (message := url_problem(channel)))
@@ -34,7 +35,7 @@ def validate_site(root: Path, *, now: datetime) -> list[Problem]:
     if refused:  # not read at all
         return problems + refused
     if site.history_dir.is_dir():
-        from generator.history.store import validate
+        from generator.history.store import validate  # not at the top: 30 ms of imports, paid only here
         history_problems: list[Problem] = []
         notices: list[Problem] = []  # results left out on purpose: a removed component's, say
         validate(site.history_dir, problems=history_problems, component_ids=site.component_ids, notices=notices)
@@ -50,8 +51,7 @@ CHECK_WORKFLOW = ".github/workflows/check.yml"
 def language_warnings(root: Path, site) -> list[Problem]:
     """A language no catalog translates (neither the theme's nor the site's templates/locale/):
     its pages get CLDR's dates and numbers, but the theme's words stay English."""
-    from generator.engine.fingerprint import default_theme_dir
-    from generator.render.i18n import LOCALE_FOLDER, SOURCE_LANGUAGE, catalog_names
+    from generator.render.i18n import LOCALE_FOLDER, SOURCE_LANGUAGE, catalog_names  # not at the top: 14 ms of imports, paid only here
 
     folders = [default_theme_dir() / LOCALE_FOLDER, site.templates_dir / LOCALE_FOLDER]
     try:
@@ -80,11 +80,10 @@ def language_warnings(root: Path, site) -> list[Problem]:
 def schedule_warnings(root: Path, site) -> list[Problem]:
     """A warning for each checked component whose interval is shorter than check.yml's schedule
     can deliver: GitHub runs a schedule at most every 5 minutes, and often later."""
-    import re
 
-    import yaml
+    import yaml  # not at the top: 13 ms of imports, paid only here
 
-    from generator.checks.schedule import BadSchedule, parse_schedule
+    from generator.checks.schedule import BadSchedule, parse_schedule  # not at the top: 23 ms of imports, paid only here
 
     path = root / CHECK_WORKFLOW
     try:

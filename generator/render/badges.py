@@ -224,7 +224,6 @@ def capitals(text: str, language: str) -> str:
     if base in ("tr", "az"):
         return text.replace("i", "İ").upper()
     if base == "el":
-        import unicodedata
 
         decomposed = unicodedata.normalize("NFD", text.upper())
         return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in "\u0301\u0342\u0313\u0314"))

@@ -22,6 +22,9 @@ from generator.site.problems import Problem, relative_file
 from generator.render.i18n import LOCALE_FOLDER, Language, load_language
 from generator.render.urls import iso_seconds
 from generator.status.model import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
+from generator.site.paths import refuse_links_outside
+from babel import Locale
+import traceback
 
 # A part of a page kept between builds: (its key, how to render it) -> its HTML (reuse.Outputs.fragment).
 Keep = Callable[[str | None, Callable[[], str]], str]
@@ -30,7 +33,6 @@ Keep = Callable[[str | None, Callable[[], str]], str]
 def template_dirs(site: Site) -> list[Path]:
     """The site's templates/, then the built-in theme. Raises InvalidInput if a link in
     templates/ leads out of the site: its target would be rendered or published as an asset."""
-    from generator.site.paths import refuse_links_outside
 
     refuse_links_outside(site.templates_dir, site.root)
     dirs = [site.templates_dir] if site.templates_dir.is_dir() else []
@@ -308,7 +310,6 @@ def page_languages(site: SiteInfo) -> tuple[PageLanguage, ...]:
     """Every language the site's pages are built in; none when they are built in one."""
     if len(site.page_languages) < 2:
         return ()
-    from babel import Locale
 
     def autonym(tag: str) -> str:
         name = Locale.parse(tag, sep="-").get_display_name(Locale.parse(tag, sep="-")) or tag
@@ -332,7 +333,6 @@ def render_page(env: jinja2.Environment, template: str, output_path: str, **cont
 
 def crash_problems(exc: BaseException, root: Path) -> tuple[Problem, ...]:
     """A template mistake (or any other crash) as a located problem where possible."""
-    import traceback
 
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return (Problem(relative_file(exc.filename or exc.name or "templates", root), exc.lineno, None,

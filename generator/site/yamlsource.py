@@ -117,7 +117,7 @@ def load_with_positions(text: str, file: str, line_offset: int = 0) -> tuple[Any
 
 def _to_python(node: yaml.Node, path: KeyPath, positions: Positions, constructor: yaml.SafeLoader,
                budget: _Budget) -> Any:
-    import yaml
+    import yaml  # not at the top: 16 ms of imports, paid only here
 
     where = (node.start_mark.line + 1, node.start_mark.column + 1)
     budget.left -= 1
@@ -159,7 +159,7 @@ def _to_python(node: yaml.Node, path: KeyPath, positions: Positions, constructor
 def _scalar_value(node: yaml.Node, positions: Positions, constructor: yaml.SafeLoader) -> Any:
     """A scalar as PyYAML reads it, or YamlSyntaxError where it cannot: an unknown tag
     (`!!python/object`), a date that does not exist (2026-02-30), `!!int x`."""
-    import yaml
+    import yaml  # not at the top: 16 ms of imports, paid only here
 
     try:
         return constructor.construct_object(node, deep=True)
