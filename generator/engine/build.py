@@ -11,7 +11,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Mapping
 
-from generator.engine.files import behind_a_link, is_link, make_real_folders, remove_temporaries, write_atomically
+from generator.engine.files import make_real_folders, remove_temporaries, write_atomically
 from generator.engine.inputs import CACHE_DIR, BuildInputs, read_inputs
 from generator.engine.parallel import spread
 from generator.engine.reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, save_fragments
@@ -19,7 +19,7 @@ from generator.render.environment import make_environment, template_dirs
 from generator.render.outputs import render_outputs
 from generator.render.pages import LanguageOutputs, page_context, render_front_page, render_pages, render_site_files
 from generator.site.config import Site
-from generator.site.paths import is_inside, shown_name
+from generator.site.paths import behind_a_link, is_inside, is_link, shown_name
 from generator.site.problems import InvalidInput, Problem
 
 MANIFEST = ".heliograph-manifest"

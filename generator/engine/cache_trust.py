@@ -24,10 +24,11 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
-import stat
 import sys
 import uuid
 from pathlib import Path
+
+from generator.site.paths import behind_a_link
 
 CACHE_DIR = ".heliograph-cache"  # in the site root, git-ignored; safe to delete at any time
 
@@ -127,29 +128,13 @@ def verified(data: bytes) -> memoryview | None:
     return payload
 
 
-def is_link(found: os.stat_result) -> bool:
-    """Whether an lstat result is a symlink, or on Windows a junction (which islink misses)."""
-    return stat.S_ISLNK(found.st_mode) or bool(getattr(found, "st_file_attributes", 0)
-                                              & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0))
-
-
 def reached_through_a_link(path: Path) -> bool:
     """Whether a folder between the cache folder (the nearest `.heliograph-cache` above `path`,
     itself included) and `path` is a link. Folders that are not there yet are not links: they
     will be made as real ones. A path in no cache folder (a test's) has its parent checked."""
-    folders = []
+    top = path.parent.parent
     for folder in path.parents:
-        folders.append(folder)
         if folder.name == CACHE_DIR:
+            top = folder.parent
             break
-    else:
-        folders = folders[:1]
-    for folder in folders:
-        try:
-            if is_link(os.lstat(folder)):
-                return True
-        except FileNotFoundError:
-            continue
-        except OSError:
-            return True  # cannot tell: do not trust it
-    return False
+    return behind_a_link(path.parent, top, {})

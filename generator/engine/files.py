@@ -14,10 +14,11 @@ from pathlib import Path
 from stat import S_IMODE, S_ISREG
 from typing import Any, Mapping
 
-from generator.engine.cache_trust import HEADER_BYTES, MAGIC, is_link, reached_through_a_link, sign, verified
+from generator.engine.cache_trust import HEADER_BYTES, MAGIC, reached_through_a_link, sign, verified
 from generator.engine.fingerprint import code_fingerprint
 from generator.engine.memory import gc_paused
 from generator.engine.parallel import spread
+from generator.site.paths import is_link, read_regular_file
 
 
 def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: int | None = None,
@@ -84,23 +85,6 @@ def make_real_folders(folder: Path, top: Path, done: set[str]) -> None:
     done.add(name)
 
 
-def behind_a_link(folder: Path, top: Path, seen: dict[str, bool]) -> bool:
-    """Whether a folder from `top` (not included) down to `folder` is a link: a file there is
-    not in `top` at all. `seen`: the answers so far in this build."""
-    name = os.fspath(folder)
-    if folder == top or folder == folder.parent:
-        return False
-    if name not in seen:
-        try:
-            linked = is_link(os.lstat(folder))
-        except FileNotFoundError:
-            linked = False
-        except OSError:
-            linked = True  # cannot tell: do not go through it
-        seen[name] = linked or behind_a_link(folder.parent, top, seen)
-    return seen[name]
-
-
 _TEMPORARY_NAME = re.compile(r"\..+\.[0-9]+\.[0-9a-f]{8}\.tmp")
 
 
@@ -134,9 +118,6 @@ def remove_temporaries(folder: Path) -> int:
 # code or format).
 CACHE_READS: Counter[tuple[str, str]] = Counter()
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-
-
 def read_signed(path: Path) -> tuple[str, memoryview | None]:
     """A signed cache file's payload, with what was found ("kept", "absent", "corrupt",
     "unsigned"); the payload only when it is "kept". Every cache file is read here: nothing
@@ -145,22 +126,11 @@ def read_signed(path: Path) -> tuple[str, memoryview | None]:
     if reached_through_a_link(path):
         return "corrupt", None
     try:
-        if not getattr(os, "O_NOFOLLOW", 0) and is_link(os.lstat(path)):  # Windows: no O_NOFOLLOW
-            return "corrupt", None
-        descriptor = os.open(path, _READ_FLAGS)
+        data = read_regular_file(path, follow_links=False)
     except FileNotFoundError:
         return "absent", None
-    except OSError:  # a link (ELOOP with O_NOFOLLOW), a folder, no permission
+    except OSError:  # a link, a folder, a pipe or device (NotARegularFile), no permission
         return "corrupt", None
-    try:
-        if not S_ISREG(os.fstat(descriptor).st_mode):
-            return "corrupt", None
-        with os.fdopen(descriptor, "rb", closefd=False) as handle:
-            data = handle.read()
-    except OSError:
-        return "corrupt", None
-    finally:
-        os.close(descriptor)
     payload = verified(data)
     if payload is None:  # signed by someone else (or damaged after the header), or not signed at all
         return "unsigned" if len(data) >= HEADER_BYTES and data.startswith(MAGIC) else "corrupt", None

@@ -80,10 +80,38 @@ class NotARegularFile(OSError):
     forever (a FIFO with no writer) or never end (/dev/zero)."""
 
 
-def read_regular_file(path: Path | str) -> bytes:
+def is_link(found: os.stat_result) -> bool:
+    """Whether an lstat result is a symlink, or on Windows a junction (which islink misses)."""
+    return stat.S_ISLNK(found.st_mode) or bool(getattr(found, "st_file_attributes", 0)
+                                              & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0))
+
+
+def behind_a_link(folder: Path, top: Path, seen: dict[str, bool]) -> bool:
+    """Whether a folder from `top` (not included) down to `folder` is a link: a file there is
+    not in `top` at all. `seen`: the answers so far in this build."""
+    name = os.fspath(folder)
+    if folder == top or folder == folder.parent:
+        return False
+    if name not in seen:
+        try:
+            linked = is_link(os.lstat(folder))
+        except FileNotFoundError:
+            linked = False
+        except OSError:
+            linked = True  # cannot tell: do not go through it
+        seen[name] = linked or behind_a_link(folder.parent, top, seen)
+    return seen[name]
+
+
+def read_regular_file(path: Path | str, *, follow_links: bool = True) -> bytes:
     """The bytes of the regular file at `path`; NotARegularFile for anything else, found without
-    waiting: the file is opened without blocking and examined before a byte is read."""
+    waiting: the file is opened without blocking and examined before a byte is read. With
+    `follow_links=False` a link at `path` is not a regular file either (an OSError)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_links:
+        if not hasattr(os, "O_NOFOLLOW") and is_link(os.lstat(path)):  # Windows: look first
+            raise NotARegularFile(f"{path} is a link")
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     descriptor = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
