@@ -38,6 +38,14 @@ def check_alert(root: Path, *args: str, env: dict[str, str] | None = None):
     return ran
 
 
+def three_failed_pushed_runs(runner: Path, output: Path):
+    """`check --alert --push --github-output` three times, the failure threshold; the last run."""
+    output.write_text("")
+    for _ in range(3):
+        ran = check_alert(runner, "--repeat", "1", "--push", "--github-output", env={"GITHUB_OUTPUT": str(output)})
+    return ran
+
+
 def test_check_alert_sends_with_the_third_failed_run_once_without_git(tmp_path, web, webhook):
     web_dir, url = web
     root = write_site(tmp_path / "site", hook(webhook.port), api_url=f"{url}/api.txt")
@@ -75,9 +83,7 @@ def test_a_failing_channel_is_a_warning_and_the_results_still_land(tmp_path, web
     remote, runner = cloned_site(tmp_path, channels, f"{url}/api.txt")
     down(web_dir)
     output = tmp_path / "github-output"
-    output.write_text("")
-    for _ in range(3):
-        ran = check_alert(runner, "--repeat", "1", "--push", "--github-output", env={"GITHUB_OUTPUT": str(output)})
+    ran = three_failed_pushed_runs(runner, output)
     assert "alert channel 'broken' failed" in ran.stderr
     assert "::warning title=Alert not sent::" in ran.stdout
     assert [m["Subject"] for m in box.messages] == ["[DOWN] Public API is down"]
@@ -91,9 +97,7 @@ def test_results_that_could_not_be_pushed_alert_nobody(tmp_path, web, webhook):
     git("remote", "set-url", "origin", str(tmp_path / "gone.git"), cwd=runner)
     down(web_dir)
     output = tmp_path / "github-output"
-    output.write_text("")
-    for _ in range(3):
-        ran = check_alert(runner, "--repeat", "1", "--push", "--github-output", env={"GITHUB_OUTPUT": str(output)})
+    ran = three_failed_pushed_runs(runner, output)
     assert "push failed" in ran.stderr
     assert webhook.posts == []  # alerts are decided on results that landed, and claimed on the remote
     assert "pushed=true" not in output.read_text()
