@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from generator.ops.gitsync import DEFAULT_MESSAGE
+from generator.ops import DEFAULT_MESSAGE
 from generator import history
 from generator.engine.fingerprint import cache_miss_reason, forget_caches, stamp_cache
 from generator.site.paths import links_outside

@@ -233,8 +233,8 @@ def _rolling_totals(
         if times != sorted(times):  # in time order already, but for a hand-edited shard: cheap
             order = sorted(range(len(times)), key=times.__getitem__)
             times, statuses = [times[i] for i in order], [statuses[i] for i in order]
-        # A day before the window is plenty to learn the interval and what holds at its start.
-        first, last = bisect.bisect_left(times, start - DAY_SECONDS), bisect.bisect_left(times, end)
+        # A result older than `cap` before the window holds nothing in it.
+        first, last = bisect.bisect_left(times, start - cap), bisect.bisect_left(times, end)
         times, statuses = times[first:last], statuses[first:last]
         if not windows:
             _add_held(totals, times, statuses, cap, start, end)
@@ -288,6 +288,35 @@ def _by_hour(results: Iterable[tuple[float, float | None, str]], start: float, w
             continue
         hours[int(time // 3600)].append(latency)
     return hours
+
+
+def _shown_latencies(columns: Iterable[Series], windows: Windows) -> Iterator[Columns]:
+    """(times, latencies) of each series' up and degraded results outside maintenance that have
+    a latency, in time order: what the latency figures are made of. A column at a time, as
+    `_add_held` works: this runs for every component on every build after a check run."""
+    for series in columns:
+        times, latencies, statuses = series.times, series.latencies, series.statuses
+        if not all(map(operator.le, times, times[1:])):  # in order, but for a hand-edited shard
+            order = sorted(range(len(times)), key=times.__getitem__)
+            times, latencies, statuses = ([column[i] for i in order] for column in (times, latencies, statuses))
+        shown = list(map(operator.and_, map(operator.is_not, latencies, repeat(None)),
+                         map(operator.ne, statuses, repeat(DOWN))))
+        if windows:
+            shown = [keep and not in_windows(windows, time) for keep, time in zip(shown, times)]
+        if all(shown):
+            yield times, latencies
+        else:
+            yield list(compress(times, shown)), list(compress(latencies, shown))
+
+
+def _add_by_hour(hours: dict[int, list[float]], times: list[float], latencies: list[float], start: float) -> None:
+    """`_by_hour` of one series' shown latencies (`_shown_latencies`): an hour's run at a time."""
+    index = bisect.bisect_left(times, start)
+    while index < len(times):
+        hour = int(times[index] // 3600)
+        end = bisect.bisect_left(times, (hour + 1) * 3600, index)
+        hours[hour] += latencies[index:end]
+        index = end
 
 
 def _triples(records: Iterable[Record]) -> Iterator[tuple[float, float | None, str]]:
@@ -352,7 +381,7 @@ class ClosedDays:
     window_sums: dict[str, tuple[int, int, int, float, float, float]]  # the closed days' (checks, up, degraded,
     # covered, downtime, covered per reporting location) in each whole-day window ("7d", ...): today adds its own
     carry: list[SeriesDay]  # each location's last closed day: its last result may still hold today
-    series: dict[str, Columns]  # location -> (times, statuses) from two days back, for the rolling 24 hours
+    series: dict[str, Columns]  # location -> (times, statuses) since the rolling 24 hours can start (a day back, less `hold`)
     newest_recent: Record | None  # the newest of those results, by (time, location)
     latest: Record | None  # the newest raw result known before today (it may be older than `series`)
     hour_medians: list[tuple[int, float]]  # latency chart hours that are whole days before today, in the
@@ -417,7 +446,9 @@ def rollup_closed(
 
     recent = [r for r in recent if r.time < today_start]
     series: dict[str, Columns] = defaultdict(lambda: ([], []))
-    series_from = today_start - 2 * DAY_SECONDS  # the rolling 24 hours look back one more day
+    # The rolling 24 hours start yesterday at the earliest, and a result older than `hold`
+    # before their start holds nothing in them.
+    series_from = today_start - DAY_SECONDS - hold
     for record in recent:
         if record.time >= series_from:
             times, statuses = series[record.location]
@@ -478,8 +509,7 @@ def finish_rollup(
         last_seen = aggregate.last_time if last_seen is None else max(last_seen, aggregate.last_time)
         seen.add(aggregate.location)
 
-    bar_days = [today - timedelta(days=offset) for offset in range(closed.days - 1, -1, -1)]
-    day_stats = [closed.day_stats.get(day) or _no_data(day) for day in bar_days[:-1]]
+    day_stats = [closed.day_stats.get(day) or empty for day, empty in _empty_bars(today, closed.days)]
     day_stats.append(totals.day_stats(today, mode) if has_today else _no_data(today))
 
     series = {location: (list(times), list(statuses)) for location, (times, statuses) in closed.series.items()}
@@ -506,17 +536,14 @@ def finish_rollup(
                                if window.checks or window.covered else None)
 
     chart_from = now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS
-    hour_medians = (_hour_medians(_by_hour((), chart_from, windows, zip(*closed.edge_latencies))) + closed.hour_medians
-                    + _hour_medians(_by_hour(chain.from_iterable(
-                        zip(results.times, results.latencies, results.statuses)
-                        for results in today_results.series.values()), chart_from, windows)))
-
     day_ago = now_seconds - DAY_SECONDS
+    today_hours: dict[int, list[float]] = defaultdict(list)
     last_day = [latency for time, latency in zip(*closed.yesterday_latencies) if time >= day_ago]
-    for results in today_results.series.values():
-        last_day += [latency for time, latency, status in zip(results.times, results.latencies, results.statuses)
-                     if time >= day_ago and latency is not None and status != DOWN
-                     and not (windows and in_windows(windows, time))]
+    for times, latencies in _shown_latencies(today_results.series.values(), windows):
+        _add_by_hour(today_hours, times, latencies, chart_from)
+        last_day += latencies[bisect.bisect_left(times, day_ago):]
+    hour_medians = (_hour_medians(_by_hour((), chart_from, windows, zip(*closed.edge_latencies))) + closed.hour_medians
+                    + _hour_medians(today_hours))
 
     newest_recent = today_results.newest
     if closed.newest_recent is not None and (
@@ -586,3 +613,9 @@ def rollup_component(
 
 def _no_data(day: date) -> DayStats:
     return DayStats(day, 0, 0, 0, 0, 0.0, None, None, None, None)
+
+
+@functools.lru_cache(maxsize=4)  # the same bars for every component
+def _empty_bars(today: date, days: int) -> tuple[tuple[date, DayStats], ...]:
+    """Each bar day before `today`, oldest first, with its stats when it has no data."""
+    return tuple((day, _no_data(day)) for day in (today - timedelta(days=offset) for offset in range(days - 1, 0, -1)))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 import random
 from datetime import timedelta
 from generator import history
+from generator.ops import DEFAULT_MESSAGE
 
 
 if TYPE_CHECKING:  # importing the checks package would load httpx and dnspython for `heliograph push`
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # importing the checks package would load httpx and dnspython
 
     from generator.checks.result import CheckResult
 
-DEFAULT_MESSAGE = "Check results [skip ci]"
 
 
 class GitError(RuntimeError):
