@@ -151,6 +151,28 @@ def test_a_page_without_incidents_has_valid_empty_feeds(tmp_path):
     jsonschema.validate(json.loads((root / "build/feed.json").read_bytes()), JSON_FEED_1_1)
 
 
+def test_feeds_stay_well_formed_xml_whatever_a_title_holds(tmp_path):
+    """The feeds are written without an XML library: every character a title may hold is either
+    escaped or, where XML 1.0 cannot hold it at all, dropped, and the rest reads back as written."""
+    import lxml.etree
+
+    title = 'Ünïcode 🚀 & <b>"quotes"</b> \'apostrophes\' ]]> tab\there \x01\x0b\x1f\ufffe end'
+    # YAML's double quotes as JSON writes them, but U+FFFE, which a YAML file may only hold escaped.
+    quoted = json.dumps(title, ensure_ascii=False).replace("\ufffe", "\\uFFFE")
+    root = write_site(tmp_path / "site", incidents={"2026-11-20-odd.md": (
+        f"---\ntitle: {quoted}\ncomponents: {{api: major_outage}}\n---\n\n"
+        "## 2026-11-20 10:00 UTC - Investigating\n\nLooking into it.\n")})
+    build(root, now=DEMO_NOW)
+    shown = 'Ünïcode 🚀 & <b>"quotes"</b> \'apostrophes\' ]]> tab\there  end'
+    for name in ("feed.atom", "feed.rss", "components/api/feed.atom", "components/api/feed.rss"):
+        data = (root / "build" / name).read_bytes()
+        lxml.etree.fromstring(data)  # well-formed, or this raises
+        assert parse(root / "build" / name).entries[0].title == shown, name
+    categories = [c.get("label") for c in lxml.etree.fromstring((root / "build/feed.atom").read_bytes()).iter(
+        "{http://www.w3.org/2005/Atom}category")]
+    assert categories == ["API"]
+
+
 # --- maintenance.ics ------------------------------------------------------------------------
 
 

@@ -35,8 +35,6 @@ LIBRARIES = (
     ("orjson", None),
     ("jinja2", None),
     ("markupsafe", None),
-    ("feedgen", None),
-    ("lxml", None),  # feedgen writes the feeds with it
     ("babel", None),  # CLDR's dates, numbers and units on every page
 )
 

@@ -1,4 +1,4 @@
-"""Feeds of incidents and maintenance: RSS 2.0 and Atom 1.0 (feedgen) and JSON Feed 1.1.
+"""Feeds of incidents and maintenance: RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 
 One entry per incident or maintenance. Readers de-duplicate by id, so an entry's id is its
 incident page URL and never changes, while its `updated` time follows the newest update. The
@@ -13,8 +13,10 @@ what concerns one component.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import format_datetime
 from html import escape
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 from zoneinfo import ZoneInfo
@@ -28,8 +30,6 @@ from generator.status.model import affected_ids, incident_effects
 from generator.render.urls import absolute, component_url, incident_url, iso_seconds, logo_url
 
 if TYPE_CHECKING:
-    from feedgen.feed import FeedGenerator
-
     from generator.engine.inputs import BuildInputs
     from generator.render.i18n import Language
 
@@ -211,50 +211,89 @@ def update_trail_html(incident: Incident, names: dict[str, str], all_ids: Sequen
     return "\n".join(parts)
 
 
-def _generator(feed: Feed, site: Site, self_url: str, *, for_rss: bool) -> FeedGenerator:
-    info = site.info
-    from feedgen.feed import FeedGenerator  # with lxml, 30 ms of every build that renders no feed
-
-    generator = FeedGenerator()
-    generator.id(feed.id)
-    generator.title(feed.title)
-    # RSS readers take a <description> as HTML, the channel's as well as the items' (whose HTML
-    # is escaped where it is made): the site's description is text, so it is escaped to stay so.
-    generator.description(escape(feed.description) if for_rss else feed.description)
-    generator.link(href=self_url, rel="self")
-    generator.link(href=feed.home_url, rel="alternate")  # feedgen gives RSS the last link
-    generator.language(info.language)
-    generator.author({"name": info.title, "uri": info.base_url})
-    generator.generator("Heliograph")
-    logo = logo_url(info)
-    # An RSS <image> must be GIF, JPEG or PNG; Atom takes any image.
-    if logo and not (for_rss and logo.lower().endswith(".svg")):
-        generator.logo(logo)
-        if not for_rss:
-            generator.icon(logo)
-    generator.updated(feed.updated)
-    for entry in reversed(feed.entries):  # feedgen prepends: add oldest first to list newest first
-        item = generator.add_entry()
-        item.guid(entry.id, permalink=True)
-        item.title(entry.title)
-        item.link(href=entry.url, rel="alternate")
-        item.published(entry.published)
-        item.updated(entry.updated)
-        # RSS readers show <description>, so it carries the whole trail, as hosted status pages do.
-        item.content(entry.content_html, type="html")
-        if not for_rss:
-            item.summary(entry.summary)
-        for term, label in entry.categories:
-            item.category(term=term, label=label, scheme=absolute(info, "components/"))
-    return generator
-
-
 def atom(feed: Feed, site: Site, self_url: str) -> bytes:
-    return _generator(feed, site, self_url, for_rss=False).atom_str(pretty=True)
+    """Atom 1.0 (RFC 4287), laid out as lxml pretty-prints it (the bytes feedgen wrote before)."""
+    info = site.info
+    logo = logo_url(info)
+    lines = [_DECLARATION, f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{_attribute(info.language)}">',
+             _element(1, "id", feed.id), _element(1, "title", feed.title),
+             _element(1, "updated", feed.updated.isoformat()),
+             "  <author>", _element(2, "name", info.title), _element(2, "uri", info.base_url), "  </author>",
+             f'  <link href="{_attribute(self_url)}" rel="self"/>',
+             f'  <link href="{_attribute(feed.home_url)}" rel="alternate"/>',
+             _element(1, "generator", GENERATOR)]
+    if logo:
+        lines += [_element(1, "icon", logo), _element(1, "logo", logo)]
+    lines.append(_element(1, "subtitle", feed.description))
+    scheme = _attribute(absolute(info, "components/"))
+    for entry in feed.entries:
+        lines += ["  <entry>", _element(2, "id", entry.id), _element(2, "title", entry.title),
+                  _element(2, "updated", entry.updated.isoformat()),
+                  f'    <content type="html">{_text(entry.content_html)}</content>',
+                  f'    <link href="{_attribute(entry.url)}"/>']
+        if entry.summary:
+            lines.append(_element(2, "summary", entry.summary))
+        lines += [f'    <category term="{_attribute(term)}" scheme="{scheme}" label="{_attribute(label)}"/>'
+                  for term, label in entry.categories]
+        lines += [_element(2, "published", entry.published.isoformat()), "  </entry>"]
+    lines.append("</feed>\n")
+    return "\n".join(lines).encode("utf-8")
 
 
 def rss(feed: Feed, site: Site, self_url: str) -> bytes:
-    return _generator(feed, site, self_url, for_rss=True).rss_str(pretty=True)
+    """RSS 2.0, laid out as lxml pretty-prints it (the bytes feedgen wrote before). Readers show an
+    item's <description> as HTML, so it carries the whole update trail; the channel's description
+    is text, so it is escaped once more to stay text."""
+    info = site.info
+    logo = logo_url(info)
+    lines = [_DECLARATION, '<rss xmlns:atom="http://www.w3.org/2005/Atom" '
+             'xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">', "  <channel>",
+             _element(2, "title", feed.title), _element(2, "link", feed.home_url),
+             _element(2, "description", escape(feed.description)),
+             f'    <atom:link href="{_attribute(self_url)}" rel="self"/>',
+             _element(2, "docs", "http://www.rssboard.org/rss-specification"), _element(2, "generator", GENERATOR)]
+    if logo and not logo.lower().endswith(".svg"):  # an RSS <image> must be GIF, JPEG or PNG
+        lines += ["    <image>", _element(3, "url", logo), _element(3, "title", feed.title),
+                  _element(3, "link", feed.home_url), "    </image>"]
+    lines += [_element(2, "language", info.language), _element(2, "lastBuildDate", _rfc2822(feed.updated))]
+    domain = _attribute(absolute(info, "components/"))
+    for entry in feed.entries:
+        lines += ["    <item>", _element(3, "title", entry.title), _element(3, "link", entry.url),
+                  _element(3, "description", entry.content_html),
+                  f'      <guid isPermaLink="true">{_text(entry.id)}</guid>']
+        lines += [f'      <category domain="{domain}">{_text(label)}</category>' for _, label in entry.categories]
+        lines += [_element(3, "pubDate", _rfc2822(entry.published)), "    </item>"]
+    lines += ["  </channel>", "</rss>\n"]
+    return "\n".join(lines).encode("utf-8")
+
+
+GENERATOR = "Heliograph"
+_DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>"
+# What XML 1.0 cannot hold at all (control characters but tab and line ends, lone surrogates,
+# U+FFFE and U+FFFF): dropped, where lxml refused the whole feed.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;",
+                                    "\r": "&#13;", "\t": "&#9;"})
+
+
+def _text(value: str) -> str:
+    return _NOT_XML.sub("", value).translate(_TEXT_ESCAPES)
+
+
+def _attribute(value: str) -> str:
+    return _NOT_XML.sub("", value).translate(_ATTRIBUTE_ESCAPES)
+
+
+def _element(depth: int, name: str, value: str) -> str:
+    """One element holding text, at `depth` levels of indentation ("<x/>" when it is empty)."""
+    text = _text(value)
+    return f"{'  ' * depth}<{name}>{text}</{name}>" if text else f"{'  ' * depth}<{name}/>"
+
+
+def _rfc2822(moment: datetime) -> str:
+    """"Sat, 21 Nov 2026 17:11:00 +0000": English names whatever the locale, as RSS wants."""
+    return format_datetime(moment)
 
 
 def json_feed(feed: Feed, site: Site, self_url: str) -> bytes:
