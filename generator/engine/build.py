@@ -210,17 +210,19 @@ _KEPT_UNTIL_EXIT: list = []
 
 
 def build(root: Path, output: Path | None = None, *, now: datetime | None = None, base_url: str | None = None,
-          strict: bool = False, process_ends: bool = False) -> BuildReport:
+          strict: bool = False, process_ends: bool = False, keep_in: list | None = None) -> BuildReport:
     """Build the site at `root`; raises InvalidInput listing every error (and, with strict, every warning).
 
     A broken incident file fails the build rather than being left out: an active incident that
     silently vanished would tell readers all is well, while a failed deploy keeps the last good page.
     `process_ends` says the process ends after this build (`heliograph build`): what the build
     loaded and made is then never freed, which took 60-100 ms of a large site's rebuild.
+    `keep_in`, a list, holds it instead until the caller empties it (`serve`, after it has
+    told the browser to reload).
     """
     try:
         return _build(root, output, now=now, base_url=base_url, strict=strict,
-                      kept=_KEPT_UNTIL_EXIT if process_ends else None)
+                      kept=_KEPT_UNTIL_EXIT if process_ends else keep_in)
     finally:
         gc.unfreeze()  # what the caches loaded (memory.gc_paused) can be collected again
 
