@@ -220,6 +220,7 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
     from generator.engine.build import render_changed
     from generator.engine.inputs import read_inputs
     from generator.engine.reuse import KEEP, Ledger
+    from generator.render.statuspage import DOCUMENTS
 
     site = _site(tmp_path / "site")
     build(site, now=NOW)
@@ -237,7 +238,8 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
     assert rendered == sorted([f"incidents/{edited.stem}/index.html", f"components/{component}/index.html",
                                f"components/{component}/feed.atom", f"components/{component}/feed.rss",
                                "history/index.html",  # and the site's feeds, which list all 14 incidents:
-                               "feed.atom", "feed.rss", "feed.json", "history.atom", "history.rss"])
+                               "feed.atom", "feed.rss", "feed.json", "history.atom", "history.rss",
+                               *DOCUMENTS])  # and the Statuspage API's documents, which list them too
 
 
 def test_parts_of_pages_outlive_a_rebuild_that_kept_their_pages(tmp_path, monkeypatch):
@@ -452,3 +454,21 @@ def test_the_history_cache_forgets_days_no_page_shows(tmp_path):
     assert days
     build(site, now=NOW + timedelta(days=200))  # every cached day is now older than the 90 shown
     assert not [p for p in entries.glob("????-??-??*.pickle") if p.name[:10] in days]
+
+
+def test_the_statuspage_documents_are_kept_at_the_same_moment_and_follow_a_later_one(tmp_path):
+    """They state `now` (page.updated_at): kept by a rebuild at the same moment, never left
+    saying an earlier one."""
+    import json
+
+    site = _site(tmp_path / "site")
+    build(site, now=NOW)
+    summary = site / "build" / "api" / "v2" / "summary.json"
+    stamp = summary.stat().st_mtime_ns
+    build(site, now=NOW)
+    assert summary.stat().st_mtime_ns == stamp
+    later = NOW + timedelta(minutes=5)
+    build(site, now=later)
+    for name in ("summary.json", "status.json", "components.json", "incidents.json"):
+        document = json.loads((site / "build" / "api" / "v2" / name).read_bytes())
+        assert document["page"]["updated_at"] == later.strftime("%Y-%m-%dT%H:%M:%S.000Z"), name
