@@ -149,9 +149,11 @@ def test_check_deploys_on_a_status_change_or_always_if_configured():
     [check] = steps_running(job, "heliograph check")
     assert "--github-output" in check["run"] and check["id"] == "check"
     [deploy] = steps_running(job, "gh workflow run deploy.yml")
-    assert deploy["if"] == ("${{ !cancelled() && steps.results.outcome == 'success' "
+    assert deploy["if"] == ("${{ !cancelled() && (steps.check.outputs.pushed == 'true' "
+                            "|| steps.results.outcome == 'success') "
                             "&& (steps.check.outputs.changed == 'true' || vars.HELIOGRAPH_DEPLOY_ON == 'always' "
-                            "|| github.event.action == 'heartbeat' || steps.alerts.outputs.incidents == 'true') }}")
+                            "|| github.event.action == 'heartbeat' || steps.check.outputs.incidents == 'true' "
+                            "|| steps.results.outputs.incidents == 'true') }}")
     assert deploy["env"]["GH_TOKEN"] == "${{ github.token }}"
     names = [step.get("name", step.get("uses")) for step in job["steps"]]
     assert names.index(deploy["name"]) > names.index("Commit and push the results")  # deploys what was pushed
@@ -159,15 +161,22 @@ def test_check_deploys_on_a_status_change_or_always_if_configured():
 
 
 def test_check_alerts_after_the_results_landed_and_deploys_an_automatic_incident():
-    """alert send pushes the automatic incident itself, after the results push and before the
-    deploy, and says so in an output: the third failed run changes no status the check saw."""
+    """One process checks, pushes the results and then alerts (`check --push --alert`), pushing
+    an automatic incident itself and saying so in an output: the third failed run changes no
+    status the check saw. When its pushes all failed, the next step pushes and then alerts."""
     job = load("check.yml")["jobs"]["check"]
     names = [step.get("name", step.get("uses")) for step in job["steps"]]
-    [alerts] = steps_running(job, "heliograph alert send")
+    [check] = steps_running(job, "heliograph check")
+    assert check["id"] == "check"
+    assert {"--push", "--alert", "--github-output"} <= set(shlex.split(check["run"].splitlines()[-1]))
+    [fallback] = steps_running(job, "heliograph alert send")
+    assert fallback["id"] == "results" and fallback["if"] == "steps.check.outputs.pushed != 'true'"
+    lines = fallback["run"].strip().splitlines()
+    assert lines[0].startswith("heliograph push") and lines[1] == "heliograph alert send --format github"
     [deploy] = [step for step in job["steps"] if "gh workflow run" in step.get("run", "")]
-    assert names.index("Commit and push the results") < names.index(alerts["name"]) < names.index(deploy["name"])
-    assert alerts["id"] == "alerts" and "--format github" in alerts["run"]
-    assert "steps.alerts.outputs.incidents == 'true'" in deploy["if"]
+    assert names.index(check["name"]) < names.index(fallback["name"]) < names.index(deploy["name"])
+    assert "steps.check.outputs.incidents == 'true'" in deploy["if"]
+    assert "steps.results.outputs.incidents == 'true'" in deploy["if"]
 
 
 def test_check_pushes_the_results_before_compacting_so_a_failing_compaction_cannot_cost_them():

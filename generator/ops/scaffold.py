@@ -57,7 +57,7 @@ checks:                            # how `heliograph check` runs
 badges:                            # the SVG status badges
   style: flat                      # flat, flat-square or for-the-badge
 
-# Alerts to the team when a check changes state (`heliograph alert send`, run by check.yml).
+# Alerts to the team when a check changes state (`heliograph check --alert`, as check.yml runs it).
 # Each channel is an Apprise URL: Slack, Discord, Teams, Telegram, ntfy, PagerDuty, email and
 # 100+ more (https://github.com/caronc/apprise/wiki). ${{NAME}} reads a secret from the
 # environment. Try a channel with `heliograph alert test`.
