@@ -18,6 +18,8 @@ from generator.checks.spec import CertificateExpect
 
 @dataclass(frozen=True)
 class CertValidity:
+    """When a certificate is valid: what tls checks and http's `certificate:` assertions judge."""
+
     not_before: datetime
     not_after: datetime
 

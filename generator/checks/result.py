@@ -14,6 +14,8 @@ STATUSES = (UP, DEGRADED, DOWN)
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One check of one component from one location: a line of history/raw/ once written."""
+
     component: str
     time: datetime  # UTC, tz-aware: when the check started
     status: str  # "up" | "degraded" | "down"

@@ -22,6 +22,8 @@ class BadSchedule(ValueError):
 
 @dataclass(frozen=True)
 class Schedule:
+    """A five-field cron schedule (check.yml's), as the sets of minutes, hours, days and months it runs in."""
+
     text: str
     minutes: frozenset[int]
     hours: frozenset[int]

@@ -31,6 +31,8 @@ DNS_RECORDS = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PT
 
 @dataclass(frozen=True, kw_only=True)
 class _Common:
+    """What every kind of check takes: how long to wait, how often to retry, how often it runs."""
+
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     interval: float = DEFAULT_INTERVAL
@@ -50,6 +52,8 @@ class CertificateExpect(NamedTuple):
 
 @dataclass(frozen=True, kw_only=True)
 class HttpCheck(_Common):
+    """An http(s) request and what its answer must be (status, body, headers, certificate)."""
+
     type: str = field(default="http", init=False)
     url: str
     method: str = "GET"
@@ -78,6 +82,8 @@ class HttpCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class TcpCheck(_Common):
+    """A TCP connection to host:port; up when it opens."""
+
     type: str = field(default="tcp", init=False)
     host: str
     port: int
@@ -85,6 +91,8 @@ class TcpCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class DnsCheck(_Common):
+    """A DNS query for `name`, and the answers it must include."""
+
     type: str = field(default="dns", init=False)
     name: str
     record: str = "A"
@@ -94,6 +102,8 @@ class DnsCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class TlsCheck(_Common):
+    """A TLS handshake with host:port; its certificate judged expired or expiring within `warn_days`."""
+
     type: str = field(default="tls", init=False)
     host: str
     port: int = 443
@@ -118,6 +128,8 @@ class HeartbeatCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class UdpCheck(_Common):
+    """A UDP datagram sent to host:port, and the reply it must get."""
+
     type: str = field(default="udp", init=False)
     host: str
     port: int
@@ -140,6 +152,8 @@ MAIL_TLS = ("starttls", "implicit", "none")
 
 @dataclass(frozen=True, kw_only=True)
 class MailCheck(_Common):
+    """An smtp, imap or pop3 server's greeting, over plain, STARTTLS or implicit TLS."""
+
     type: str  # smtp, imap or pop3
     host: str
     port: int
@@ -153,6 +167,8 @@ class MailCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class PingCheck(_Common):
+    """ICMP echo requests to a host: all replies lost is down, some lost (or slow) degraded."""
+
     type: str = field(default="ping", init=False)
     host: str
     count: int = 3
@@ -161,6 +177,8 @@ class PingCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class WebSocketCheck(_Common):
+    """A WebSocket handshake, and optionally a message sent and the reply it must get."""
+
     type: str = field(default="websocket", init=False)
     url: str
     send: str | None = None
@@ -172,6 +190,8 @@ class WebSocketCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class SshCheck(_Common):
+    """An SSH server's banner and host key, read without logging in."""
+
     type: str = field(default="ssh", init=False)
     host: str
     port: int = 22
@@ -181,6 +201,8 @@ class SshCheck(_Common):
 
 @dataclass(frozen=True, kw_only=True)
 class GrpcCheck(_Common):
+    """One call to the standard gRPC health service of host:port (or of one of its services)."""
+
     type: str = field(default="grpc", init=False)
     host: str
     port: int

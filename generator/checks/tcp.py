@@ -14,6 +14,8 @@ from generator.checks.spec import TcpCheck
 
 @dataclass
 class Connection:
+    """An open TCP connection and the address it reached, for the checks that talk over one."""
+
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     address: str  # the IP actually connected to

@@ -29,6 +29,8 @@ UNFINISHED = ".heliograph-unfinished"
 
 @dataclass(frozen=True)
 class BuildReport:
+    """What a build did: how many files build/ holds, and how many were written, kept and removed."""
+
     output: Path
     files: int
     written: int

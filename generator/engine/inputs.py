@@ -57,6 +57,8 @@ class IncidentIndex:
 
 @dataclass(frozen=True)
 class BuildInputs:
+    """Everything a build renders from, read once: the site, its incidents, their status and the history."""
+
     site: Site
     incidents: IncidentSet
     status: PageStatus

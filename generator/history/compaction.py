@@ -19,6 +19,8 @@ from generator.site.problems import Problem
 
 @dataclass(frozen=True)
 class CompactReport:
+    """What `heliograph compact` did: the days it turned into aggregates and the files it changed."""
+
     days: tuple[date, ...]  # days whose raw results are now aggregates
     removed: tuple[Path, ...]  # raw shards deleted
     written: tuple[Path, ...]  # daily files created or changed

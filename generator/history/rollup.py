@@ -82,6 +82,8 @@ def cadence(times_by_location: Mapping[str, Iterable[float]], start: float, end:
 
 @dataclass(frozen=True)
 class ComponentHistory:
+    """What the page shows of one component's history at `now`: latest result, day bars, uptime, latency."""
+
     component: str
     latest: CheckResult | None  # newest raw result (any location), maintenance or not
     days: list[DayStats]  # oldest -> newest, ending today (UTC)

@@ -28,6 +28,8 @@ MAX_BYTES = 8 * 1024 * 1024  # a month of 5-minute runs from a few locations is 
 
 @dataclass(frozen=True)
 class Run:
+    """One round of `heliograph check`: where it ran, when it was due and when it ran (history/runs.jsonl)."""
+
     location: str
     due: datetime | None
     ran: datetime

@@ -64,6 +64,8 @@ DEFAULT_SLOW_MS = 1000.0  # "slow" for a component whose check sets no degraded_
 
 @dataclass(frozen=True)
 class Badge:
+    """What one badge says: its label, its message and the message's colour."""
+
     label: str
     message: str
     color: str  # the message half's background, "#rrggbb"
@@ -198,6 +200,8 @@ def text_width(text: str, size_px: float, bold: bool = False) -> float:
 
 @dataclass(frozen=True)
 class _Half:
+    """One of a badge's two halves, laid out: where it starts, how wide it is, its text and fill."""
+
     text: str
     x: float  # left edge of the half
     width: float  # of the half

@@ -40,6 +40,8 @@ TIME_FORMAT = "%b %-d, %Y %H:%M %Z"
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One incident as the feeds list it, in whichever format."""
+
     id: str  # the incident page URL
     title: str
     url: str
@@ -53,6 +55,8 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class Feed:
+    """One feed's channel and entries, written as Atom, RSS or JSON Feed."""
+
     id: str
     title: str
     description: str

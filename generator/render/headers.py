@@ -25,6 +25,8 @@ BADGE_CACHE = ("Cache-Control", "public, max-age=300")  # what shields and GitHu
 
 @dataclass(frozen=True)
 class Rule:
+    """The headers a static host sends for the files at one path of _headers."""
+
     path: str  # relative to the site root; may end with "*"
     headers: tuple[tuple[str, str], ...]
 

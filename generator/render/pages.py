@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MonthOfIncidents:
+    """The incidents of one month, as the history pages group them."""
+
     label: str  # "November 2026"
     incidents: tuple[Incident, ...]
     first_day: date | None = None  # a day of the month, for the month_label filter (the page's language)

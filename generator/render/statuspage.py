@@ -42,6 +42,8 @@ def stable_id(base_url: str, kind: str, key: str) -> str:
 
 @dataclass(frozen=True)
 class StatuspageDocuments:
+    """The objects the api/v2 documents are made of, each worked out once."""
+
     page: dict[str, Any]
     status: dict[str, str]
     components: list[dict[str, Any]]

@@ -40,12 +40,16 @@ class AuthoringError(Exception):
 
 @dataclass(frozen=True)
 class AffectedSpec:
+    """A component a new incident affects, as `-c id[=effect]` names it."""
+
     id: str
     effect: str | None = None  # None: the impact decides
 
 
 @dataclass(frozen=True)
 class NewIncident:
+    """What `heliograph incident new` writes: the front matter and the first update."""
+
     title: str
     time: datetime  # of the first update, UTC
     status: str
@@ -59,6 +63,8 @@ class NewIncident:
 
 @dataclass(frozen=True)
 class UpdateRequest:
+    """An update `heliograph incident update` adds to an incident file."""
+
     time: datetime  # UTC
     status: str
     message: str

@@ -26,12 +26,16 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")  # \Z: "$" would let a final ne
 
 @dataclass(frozen=True)
 class Link:
+    """A link in the page's header (site.links in site.yaml)."""
+
     label: str
     url: str
 
 
 @dataclass(frozen=True)
 class SiteInfo:
+    """The page itself (site: in site.yaml): its title, address, language, zone and links."""
+
     title: str
     base_url: str  # always ends with "/"
     description: str = ""
@@ -70,6 +74,8 @@ class SiteInfo:
 
 @dataclass(frozen=True)
 class DisplaySettings:
+    """How the page shows things (display: in site.yaml): how many days, which uptime, which badges."""
+
     recent_incident_days: int = 14
     uptime_days: int = 90
     uptime_mode: str = "results"
@@ -83,18 +89,24 @@ class DisplaySettings:
 
 @dataclass(frozen=True)
 class HistorySettings:
+    """Where the history is kept and how many days stay raw (history: in site.yaml)."""
+
     dir: str = "history"
     raw_days: int = RAW_DAYS
 
 
 @dataclass(frozen=True)
 class CheckSettings:
+    """How `heliograph check` runs (checks: in site.yaml): how many at once, and from where."""
+
     concurrency: int = 50
     location: str = "default"
 
 
 @dataclass(frozen=True)
 class Component:
+    """One component of the page, and its check (none for a manual one)."""
+
     id: str
     name: str
     description: str = ""
@@ -112,6 +124,8 @@ class Component:
 
 @dataclass(frozen=True)
 class Site:
+    """site.yaml, read and checked: the page, its components and every setting."""
+
     root: Path
     info: SiteInfo
     components: tuple[Component, ...]

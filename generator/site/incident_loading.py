@@ -183,6 +183,8 @@ _FEW_CHANGED = 16
 
 @dataclass(frozen=True)
 class _FewChanged:
+    """The parses of the few incident files that changed since the last build's listing."""
+
     outcomes: dict[int, Parsed]  # by index in the listing: each changed file's parse
     replaced: frozenset[str]  # the files the last build's listing knew that changed or are gone
 

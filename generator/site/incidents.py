@@ -63,6 +63,8 @@ class AffectedComponent(NamedTuple):
 
 @dataclass(frozen=True)
 class Incident:
+    """One incidents/*.md file: an incident or a maintenance, its components and its updates."""
+
     id: str
     title: str
     kind: str  # "incident" or "maintenance"
@@ -150,6 +152,8 @@ class Incident:
 
 @dataclass(frozen=True)
 class IncidentSet:
+    """Every incident that loaded, and the problems found in the files."""
+
     incidents: tuple[Incident, ...]  # newest first
     problems: tuple[Problem, ...]  # errors and warnings, every file's
 

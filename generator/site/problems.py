@@ -10,6 +10,8 @@ from typing import Iterable
 
 @dataclass(frozen=True)
 class Problem:
+    """An error or warning in the site's input, told as file:line:col."""
+
     file: str
     line: int | None
     column: int | None

@@ -20,6 +20,8 @@ Report = Callable[[tuple, str], None]  # (path relative to `subscribe`, message)
 
 @dataclass(frozen=True)
 class SubscribeSettings:
+    """How readers can follow the page by email (subscribe: in site.yaml)."""
+
     email_form_action: str | None = None  # an https:// URL the sign-up form posts to
     email_field: str = "email"  # the provider's name for the address field
     mailing_list: str | None = None  # an address readers write to, shown as a mailto: link

@@ -46,6 +46,8 @@ class LatestResult(Protocol):
 
 @dataclass(frozen=True)
 class ComponentState:
+    """One component's status at `now`, and why: open incidents, maintenance, its latest check."""
+
     component: Component
     status: str
     open_incidents: tuple[str, ...] = ()
@@ -71,6 +73,8 @@ class ComponentState:
 
 @dataclass(frozen=True)
 class GroupState:
+    """A group of components and its status, the worst of its members'."""
+
     id: str
     name: str
     status: str
@@ -83,6 +87,8 @@ class GroupState:
 
 @dataclass(frozen=True)
 class PageStatus:
+    """The page's status at `now`: the overall indicator, each component's and what is open."""
+
     indicator: str
     description: str
     components: tuple[ComponentState, ...]
