@@ -18,6 +18,9 @@ MAX_FILE_BYTES = 1024 * 1024  # as for Heliograph's own incident files
 
 @dataclass(frozen=True)
 class Page:
+    """One Markdown file of the source: its front matter, the line of each top-level key (so notes
+    can say where), and the body below it."""
+
     file: str  # as the report names it
     meta: dict[str, Any]
     key_lines: dict[str, int]  # top-level key -> its line (1-based)

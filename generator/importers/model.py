@@ -22,6 +22,9 @@ class NotCarried:
 
 @dataclass(frozen=True)
 class ImportedComponent:
+    """A component as read from the source, with a Heliograph id and, when the source checks it, a
+    `check:` mapping for site.yaml."""
+
     id: str  # a Heliograph component id (lower case, digits, dashes)
     name: str
     description: str | None = None
@@ -32,6 +35,8 @@ class ImportedComponent:
 
 @dataclass(frozen=True)
 class ImportedUpdate:
+    """One dated update of an imported incident, its status already one of Heliograph's."""
+
     time: datetime  # aware, UTC
     status: str  # a Heliograph status: investigating, identified, monitoring, resolved (incidents);
     # scheduled, in_progress, completed (maintenance)
@@ -40,6 +45,9 @@ class ImportedUpdate:
 
 @dataclass(frozen=True)
 class ImportedIncident:
+    """An incident or maintenance as read from the source, which `writer` turns into an incident
+    file: its updates, the components it affected, and its schedule."""
+
     title: str
     impact: str  # none, minor, major, critical, maintenance
     updates: tuple[ImportedUpdate, ...]  # newest first
@@ -65,6 +73,9 @@ class ImportedDay:
 
 @dataclass
 class ImportedSite:
+    """Everything an importer read from the source: the page's settings, components, incidents and
+    daily history, the secrets its checks now need, and what could not be carried over."""
+
     title: str | None = None
     description: str | None = None
     base_url: str | None = None

@@ -37,6 +37,9 @@ IMPORT_LOCATION = "imported"  # the location the imported daily figures are kept
 
 @dataclass
 class WriteReport:
+    """What `write_site` did, for the command to print: the files written, and what was left out
+    because the site had it already."""
+
     written: list[str] = field(default_factory=list)  # paths relative to the site
     skipped: list[str] = field(default_factory=list)  # what was there already, one line each
 

@@ -39,6 +39,9 @@ class Stop:
 
 @dataclass(frozen=True)
 class LoopReport:
+    """How a `check --push` loop went: the rounds run, the ticks skipped, the pushes that landed or
+    failed, and what stopped it."""
+
     rounds: int  # rounds run
     skipped: int  # ticks skipped because a round ran long or the machine slept
     pushes: int  # pushes that landed

@@ -33,6 +33,8 @@ class NoDemo(Exception):
 
 @dataclass(frozen=True)
 class DemoShift:
+    """How `write_demo` moved the demo: by how many days, and where its history now ends."""
+
     days: int  # every date moved forward by this many days
     filled_until: datetime  # the last copied result's time: the history ends here
 

@@ -41,6 +41,8 @@ class GitError(RuntimeError):
 
 @dataclass(frozen=True)
 class GitOutput:
+    """What one `git` command gave: its exit code and its output."""
+
     returncode: int
     stdout: str
     stderr: str
@@ -80,6 +82,8 @@ class Git:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How hard `push_with_retry` tries: how many pushes in all, and the backoff between them."""
+
     attempts: int = 10  # pushes in all, the first included
     base_delay: float = 1.0  # seconds before the first retry; doubles each time
     max_delay: float = 60.0
@@ -120,6 +124,9 @@ StatusKey = tuple[str, str]  # (component, location)
 
 @dataclass(frozen=True)
 class StatusChange:
+    """A component's status at one location changing from one result to the next: what tells the
+    check workflow to deploy the page again."""
+
     component: str
     location: str
     before: str | None  # None: no earlier result in the history
@@ -164,6 +171,9 @@ def github_output(changes: Sequence[StatusChange]) -> str:
 
 @dataclass(frozen=True)
 class PushReport:
+    """What `push_with_retry` did: the commit it made (if any), whether anything was pushed, after
+    how many attempts and rebases, and the HEAD the remote now has."""
+
     committed: str | None  # the commit made from the given paths, if they had changes
     pushed: bool  # False: the remote already had everything
     attempts: int

@@ -46,6 +46,9 @@ def token_from(environ: Mapping[str, str]) -> str | None:
 
 @dataclass(frozen=True)
 class Dispatch:
+    """A beat ready to send: the repository's dispatches URL in the GitHub API, and the
+    `repository_dispatch` event's JSON body."""
+
     url: str
     body: bytes
 

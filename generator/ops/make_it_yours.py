@@ -47,6 +47,9 @@ class NotTheTemplate(Exception):
 
 @dataclass(frozen=True)
 class HerePlan:
+    """What `init --here` does to the template: the demo and development files it removes, and the
+    site's files it writes."""
+
     removals: tuple[str, ...]  # files relative to the repository, removed
     files: dict[str, bytes]  # files relative to the repository, written (replacing any there)
 

@@ -142,6 +142,9 @@ updates:
 
 @dataclass(frozen=True)
 class InitPlan:
+    """What `heliograph init` writes: every file, those already there with other content (refused
+    without --force), and the new .gitignore unless the old one ignores build/ already."""
+
     files: dict[str, bytes]  # path relative to the site -> content
     overwrites: tuple[str, ...]  # existing files that differ and would be replaced
     gitignore: bytes | None  # the new .gitignore, or None when it already ignores build/

@@ -43,6 +43,9 @@ WATCHED_DIRS = ("incidents", "templates")
 
 @dataclass(frozen=True)
 class BuildOutcome:
+    """One build under `heliograph serve`: whether it worked, its problems, and the version that
+    tells open tabs to reload. While a build fails, pages show its problems instead."""
+
     version: str  # changes with every rebuild, and between runs of the server
     problems: tuple[Problem, ...]  # the errors of a failed build, or the warnings of a good one
     ok: bool
@@ -327,6 +330,8 @@ class ListenError(Exception):
 
 @dataclass(frozen=True)
 class ServeOptions:
+    """Where `heliograph serve` listens, whether it opens a browser tab, and whether it logs requests."""
+
     host: str = "127.0.0.1"
     port: int = 8000
     open_browser: bool = False

@@ -29,6 +29,9 @@ class ThemeError(Exception):
 
 @dataclass(frozen=True)
 class ThemeFile:
+    """One file of the release's theme, as `heliograph theme` lists it: whether the site replaces
+    it, and whether that copy is still byte for byte the release's (then it misses upgrades)."""
+
     name: str  # relative to the theme folder, e.g. "incident.html" or "assets/style.css"
     overridden: bool  # the site has templates/NAME
     same_as_theme: bool  # ... and it is byte for byte the release's (it will not follow upgrades)
