@@ -178,3 +178,29 @@ def test_every_without_push_checks_until_stopped_and_repeat_still_counts(tmp_pat
                                  cwd=tmp_path / "counted", env=env, capture_output=True, text=True, timeout=120)
     assert counted.returncode == 0, counted.stderr
     assert _results(tmp_path / "counted" / "history") == 2
+
+
+def test_github_output_says_whether_the_results_push_landed(tmp_path):
+    """check.yml's safety-net push runs only when `check --push --github-output` wrote pushed=false."""
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "ok.txt").write_text("ok\n")
+    env = clean_env(tmp_path)
+    output = tmp_path / "github-output"
+
+    def pushed_output() -> list[str]:
+        output.write_text("")
+        done = subprocess.run([sys.executable, "-m", "generator.cli", "check", "--repeat", "1", "--push",
+                               "--github-output"], cwd=tmp_path / "checker", env={**env, "GITHUB_OUTPUT": str(output)},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr  # a push that failed is a warning, not a failed check
+        return [line for line in output.read_text().splitlines() if line.startswith("pushed=")]
+
+    with static_server(tmp_path / "web") as url:
+        remote = bare_remote_with_site(tmp_path, _site_yaml(f"{url}/ok.txt"), env)
+        sh("git", "clone", "--quiet", str(remote), "checker", cwd=tmp_path, env=env)
+        assert pushed_output() == ["pushed=true"]
+        hook = remote / "hooks" / "pre-receive"
+        hook.write_text("#!/bin/sh\necho 'refused for the test' >&2\nexit 1\n")
+        hook.chmod(0o755)
+        assert pushed_output() == ["pushed=false"]
+    assert sum("Check results" in s for s in _remote_commits(remote, env)) == 1

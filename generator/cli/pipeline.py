@@ -129,7 +129,8 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
 @click.option("--every", default="60s", show_default=True, metavar="DURATION", callback=seconds,
               help="Time from one round's start to the next, e.g. 60s or 2m; without --repeat, check until stopped.")
 @click.option("--github-output", is_flag=True,
-              help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT.")
+              help="Append changed=true|false (did any status change since the history's latest) to $GITHUB_OUTPUT, "
+                   "and with --push, pushed=true|false (did the last push land).")
 @click.option("--push", "push_results", is_flag=True,
               help="Keep checking every --every until stopped (SIGTERM, Ctrl-C), committing and pushing the results "
                    "every --push-every; with --repeat N, stop after N rounds.")
@@ -142,8 +143,7 @@ def validate(obj: Context, output_format: str, now_text: str | None, strict: boo
               help="Then send the alerts, as `heliograph alert send` would, in this process: after each push that "
                    "landed with --push, else after the last round with the claims recorded without git (as "
                    "`alert send --no-push`). A channel that fails is a warning; the exit code stays the check's. "
-                   "With --github-output, failures are also GitHub warnings, and pushed=true is appended to "
-                   "$GITHUB_OUTPUT when the last push landed.")
+                   "With --github-output, failures are also GitHub warnings.")
 @click.pass_context
 def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | None, concurrency: int | None,
           no_write: bool, repeat: int, every: float, github_output: bool, push_results: bool, push_every: float,
@@ -269,9 +269,10 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
 
         report = run_rounds(one_round, push if push_results else None, every=interval,
                             push_every=push_every, stop=stop, rounds=None if forever else repeat)
-        if output_file and landed and landed[-1]:
-            with open(output_file, "a", encoding="utf-8") as out:  # a workflow can tell the results landed
-                out.write("pushed=true\n")
+        if output_file and push_results:
+            # check.yml pushes the results itself only when this says they did not land.
+            with open(output_file, "a", encoding="utf-8") as out:
+                out.write(f"pushed={'true' if landed and landed[-1] else 'false'}\n")
         obj.say(f"{report.rounds} round(s)"
                 + (f", {report.pushes} push(es) landed, {report.failed_pushes} failed" if push_results else "")
                 + (f", {report.skipped} tick(s) skipped" if report.skipped else "")
