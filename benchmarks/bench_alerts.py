@@ -14,6 +14,11 @@ both ways on the same history, round by round, in alternating order:
 
 Both send to a local json:// receiver. The third round crosses the failure threshold, so its
 alert step sends (the --down messages go as one digest); the rounds after it send nothing.
+
+With --push, each copy is a clone of a local bare remote and the rounds are timed as check.yml
+runs them: `check --push --alert` against `check`, `push`, `alert send` (claims pushed too).
+With --baseline CHECKOUT, `check --alert` is also timed from that checkout's code, on a third
+copy, in the same rounds (order rotating): an A/B of a change to the one-process way.
 """
 
 from __future__ import annotations
@@ -91,11 +96,30 @@ def user_environment() -> dict[str, str]:
     return environment
 
 
-def timed(*args: str, cwd: Path, profile: Path | None = None) -> float:
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+                "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
+
+
+def with_remote(site: Path) -> None:
+    """Make `site` a clone of a bare remote beside it, as actions/checkout leaves a runner's copy."""
+    def git(*args: str, cwd: Path = site) -> None:
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**user_environment(), **GIT_IDENTITY})
+
+    remote = site.parent / f"{site.name}.git"
+    git("init", "--quiet", "--bare", "-b", "main", str(remote), cwd=site.parent)
+    git("init", "--quiet", "-b", "main")
+    (site / "history" / ".gitattributes").write_text("*.jsonl merge=union\n")
+    git("add", "-A")
+    git("commit", "--quiet", "-m", "site")
+    git("remote", "add", "origin", str(remote))
+    git("push", "--quiet", "-u", "origin", "main")
+
+
+def timed(*args: str, cwd: Path, profile: Path | None = None, code: Path = REPO) -> float:
     started = time.perf_counter()
     runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
     done = subprocess.run([sys.executable, *runner, "-m", "generator.cli", "-q", *args], cwd=cwd, capture_output=True,
-                          text=True, env=user_environment())
+                          text=True, env={**user_environment(), **GIT_IDENTITY, "PYTHONPATH": str(code)})
     if done.returncode:
         sys.exit(f"heliograph {' '.join(args)} failed:\n{done.stderr}")
     return time.perf_counter() - started
@@ -108,6 +132,11 @@ def main() -> None:
     parser.add_argument("--history-hours", type=float, default=48, help="history before the run, in hours")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds each up endpoint takes to answer")
     parser.add_argument("--rounds", type=int, default=5, help="check rounds (the third one sends)")
+    parser.add_argument("--push", action="store_true",
+                        help="time check.yml's way: `check --push --alert` against `check`, `push`, `alert send`, "
+                             "each copy pushing to a local bare remote")
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="also time `check --alert` with the code of this other checkout (A/B)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="also write each round's cProfile statistics of `alert send` to DIR/alert-N.prof and "
                              "of `check --alert` to DIR/check-alert-N.prof (the profiler slows them: time without it)")
@@ -120,34 +149,51 @@ def main() -> None:
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     try:
         with tempfile.TemporaryDirectory() as directory:
-            root = Path(directory)
+            root = Path(directory) / "separately"
+            root.mkdir()
             write_site(root, ports.get(timeout=30), receiver.server_address[1], options.components, options.down)
             results = write_history(root, options.components, options.history_hours, datetime.now(timezone.utc))
             print(f"{options.components} components ({options.down} failing), {results:,} results of history "
                   f"({options.history_hours:g} h)")
-            other = Path(directory) / "in-one-process"
-            shutil.copytree(root, other, ignore=shutil.ignore_patterns("in-one-process"))
-            for site in (root, other):
+            copies = {"other": Path(directory) / "in-one-process", "baseline": Path(directory) / "baseline"}
+            for copy in copies.values():
+                shutil.copytree(root, copy)
+            sites = [root, copies["other"]] + ([copies["baseline"]] if options.baseline else [])
+            for site in sites:
+                if options.push:
+                    with_remote(site)
                 timed("alert", "send", "--no-push", cwd=site)  # alerts switched on: the ledger starts
+            push_args = ("--repeat", "1", "--push") if options.push else ()  # --push alone would check until stopped
             for round_number in range(1, options.rounds + 1):
                 def profile(name: str) -> Path | None:
                     return options.profile / f"{name}-{round_number}.prof" if options.profile else None
 
                 def separately() -> tuple[float, float]:
-                    return timed("check", cwd=root), timed("alert", "send", "--no-push", cwd=root, profile=profile("alert"))
+                    check_s = timed("check", cwd=root)
+                    if options.push:
+                        check_s += timed("push", "-m", "Check results [skip ci]", cwd=root)
+                    return check_s, timed("alert", "send", *(() if options.push else ("--no-push",)), cwd=root,
+                                          profile=profile("alert"))
 
-                def together() -> float:
-                    return timed("check", "--alert", cwd=other, profile=profile("check-alert"))
+                def together(site: Path = copies["other"], code: Path = REPO) -> float:
+                    return timed("check", "--alert", *push_args, cwd=site, profile=profile("check-alert"), code=code)
 
-                if round_number % 2:
-                    (check_s, alert_s), together_s = separately(), together()
-                else:
-                    together_s = together()
-                    check_s, alert_s = separately()
+                timings: dict[str, object] = {}
+                ways = {"separately": separately, "together": together}
+                if options.baseline:
+                    ways["baseline"] = lambda: together(copies["baseline"], options.baseline)
+                order = list(ways)
+                order = order[round_number % len(order):] + order[:round_number % len(order)]  # rotating
+                for way in order:
+                    timings[way] = ways[way]()
+                (check_s, alert_s), together_s = timings["separately"], timings["together"]
                 posts = Receiver.posts
                 print(f"round {round_number}: check {check_s:.2f} s + alert send {alert_s:.2f} s "
                       f"({alert_s / (check_s + alert_s):.0%} of the run); check --alert {together_s:.2f} s "
-                      f"({(together_s - check_s) / together_s:+.0%} over check); {posts} alerts received so far")
+                      f"({(together_s - check_s) / together_s:+.0%} over check)"
+                      + (f"; baseline check --alert {timings['baseline']:.2f} s "
+                         f"({(timings['baseline'] - check_s) / timings['baseline']:+.0%})" if options.baseline else "")
+                      + f"; {posts} alerts received so far", flush=True)
     finally:
         receiver.shutdown()
         server.terminate()
