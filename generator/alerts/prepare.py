@@ -1,67 +1,40 @@
-"""What the alert step needs, made ready in the background by `heliograph check --alert`: the
-history's shards read and searched for results not up (`reading`) while the checks run, so
-after them only what the rounds appended is left to search; and, while git pushes the
-results, Apprise imported with its plugins loaded.
+"""What the alert step needs, made ready by `heliograph check --alert` while it waits on something
+else: Apprise imported with its plugins loaded, while git pushes the results.
 
 Nothing here decides or sends anything: the alert step itself runs as `alert send` runs it,
-after the results landed. A failure here is not reported: the step does the same work again
-in the foreground, and reports what fails there.
+after the results landed. A failure here is not reported: the step loads Apprise again in the
+foreground, and reports what fails there.
+
+The history is not searched ahead: searching it in a background thread while the checks ran
+saved nothing measurable (docs/performance.md), its reading competing with the checks' event
+loop for the GIL, so the alert step searches it after the push, as `alert send` does.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
-from pathlib import Path
 
-from generator.alerts.reading import scan_shards
-from generator.alerts.rules import LOOKBACK
 from generator.alerts.send import _quiet_apprise
 
 
 class Preparation:
-    def __init__(self, history_dir: Path, now: datetime) -> None:
-        self._history_dir = history_dir
-        self._now = now
-        self._scanned: dict | None = None
-        self._scan = threading.Thread(target=self._run, name="alert-scan", daemon=True)
+    def __init__(self) -> None:
         self._apprise: threading.Thread | None = None
 
-    def start(self) -> "Preparation":
-        self._scan.start()
-        return self
-
-    def _run(self) -> None:
-        try:
-            # Up to a day ahead: a run that crosses midnight finds the new day's shard scanned
-            # too if it existed; one made later is read in the foreground.
-            self._scanned = scan_shards(self._history_dir, since=self._now - LOOKBACK,
-                                        until=self._now + timedelta(days=1))
-        except Exception:  # the foreground reads it again, and says what is wrong
-            self._scanned = None
-
-    def scanned(self) -> dict | None:
-        """What the background scan found (None if it failed), once it is done."""
-        self._scan.join()
-        return self._scanned
-
     def load_apprise_if_needed(self, failing_now: bool) -> None:
-        """Load Apprise in the background, when an alert may be due: a result not up in this run
-        or in the window scanned (a healthy site's runs never pay for it). Meant to run while
-        the main thread waits on something else (git pushing the results): Apprise's imports
-        are pure Python, and during the checks, whose event loop needs the GIL for every
-        socket, they slowed the round by more than they cost."""
-        if self._apprise is not None:
-            return
-        scanned = self.scanned()
-        if failing_now or (scanned and any(failures for _, _, failures in scanned.values())):
+        """Load Apprise in the background when an alert may be due: a result not up in this run
+        (a healthy site's runs never pay for it; a round that only recovers, and sends a
+        resolved message, loads it in the foreground). Meant to run while the main thread waits
+        on something else (git pushing the results): Apprise's imports are pure Python, and
+        during the checks, whose event loop needs the GIL for every socket, they slowed the
+        round by more than they cost."""
+        if self._apprise is None and failing_now:
             self._apprise = threading.Thread(target=load_apprise, name="alert-apprise", daemon=True)
             self._apprise.start()
 
     def finish(self) -> None:
         """Wait for what is still running before the process ends: an import cut short by the
         interpreter's exit can crash it."""
-        self._scan.join()
         if self._apprise is not None:
             self._apprise.join()
 

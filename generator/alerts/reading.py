@@ -29,38 +29,26 @@ LEAD = timedelta(hours=1)
 Scanned = dict  # Path -> (its day, the shard's bytes, the (component, time) of each result in them not up)
 
 
-def scan_shards(history_dir: Path, *, since: datetime, until: datetime, scanned: Scanned | None = None) -> Scanned:
-    """Each raw shard of the days from since to until, read and searched for results not up.
-
-    Given what an earlier call found (`scanned`), a shard that only grew since (as a check
-    round appends to it) is searched only in what was appended; one changed otherwise (a
-    rebase merged another location's lines into it) is searched anew. `check --alert` scans
-    while its checks run, so after them only the new round's lines are left."""
+def scan_shards(history_dir: Path, *, since: datetime, until: datetime) -> Scanned:
+    """Each raw shard of the days from since to until, read and searched for results not up."""
     found: Scanned = {}
     for day, path in sorted(raw_shards(history_dir).items()):
         if not since.date() <= day <= until.date():
             continue
         data = read_history_file(path, None)
-        if not data:
-            continue
-        _, old, failures = (scanned or {}).get(path, (day, b"", []))
-        if old and old.endswith(b"\n") and data.startswith(old):
-            failures = failures + list(_failures(data, len(old)))
-        else:
-            failures = list(_failures(data))
-        found[path] = (day, data, failures)
+        if data:
+            found[path] = (day, data, list(_failures(data)))
     return found
 
 
 def results_that_may_alert(history_dir: Path, *, since: datetime, until: datetime,
-                           components: Collection[str], scanned: Scanned | None = None) -> list:
+                           components: Collection[str]) -> list:
     """The CheckResults with since <= time <= until of every component with a result that is not
-    up, from a little before its first such result (up rounds before it cannot change anything).
-    `scanned`: what `scan_shards` found earlier, so only what changed since is searched again."""
+    up, from a little before its first such result (up rounds before it cannot change anything)."""
     wanted = {component.encode() for component in components}
     shards = []
     first_failure: dict[bytes, float] = {}
-    for path, (day, data, failures) in scan_shards(history_dir, since=since, until=until, scanned=scanned).items():
+    for path, (day, data, failures) in scan_shards(history_dir, since=since, until=until).items():
         shards.append((day, path, data))
         for component, moment in failures:
             if component in wanted and moment >= since.timestamp() and moment < first_failure.get(component, math.inf):
@@ -99,12 +87,12 @@ def _lines_of(data: bytes, pattern: re.Pattern) -> Iterator[bytes]:
         yield data[start:end]
 
 
-def _not_up_lines(data: bytes, begin: int = 0) -> Iterator[tuple[int, int]]:
-    """(start, end) of each line from `begin` on with a result that is not up. The words are
+def _not_up_lines(data: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line with a result that is not up. The words are
     found first by a plain search, which runs at memory speed where a regular expression over a
     day of results is several times slower; only the lines that have them are matched."""
     for word in (b'down"', b'degraded"'):
-        at = data.find(word, begin)
+        at = data.find(word)
         while at >= 0:
             start = data.rfind(b"\n", 0, at) + 1
             end = data.find(b"\n", at)
@@ -114,9 +102,9 @@ def _not_up_lines(data: bytes, begin: int = 0) -> Iterator[tuple[int, int]]:
             at = data.find(word, end)
 
 
-def _failures(data: bytes, begin: int = 0) -> Iterator[tuple[bytes, float]]:
-    """(component, time) of each result not up in the lines from `begin` on (a line may be given twice)."""
-    for start, end in _not_up_lines(data, begin):
+def _failures(data: bytes) -> Iterator[tuple[bytes, float]]:
+    """(component, time) of each result not up (a line may be given twice)."""
+    for start, end in _not_up_lines(data):
         component, moment = _COMPONENT.search(data, start, end), _TIME.search(data, start, end)
         if component and moment:
             try:

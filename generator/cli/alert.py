@@ -88,10 +88,9 @@ def send(obj: Context, no_push: bool, remote: str, branch: str | None, location:
 
 def send_alerts(obj: Context, site, settings, *, no_push: bool, remote: str = "origin", branch: str | None = None,
                 location: str | None = None, output_format: str = "text", now: datetime | None = None,
-                attempts: int = 10, base_delay: float = 1.0, prepared=None) -> None:
+                attempts: int = 10, base_delay: float = 1.0) -> None:
     """The alert step, as `heliograph alert send` runs it and `heliograph check --alert` after its
-    results landed. `prepared` (a `Preparation`) is the history already scanned, and Apprise
-    already loaded, in the background while the checks ran."""
+    results landed."""
 
     auto_components = auto_incident_components(settings, site.components)
     if not settings.channels and not auto_components:
@@ -100,8 +99,7 @@ def send_alerts(obj: Context, site, settings, *, no_push: bool, remote: str = "o
     now = now or datetime.now(timezone.utc)
     wanted_on = tuple(dict.fromkeys(settings.on + tuple(s for c in settings.channels for s in c.on or ())))
     results = results_that_may_alert(site.history_dir, since=now - LOOKBACK, until=now,
-                                     components=[c.id for c in site.components],
-                                     scanned=prepared.scanned() if prepared else None)
+                                     components=[c.id for c in site.components])
     transitions = component_transitions(results, replace(settings, on=wanted_on), {},
                                         _maintenance(obj, site, now, output_format))
     before = ledger.read_claims(site.history_dir)
@@ -135,14 +133,14 @@ def send_alerts(obj: Context, site, settings, *, no_push: bool, remote: str = "o
 
 
 class CheckAlerts:
-    """`check --alert`: the alert step in this process, made ready in the background while the
-    checks run (see generator.alerts.prepare)."""
+    """`check --alert`: the alert step in this process, with Apprise loaded while git pushes the
+    results (see generator.alerts.prepare)."""
 
-    def __init__(self, obj: Context, site, location: str, output_format: str, now) -> None:
+    def __init__(self, obj: Context, site, location: str, output_format: str) -> None:
         self.obj, self.site, self.location, self.output_format = obj, site, location, output_format
         self.settings = site.alerts
         wanted = self.settings and (self.settings.channels or auto_incident_components(self.settings, site.components))
-        self.preparation = Preparation(site.history_dir, now).start() if wanted else None
+        self.preparation = Preparation() if wanted else None
         self.failing = False  # a result not up in this run
         self.steps = 0
 
@@ -154,13 +152,10 @@ class CheckAlerts:
         if self.settings is None:
             self.obj.say("No alerts: in site.yaml; nothing to send.")
             return
-        # The background scan saw the history as it was before the first round: a later step
-        # (a long-running checker's next push) reads it anew.
-        prepared = self.preparation if not self.steps else None
         self.steps += 1
         try:
             send_alerts(self.obj, self.site, self.settings, no_push=no_push, location=self.location,
-                        output_format=self.output_format, now=command_now(None), prepared=prepared)
+                        output_format=self.output_format, now=command_now(None))
         except Exception as error:  # the results are in; a failing alert step must not fail the check
             _warn(f"the alert step failed: {type(error).__name__}: {error}", self.output_format)
 

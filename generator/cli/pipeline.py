@@ -212,7 +212,7 @@ def check(ctx: click.Context, component_ids: tuple[str, ...], location: str | No
     rounds = []
     if alert:
         from generator.cli.alert import CheckAlerts  # here, not at the top: 30 ms of imports a check without --alert skips
-    alerting = CheckAlerts(obj, site, location, "github" if github_output else "text", started) if alert else None
+    alerting = CheckAlerts(obj, site, location, "github" if github_output else "text") if alert else None
 
     def one_round(round_index: int) -> None:
         round_start = command_now(None)
