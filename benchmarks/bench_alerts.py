@@ -9,8 +9,8 @@ both ways on the same history, round by round, in alternating order:
 
 - separately: `heliograph check`, then `heliograph alert send --no-push` in a process of its
   own (the alert step's share: its time over both);
-- in one process: `heliograph check --alert`, which prepares the alert step while its checks
-  run (the share: how much longer it took than the separate `check` of the same round).
+- in one process: `heliograph check --alert` (the share: how much longer it took than the
+  separate `check` of the same round).
 
 Both send to a local json:// receiver. The third round crosses the failure threshold, so its
 alert step sends (the --down messages go as one digest); the rounds after it send nothing.
