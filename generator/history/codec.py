@@ -304,7 +304,7 @@ class Shard:
         series = {}
         for key, rows in places.items():
             times, _, _, statuses, latencies, _, _ = zip(*map(records.__getitem__, rows))
-            series[key] = _in_time_order(list(times), list(statuses), list(latencies), rows)
+            series[key] = in_time_order(list(times), list(statuses), list(latencies), rows)
         return cls(series, records=records)
 
     def keeping(self, series: dict[tuple[str, str], Series]) -> Shard:
@@ -336,7 +336,7 @@ class Shard:
         return sorted(found, key=_IDENTITY_LINE)
 
 
-def _in_time_order(times: list[float], statuses: list[str], latencies: list[float | None], rows: list[int]) -> Series:
+def in_time_order(times: list[float], statuses: list[str], latencies: list[float | None], rows: list[int]) -> Series:
     """The Series, sorted by time (stably) unless it already is."""
     if not all(map(operator.le, times, times[1:])):
         order = sorted(range(len(times)), key=times.__getitem__)

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 from generator.checks.result import DOWN, CheckResult
 from generator.history.aggregate import (DEFAULT_HOLD_SECONDS, MAINTENANCE, SeriesDay, Windows, histogram_quantile,
                                          in_windows)
-from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start
+from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start, in_time_order
 
 MODES = ("results", "duration")
 # Results as two parallel lists, e.g. (times, statuses): a large site keeps sixty thousand of them
@@ -297,10 +297,7 @@ def _shown_latencies(columns: Iterable[Series], windows: Windows) -> Iterator[Co
     a latency, in time order: what the latency figures are made of. A column at a time, as
     `_add_held` works: this runs for every component on every build after a check run."""
     for series in columns:
-        times, latencies, statuses = series.times, series.latencies, series.statuses
-        if not all(map(operator.le, times, times[1:])):  # in order, but for a hand-edited shard
-            order = sorted(range(len(times)), key=times.__getitem__)
-            times, latencies, statuses = ([column[i] for i in order] for column in (times, latencies, statuses))
+        times, statuses, latencies, _ = in_time_order(*series)  # in order already, but for a hand-edited shard
         shown = list(map(operator.and_, map(operator.is_not, latencies, repeat(None)),
                          map(operator.ne, statuses, repeat(DOWN))))
         if windows:
