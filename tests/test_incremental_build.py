@@ -242,6 +242,30 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
                                *DOCUMENTS])  # and the Statuspage API's documents, which list them too
 
 
+@pytest.mark.parametrize("mode", ["results", "duration"])
+def test_a_rebuild_seconds_later_keeps_the_component_pages_of_quiet_components(tmp_path, monkeypatch, mode):
+    """`heliograph serve` builds at each save's own moment. Two days after the last result, a
+    second later changes nothing a component page shows, so none is rendered again; before,
+    the exact coverage of the 30 and 90 days, which drifts each second, made every one of them
+    miss its key (most of serve's rebuild at 100 components)."""
+    import jinja2
+
+    site = _site(tmp_path / "site")
+    yaml_text = (site / "site.yaml").read_text(encoding="utf-8")
+    (site / "site.yaml").write_text(yaml_text.replace("components:\n", f"display:\n  uptime_mode: {mode}\ncomponents:\n", 1),
+                                    encoding="utf-8")
+    quiet = NOW + timedelta(days=2, hours=3)
+    build(site, now=quiet)
+    page = (site / "build" / "components" / IDS[0] / "index.html").read_text(encoding="utf-8")
+    assert ("Covered by results: 24h no data, 7d " in page) == (mode == "duration")
+    rendered = []
+    real = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *a, **k: rendered.append(self.name) or real(self, *a, **k))
+    build(site, now=quiet + timedelta(seconds=1))
+    assert "component.html" not in rendered
+    _assert_same_as_clean(site, quiet + timedelta(seconds=1), tmp_path)
+
+
 def test_parts_of_pages_outlive_a_rebuild_that_kept_their_pages(tmp_path, monkeypatch):
     """A rebuild that keeps a page (nothing changed, or an incident edit) must keep the parts it
     was made of: the next check run renders every component page again, and without them it

@@ -22,12 +22,15 @@ from generator.checks.result import DOWN, CheckResult
 from generator.history.aggregate import (DEFAULT_HOLD_SECONDS, MAINTENANCE, SeriesDay, Windows, histogram_quantile,
                                          in_windows)
 from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start, in_time_order
+from generator.status.readings import floor_units
 
 MODES = ("results", "duration")
 # Results as two parallel lists, e.g. (times, statuses): a large site keeps sixty thousand of them
 # between builds, and lists of floats and strings are read back many times faster than pairs.
 Columns = tuple[list[float], list[Any]]
 UPTIME_WINDOWS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}  # "24h" is rolling; the rest are whole UTC days
+# The window coverage is kept as the page shows it: a percentage to 2 decimals, rounded down.
+COVERAGE_UNITS = 10_000
 LATENCY_SERIES_DAYS = 7
 
 
@@ -99,9 +102,12 @@ class ComponentHistory:
     # The share (0..1) of the 24 hours before `now` that results held, outside maintenance: each
     # result holds until the next of its location, at most three check intervals.
     coverage_24h: float | None = None
-    # The same share for every uptime window ("24h", "7d", ...): the whole-day windows add up
-    # each day's held time (a mean over the locations that reported that day) and divide by the
-    # window's length so far; None where the window has no result at all.
+    # The same share for every uptime window ("24h", "7d", ...), in the duration mode only (the
+    # results mode does not count time, and the page shows these only in that mode): the
+    # whole-day windows add up each day's held time (a mean over the locations that reported that
+    # day) and divide by the window's length so far; None where the window has no result at all.
+    # Rounded down to the 2 decimals of a percentage the page shows: the exact shares drift with
+    # every second of `now`, and the pages keyed on them would be rendered again each build.
     coverage: Mapping[str, float | None] = field(default_factory=dict)
     # A digest of everything this holds, for keys of what is rendered from it; "" when unknown.
     source_key: str = field(default="", compare=False, repr=False)
@@ -533,6 +539,8 @@ def finish_rollup(
         length = (UPTIME_WINDOWS[name] - 1) * DAY_SECONDS + today_length
         covered_share[name] = (min(1.0, (held + today_held) / length)
                                if window.checks or window.covered else None)
+    shown_coverage = ({name: None if share is None else floor_units(share, COVERAGE_UNITS) / COVERAGE_UNITS
+                       for name, share in covered_share.items()} if mode == "duration" else {})
 
     chart_from = now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS
     day_ago = now_seconds - DAY_SECONDS
@@ -566,7 +574,7 @@ def finish_rollup(
         cadence=cadence({location: times for location, (times, _) in series.items()}, now_seconds - DAY_SECONDS,
                         now_seconds),
         coverage_24h=covered_share["24h"],
-        coverage=covered_share,
+        coverage=shown_coverage,
     )
 
 
