@@ -424,3 +424,61 @@ def test_a_line_of_a_day_the_fast_way_does_not_take_is_still_read(tmp_path):
     day = date(1970, 1, 2)
     data = b'{"v":1,"c":"api","t":"1970-01-02T00:00:01.5Z","s":"up","r":"ok","loc":"eu","ms":3}\n'
     assert_fast_equals_slow(tmp_path, data, day)
+
+
+# --- today's shard, read as it grows -----------------------------------------------------------
+
+
+def _same_shard(shard: codec.Shard, path: Path) -> list:
+    """Assert `shard` is what reading all of `path` at once gives; return that read's problems."""
+    problems: list = []
+    whole = parse_raw_shard(path.read_bytes(), str(path), problems, day=DAY)
+    assert list(shard.series) == list(whole.series)
+    assert shard.series == whole.series
+    assert shard.records() == whole.records()
+    return problems
+
+
+def test_todays_shard_read_as_it_grows_is_what_reading_it_whole_gives(tmp_path):
+    """Each build reads today's shard, which each check run makes longer: the lines read before
+    are kept, and only the new ones read. Whatever was appended, the shard must come out as a
+    read of the whole file would: new components and locations, lines with details, a component
+    named in more than ASCII, a result that came in late, a broken line, a file rewritten."""
+    from generator.engine.files import CACHE_READS
+
+    lines = well_formed_lines()
+    path, cache_dir = tmp_path / "shard.jsonl", tmp_path / "cache"
+    written = b""
+
+    def read_after(added: bytes) -> tuple[codec.Shard, list]:
+        nonlocal written
+        written += added
+        path.write_bytes(written)
+        problems: list = []
+        return cache.read_todays_shard(path, DAY, problems, cache_dir), problems
+
+    CACHE_READS.clear()
+    for start, end in [(0, 40), (40, 41), (41, 41), (41, 400), (400, 900), (900, len(lines) - 5)]:
+        shard, problems = read_after(b"".join(lines[start:end]))
+        assert problems == _same_shard(shard, path) == []
+    assert CACHE_READS["history (today)", "kept"] == 5  # each read after the first added on to the last
+
+    shard, problems = read_after(line("aardvark", at(23.5), location="eu"))  # a component added today
+    assert problems == _same_shard(shard, path) == []
+    assert CACHE_READS["history (today)", "kept"] == 6
+    late = line("api", at(1), location="eu")  # a runner's result pushed late: before the ones read
+    shard, problems = read_after(late)
+    assert problems == _same_shard(shard, path) == []
+    broken = b'{"v":1,"c":"api","t":"2025-03-10T23:59:00Z","s":"sideways","r":"ok","loc":"eu"}\n'
+    broken_line = written.count(b"\n") + 1
+    for added in (broken, lines[-3]):  # reported by the read that finds it, and by every read after it
+        shard, problems = read_after(added)
+        assert problems == _same_shard(shard, path)
+        assert [(p.line, p.severity) for p in problems] == [(broken_line, "warning")]
+    written = written.replace(lines[7], b"")  # a hand edit: the lines read before are no longer there
+    shard, problems = read_after(lines[-2])
+    assert problems == _same_shard(shard, path)
+    shard, problems = read_after(lines[-1][:-1])  # a last line not yet ended
+    assert problems == _same_shard(shard, path)
+    shard, problems = read_after(b"\n")
+    assert problems == _same_shard(shard, path)

@@ -20,10 +20,8 @@ from generator.history.rollup import (
     UPTIME_WINDOWS,
     ClosedDays,
     ComponentHistory,
-    DayStats,
     TodaysResults,
     finish_rollup,
-    hour_start,
     rollup_closed,
     todays_results,
 )
@@ -60,7 +58,6 @@ def summarize(
     if days < 1:
         raise ValueError("days must be at least 1")
     history_dir = Path(history_dir)
-    now_seconds = now.timestamp()
     today = now.astimezone(timezone.utc).date()
     span = max(days, max(UPTIME_WINDOWS.values()))
     # One day more than shown, for the stretch the day before still holds after midnight.
@@ -71,29 +68,15 @@ def summarize(
     cache = Path(cache_dir) if cache_dir else None
     with gc_paused(freeze=True):  # a build's history lives as long as the build
         inputs = _closed_inputs(history_dir, list(component_ids), first, today, windows, days, mode, cache, intervals)
-        # Everything below depends only on the closed days' inputs, today's shard and `now`: a
-        # rebuild at the same `now` (an incident edited, a template changed) reads none of it.
-        today_shard = raw_shard_path(history_dir, today)
-        key = inputs and (inputs.key, inputs.digests.digest(today_shard, today_shard.relative_to(history_dir).as_posix()),
-                          now_seconds)
-        kept = key and read_cache(cache / "history" / _SUMMARY, key)
-        if type(kept) is tuple:
-            inputs.digests.save()
-            histories, found = _from_kept(kept[0]), kept[1]
-        else:
-            histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs,
-                                          intervals)
-            if key:
-                closed = output_key(inputs.key)
-                histories = {component: _with_keys(history, f"{closed}:{component}")
-                             for component, history in histories.items()}
-                write_cache(cache / "history" / _SUMMARY, key, (_to_keep(histories), found))
+        histories, found = _summarize(history_dir, list(component_ids), now, first, windows, days, mode, inputs,
+                                      intervals)
+        if inputs is not None:
+            closed = output_key(inputs.key)
+            histories = {component: _with_keys(history, f"{closed}:{component}")
+                         for component, history in histories.items()}
     if problems is not None:
         problems.extend(found)
     return histories
-
-
-_SUMMARY = "summary.pickle"
 
 
 def _with_keys(history: ComponentHistory, closed_key: str) -> ComponentHistory:
@@ -109,19 +92,6 @@ def _with_keys(history: ComponentHistory, closed_key: str) -> ComponentHistory:
 _SHOWN = tuple(f.name for f in fields(ComponentHistory) if f.name not in ("source_key", "closed_key"))
 
 
-def _to_keep(histories: dict[str, ComponentHistory]) -> dict[str, tuple]:
-    """The histories as the summary cache holds them: the days and the latency chart's hours as
-    plain tuples, which pickle and unpickle several times faster than the named tuples and
-    datetimes they are made of (a large site has nine thousand days)."""
-    return {component: (replace(history, days=[], latency_series=[]), [tuple(day) for day in history.days],
-                        [(int(hour.timestamp()) // 3600, median) for hour, median in history.latency_series])
-            for component, history in histories.items()}
-
-
-def _from_kept(kept: dict[str, tuple]) -> dict[str, ComponentHistory]:
-    return {component: replace(history, days=list(map(DayStats._make, days)),
-                               latency_series=[(hour_start(hour), median) for hour, median in hours])
-            for component, (history, days, hours) in kept.items()}
 _NO_RESULTS = TodaysResults({}, None)
 
 
@@ -134,8 +104,14 @@ def _summarize(history_dir: Path, component_ids: list[str], now: datetime, first
     closed = _closed_days(history_dir, component_ids, first, today, windows, days, mode, inputs, intervals)
     found.extend(closed.problems)
     # Today's shard is read into columns (codec.scan_raw_lines), not Records: on every build.
-    shard, by_component_today = todays_results(read_raw_columns(raw_shard_path(history_dir, today), today, found),
-                                               now.timestamp())
+    today_path = raw_shard_path(history_dir, today)
+    if inputs is not None:
+        from generator.history.cache import read_todays_shard  # imported by _closed_inputs already
+
+        todays_shard = read_todays_shard(today_path, today, found, inputs.cache_dir)
+    else:
+        todays_shard = read_raw_columns(today_path, today, found)
+    shard, by_component_today = todays_results(todays_shard, now.timestamp())
     aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(shard, today, windows, intervals)}
     for key, aggregate in closed.today_from_daily.items():
         aggregates.setdefault(key, aggregate)  # raw results win over a daily file's figures
