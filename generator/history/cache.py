@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import Mapping
 
 from generator.checks.result import DOWN
 from generator.history.aggregate import Intervals, SeriesDay, Windows, aggregate_day, in_windows
-from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start, parse_raw_shard
-from generator.engine.files import (ContentDigests, content_digest, reached_through_a_link, read_cache,
-                                   write_cache)
+from generator.history.codec import DAY_SECONDS, Record, Shard, day_start, parse_raw_shard
+from generator.engine.files import ContentDigests, reached_through_a_link, read_cache, write_cache
 from generator.engine.fingerprint import code_fingerprint
 from generator.history.store import read_history_file
 
@@ -177,56 +176,3 @@ def compute(path: Path, day: date, windows: Mapping[str, Windows], with_latencie
         return summarize_records([], day, windows, problems, with_latencies, intervals)
     shard = parse_raw_shard(data, str(path), problems, day=day)
     return summarize_records(shard, day, windows, problems, with_latencies, intervals)
-
-
-# --- today's shard ------------------------------------------------------------------------------
-
-_TODAY = "today.pickle"
-
-
-class _ReadSoFar(NamedTuple):
-    """Today's shard as the last build read it: its first `length` bytes, all whole lines."""
-
-    length: int
-    digest: str  # content_digest of those bytes
-    newlines: int
-    series: dict[tuple[str, str], Series]
-
-
-def read_todays_shard(path: Path, day: date, problems: list | None, cache_dir: Path) -> Shard:
-    """`store.read_raw_columns(path, day, problems)`, reading only the lines added since the last
-    build. Between builds today's shard only grows: each check run appends its results, and
-    reading the whole of it again took a build 90 ms at noon with 100 components, twice that by
-    the evening. So what the last build read is kept, under a digest of the bytes it was read
-    from; when the file still starts with them, only the lines after them are read and added on.
-    Anything else (another day's file, bytes changed, a problem in any line, results appended
-    out of time order) reads the whole file, as without the cache, and keeps nothing with a problem."""
-    data = read_history_file(path, problems)
-    if data is None:
-        return Shard({})
-    store = cache_dir / "history" / _TODAY
-    key = ("todays-shard", CODE_FINGERPRINT, day.isoformat())
-    so_far = read_cache(store, key)
-    shard = None
-    if type(so_far) is _ReadSoFar and so_far.length <= len(data) and content_digest(data[:so_far.length]) == so_far.digest:
-        shard = _read_after(Shard(so_far.series, newlines=so_far.newlines), data, so_far.length, day)
-        if shard is not None and so_far.length == len(data):
-            return shard  # nothing added: what is kept holds
-    if shard is None:
-        found: list = []
-        shard = parse_raw_shard(data, str(path), found, day=day)
-        if problems is not None:
-            problems.extend(found)
-        if found or not shard.read_as_columns:
-            return shard
-    if data.endswith(b"\n"):
-        write_cache(store, key, _ReadSoFar(len(data), content_digest(data), shard.newlines, shard.series))
-    return shard
-
-
-def _read_after(so_far: Shard, data: bytes, start: int, day: date) -> Shard | None:
-    """`so_far`, read from data[:start], with the lines after `start` added on; None when those
-    lines have a problem or cannot simply be added on (see Shard.followed_by)."""
-    found: list = []
-    tail = parse_raw_shard(data[start:], "", found, day=day)
-    return None if found else so_far.followed_by(tail, data)

@@ -271,8 +271,7 @@ class Series(NamedTuple):
 
 
 class Shard:
-    """One day's records grouped by series: {(component, location): Series}, in key order, so that
-    the order of the lines in the file does not matter.
+    """One day's records grouped by series: {(component, location): Series}.
 
     `scan_raw_lines` reads a shard into one of these several times faster than
     `parse_raw_lines` reads it into Records, and it holds the same records; `records_at`
@@ -303,39 +302,10 @@ class Shard:
             except KeyError:
                 places[key] = [place]
         series = {}
-        for key, rows in sorted(places.items()):
+        for key, rows in places.items():
             times, _, _, statuses, latencies, _, _ = zip(*map(records.__getitem__, rows))
             series[key] = in_time_order(list(times), list(statuses), list(latencies), rows)
         return cls(series, records=records)
-
-    @property
-    def read_as_columns(self) -> bool:
-        """Whether this was read from lines into columns (`scan_raw_lines`), not from Records."""
-        return self._records is None
-
-    @property
-    def newlines(self) -> int:
-        return self._newlines
-
-    def followed_by(self, tail: Shard, data: bytes) -> Shard | None:
-        """This shard, read from the first `newlines` lines of `data`, with `tail`, read from the
-        rest of `data`, added on: what reading all of `data` gives. None where that could differ:
-        a part read from Records, or a series whose results in `tail` are not all later than
-        its results here (then only sorting them all, or dropping duplicates, gives the same)."""
-        if not (self.read_as_columns and tail.read_as_columns):
-            return None
-        series = dict(self.series)
-        for key, added in tail.series.items():
-            rows = [row + self._newlines for row in added.rows]
-            before = series.get(key)
-            if before is None:
-                series[key] = Series(added.times, added.statuses, added.latencies, rows)
-            elif before.times[-1] < added.times[0]:
-                series[key] = Series(before.times + added.times, before.statuses + added.statuses,
-                                     before.latencies + added.latencies, before.rows + rows)
-            else:
-                return None
-        return Shard(dict(sorted(series.items())), data=data, newlines=self._newlines + tail._newlines)
 
     def keeping(self, series: dict[tuple[str, str], Series]) -> Shard:
         """This shard with only `series`: some of its own, or their first results; `records_at`
@@ -507,7 +477,7 @@ def scan_raw_lines(data: bytes, sink: ProblemSink, *, day: date) -> Shard:
             column.append(value)
 
     series = {}
-    for key, (times, statuses, values, rows) in sorted(columns.items()):
+    for key, (times, statuses, values, rows) in columns.items():
         if not all(map(operator.lt, times, times[1:])):  # in time order, and no two at the same time
             order = sorted(range(len(times)), key=times.__getitem__)
             times, statuses, values, rows = ([column[i] for i in order] for column in (times, statuses, values, rows))

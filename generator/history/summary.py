@@ -104,14 +104,8 @@ def _summarize(history_dir: Path, component_ids: list[str], now: datetime, first
     closed = _closed_days(history_dir, component_ids, first, today, windows, days, mode, inputs, intervals)
     found.extend(closed.problems)
     # Today's shard is read into columns (codec.scan_raw_lines), not Records: on every build.
-    today_path = raw_shard_path(history_dir, today)
-    if inputs is not None:
-        from generator.history.cache import read_todays_shard  # imported by _closed_inputs already
-
-        todays_shard = read_todays_shard(today_path, today, found, inputs.cache_dir)
-    else:
-        todays_shard = read_raw_columns(today_path, today, found)
-    shard, by_component_today = todays_results(todays_shard, now.timestamp())
+    shard, by_component_today = todays_results(read_raw_columns(raw_shard_path(history_dir, today), today, found),
+                                               now.timestamp())
     aggregates = {aggregate.key: aggregate for aggregate in aggregate_day(shard, today, windows, intervals)}
     for key, aggregate in closed.today_from_daily.items():
         aggregates.setdefault(key, aggregate)  # raw results win over a daily file's figures
