@@ -239,3 +239,20 @@ def test_each_components_feed_lists_its_newest_incidents_even_when_the_pass_stop
     for limit in (0, 1, 3, 40, 500):
         picked = _newest_by_component(newest_first, ids, limit)
         assert picked == {cid: everything[cid][:limit] for cid in ids}, limit
+
+
+def test_rss_dates_are_written_as_the_standard_library_writes_rfc_2822():
+    """RSS readers parse pubDate as RFC 2822; the feed writes it itself, without importing the
+    email package into every build, so it is checked against email.utils over many moments."""
+    import random
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from generator.render.feeds import _rfc2822
+
+    draw = random.Random(17)
+    for number in range(5000):
+        moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=draw.randrange(2**34))
+        if number % 3 == 0:
+            moment = moment.astimezone(timezone(timedelta(hours=draw.randrange(-12, 14), minutes=draw.choice([0, 30]))))
+        assert _rfc2822(moment) == format_datetime(moment)

@@ -16,7 +16,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import format_datetime
 from html import escape
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 from zoneinfo import ZoneInfo
@@ -295,8 +294,15 @@ def _element(depth: int, name: str, value: str) -> str:
 
 
 def _rfc2822(moment: datetime) -> str:
-    """"Sat, 21 Nov 2026 17:11:00 +0000": English names whatever the locale, as RSS wants."""
-    return format_datetime(moment)
+    """"Sat, 21 Nov 2026 17:11:00 +0000": English names whatever the locale, as RSS wants.
+    (What email.utils.format_datetime writes, without importing email and socket into every
+    build that renders a feed.)"""
+    return (f"{_WEEKDAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month - 1]} {moment.year:04d} "
+            f"{moment:%H:%M:%S} {moment.strftime('%z') or '-0000'}")
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def json_feed(feed: Feed, site: Site, self_url: str) -> bytes:
