@@ -29,8 +29,8 @@ def render_outputs(env: jinja2.Environment, inputs: BuildInputs, outputs: Output
     """`env` is the site's first language's; `languages` has an environment for each language the
     pages are built in (site.info.page_languages, the first being `env`), for the outputs that
     follow the reader's choice of language (the embed and the script widget)."""
-    render_statuspage(inputs, outputs)
-    outputs.add(render_headers(inputs))
+    for family in (render_statuspage, render_headers):
+        outputs.add(family(inputs))
     outputs.add(render_llms(inputs, env.globals.get("language")))
     render_openapi(inputs, outputs)
     render_calendar(inputs, outputs, env.globals.get("language"))

@@ -18,7 +18,6 @@ from typing import Callable, TYPE_CHECKING, Any, Sequence
 from generator.site.incidents import Incident, Update
 from generator.status.model import ComponentState, GroupState, affected_ids, incident_effects
 from generator.render.urls import incident_url, iso_ms
-from generator.engine.reuse import Outputs, output_key
 
 if TYPE_CHECKING:
     from generator.engine.inputs import BuildInputs
@@ -51,30 +50,9 @@ class StatuspageDocuments:
     maintenances: list[dict[str, Any]]  # most recent scheduled window first
 
 
-def render_statuspage(inputs: BuildInputs, outputs: Outputs) -> None:
-    """The documents, rendered only when what they are made of changed: they state `now`, so a
-    build at a later moment renders them, but a rebuild at the same `now` (nothing changed, an
-    incident edited and built again at once) keeps those it can."""
-    status = inputs.status
-    facts = inputs.incident_facts_in_order
-    key = all(facts) and output_key(
-        inputs.fingerprint, "statuspage", inputs.now, facts, status.indicator, status.description,
-        [(type(item).__name__, getattr(item, "id", None) or item.component.id, item.status) for item in status.layout],
-        [(state.component.id, state.status) for state in status.components],
-        [_first_day_with_data(inputs.histories.get(component.id)) for component in inputs.site.components])
-    wanted = [path for path in DOCUMENTS if outputs.wants(path, key and output_key(key, path) or None)]
-    if wanted:
-        documents = statuspage_files(inputs)
-        outputs.add({path: documents[path] for path in wanted})
-
-
-DOCUMENTS = tuple(f"api/v2/{name}" for name in (
-    "summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
-    "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json", "scheduled-maintenances/active.json"))
-
-
-def statuspage_files(inputs: BuildInputs) -> dict[str, bytes]:
-    """Every document under api/v2/, by path."""
+def render_statuspage(inputs: BuildInputs) -> dict[str, bytes]:
+    """Every document under api/v2/, by path. Rendered on every build: each states the moment it
+    was built (page.updated_at), so only a build at that same moment could keep one."""
     docs = statuspage_documents(inputs)
     page, status = docs.page, docs.status
     unresolved = [i for i in docs.incidents if i["status"] in UNRESOLVED]
