@@ -22,7 +22,7 @@ from generator.checks.result import DOWN, CheckResult
 from generator.history.aggregate import (DEFAULT_HOLD_SECONDS, MAINTENANCE, SeriesDay, Windows, histogram_quantile,
                                          in_windows)
 from generator.history.codec import DAY_SECONDS, Record, Series, Shard, day_start, in_time_order
-from generator.status.readings import floor_units
+from generator.status.readings import fraction_figure
 
 MODES = ("results", "duration")
 # Results as two parallel lists, e.g. (times, statuses): a large site keeps sixty thousand of them
@@ -529,18 +529,21 @@ def finish_rollup(
     # coverage of several is their mean, as the downtime of a day is (`day_stats`).
     reporting = sum(bool(_between(times, now_seconds - DAY_SECONDS, now_seconds)) for times, _ in series.values())
     coverage = rolling.covered / DAY_SECONDS / max(1, reporting) if series else None
-    covered_share: dict[str, float | None] = {"24h": None if coverage is None else min(1.0, coverage)}
+    coverage_24h = None if coverage is None else min(1.0, coverage)
+    # The windows' coverage as the page shows it, and only in the duration mode (see ComponentHistory).
+    shown_coverage: dict[str, float | None] = {}
+    if mode == "duration":
+        shown_coverage["24h"] = fraction_figure(coverage_24h, COVERAGE_UNITS)
     today_held = totals.covered / (len(totals.locations) or 1)
     today_length = now_seconds - day_start(today)
     for name, (checks, up, degraded, covered, downtime, held) in closed.window_sums.items():
         window = _Totals(checks=totals.checks + checks, up=totals.up + up, degraded=totals.degraded + degraded,
                          covered=totals.covered + covered, downtime=totals.downtime + downtime)
         uptime[name] = window.uptime(mode)
-        length = (UPTIME_WINDOWS[name] - 1) * DAY_SECONDS + today_length
-        covered_share[name] = (min(1.0, (held + today_held) / length)
-                               if window.checks or window.covered else None)
-    shown_coverage = ({name: None if share is None else floor_units(share, COVERAGE_UNITS) / COVERAGE_UNITS
-                       for name, share in covered_share.items()} if mode == "duration" else {})
+        if mode == "duration":
+            length = (UPTIME_WINDOWS[name] - 1) * DAY_SECONDS + today_length
+            shown_coverage[name] = fraction_figure(min(1.0, (held + today_held) / length)
+                                                   if window.checks or window.covered else None, COVERAGE_UNITS)
 
     chart_from = now_seconds - LATENCY_SERIES_DAYS * DAY_SECONDS
     day_ago = now_seconds - DAY_SECONDS
@@ -573,7 +576,7 @@ def finish_rollup(
         response_time_ms=_lower_median(last_day),
         cadence=cadence({location: times for location, (times, _) in series.items()}, now_seconds - DAY_SECONDS,
                         now_seconds),
-        coverage_24h=covered_share["24h"],
+        coverage_24h=coverage_24h,
         coverage=shown_coverage,
     )
 

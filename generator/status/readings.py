@@ -76,9 +76,10 @@ def percent_figure(ratio: float, digits: int) -> str:
     return f"{whole // scale}.{whole % scale:0{digits}d}" if digits else str(whole)
 
 
-def fraction_figure(ratio: float | None) -> float | None:
-    """The ratio to 6 decimals, rounded down (`floor_units`): what api/status.json publishes."""
-    return None if ratio is None else floor_units(ratio, 1_000_000) / 1_000_000
+def fraction_figure(ratio: float | None, units: int = 1_000_000) -> float | None:
+    """The ratio in whole 1/`units`, rounded down (`floor_units`): by default to 6 decimals, what
+    api/status.json publishes."""
+    return None if ratio is None else floor_units(ratio, units) / units
 
 
 def percent_text(value: float | None) -> str:
