@@ -155,11 +155,12 @@ def main() -> None:
             results = write_history(root, options.components, options.history_hours, datetime.now(timezone.utc))
             print(f"{options.components} components ({options.down} failing), {results:,} results of history "
                   f"({options.history_hours:g} h)")
-            copies = {"other": Path(directory) / "in-one-process", "baseline": Path(directory) / "baseline"}
+            copies = {"other": Path(directory) / "in-one-process"}
+            if options.baseline:
+                copies["baseline"] = Path(directory) / "baseline"
             for copy in copies.values():
                 shutil.copytree(root, copy)
-            sites = [root, copies["other"]] + ([copies["baseline"]] if options.baseline else [])
-            for site in sites:
+            for site in (root, *copies.values()):
                 if options.push:
                     with_remote(site)
                 timed("alert", "send", "--no-push", cwd=site)  # alerts switched on: the ledger starts
