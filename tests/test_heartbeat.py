@@ -200,6 +200,48 @@ def test_a_missed_beat_is_recorded_once_per_period_and_never_while_a_beat_holds(
     assert missed_beat("backup", spec, last_beats("backup", []), START) is None
 
 
+def test_a_miss_is_dated_when_its_period_began_so_two_locations_write_one_result(tmp_path):
+    """Two runners (two locations of check.yml's matrix) that each check before pulling the
+    other's miss write the same line, and the history counts one miss for the period."""
+    from generator.checks.heartbeat import beat_result
+
+    spec = HeartbeatCheck(every=3600.0, grace=600.0, interval=3600.0)
+    beat = beat_result("backup", time=START)
+    overdue = START + timedelta(minutes=70)  # every + grace after the beat
+    eu = missed_beat("backup", spec, last_beats("backup", [beat]), START + timedelta(minutes=72))
+    us = missed_beat("backup", spec, last_beats("backup", [beat]), START + timedelta(minutes=109))
+    assert eu == us and eu.time == overdue
+    history.append_results(tmp_path, [beat, eu])
+    history.append_results(tmp_path, [us])
+    shard = next(tmp_path.rglob("*.jsonl")).read_text()
+    assert shard.count("heartbeat_missed") == 2  # both lines are there, as a union merge keeps them
+    assert [r.reason for r in history.read_results(tmp_path)] == ["heartbeat", MISSED]  # one result each
+    # The next period's miss is dated when that period began, whoever notices it.
+    recorded = history.read_results(tmp_path)
+    assert missed_beat("backup", spec, last_beats("backup", recorded), START + timedelta(minutes=129)) is None
+    later = missed_beat("backup", spec, last_beats("backup", recorded), START + timedelta(minutes=131))
+    assert later is not None and later.time == overdue + timedelta(hours=1)
+
+
+def test_a_miss_is_never_dated_in_a_closed_day_nor_recorded_twice_for_a_fraction_of_a_millisecond(tmp_path):
+    from generator.checks.heartbeat import beat_result
+
+    nightly = HeartbeatCheck(every=86400.0, grace=7200.0, interval=86400.0)
+    beat = beat_result("backup", time=datetime(2026, 11, 19, 1, 0, tzinfo=timezone.utc))
+    # Overdue since 2026-11-20 03:00; noticed the next night, before that period ends.
+    noticed = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    missed = missed_beat("backup", nightly, last_beats("backup", [beat]), noticed)
+    assert missed is not None and missed.time == datetime(2026, 11, 21, tzinfo=timezone.utc)
+    # A period of a fraction of a millisecond more than an hour: the history keeps the miss to the
+    # millisecond, and a later check in the same period still finds it recorded.
+    odd = HeartbeatCheck(every=3600.0007, grace=0.0, interval=3600.0)
+    first = missed_beat("backup", odd, last_beats("backup", [beat_result("backup", time=START)]),
+                        START + timedelta(minutes=61))
+    history.append_results(tmp_path, [beat_result("backup", time=START), first])
+    assert missed_beat("backup", odd, last_beats("backup", history.read_results(tmp_path)),
+                       START + timedelta(minutes=90)) is None
+
+
 def test_a_beat_that_lands_after_a_miss_recorded_without_it_is_recorded_again_so_the_page_is_up():
     """A dispatched beat is recorded with its sender's time; a check elsewhere that had not seen
     it yet may have recorded a miss after that time. The next check puts the beat's status back."""
@@ -207,9 +249,15 @@ def test_a_beat_that_lands_after_a_miss_recorded_without_it_is_recorded_again_so
 
     spec = HeartbeatCheck(every=3600.0, grace=600.0, interval=3600.0)
     first = beat_result("backup", time=START)
-    late_beat = beat_result("backup", time=START + timedelta(minutes=72))
+    # Sent before the beat was overdue (70 minutes after the first), recorded after a check that
+    # had not seen it dated a miss at that moment.
+    late_beat = beat_result("backup", time=START + timedelta(minutes=65))
     unaware = missed_beat("backup", spec, last_beats("backup", [first]), START + timedelta(minutes=73))
     assert unaware is not None and unaware.time > late_beat.time
+    # A beat sent after the miss's moment is newer than the miss itself: nothing to correct.
+    after = beat_result("backup", time=START + timedelta(minutes=72))
+    assert missed_beat("backup", spec, last_beats("backup", [first, unaware, after]),
+                       START + timedelta(minutes=80)) is None
     results = [first, late_beat, unaware]
     corrected = missed_beat("backup", spec, last_beats("backup", results), START + timedelta(minutes=80))
     assert corrected is not None and (corrected.status, corrected.reason) == ("up", LATE)
@@ -270,8 +318,9 @@ def test_a_beat_pushed_from_a_clone_shows_up_and_a_missed_one_shows_down_with_th
     done = heliograph("check", cwd=runner, env=clean_env(home, HELIOGRAPH_NOW=iso(late)))
     assert done.returncode == 0, done.stderr
     assert "heartbeat_missed" in done.stdout
-    # Built a moment after the check, as a deploy is: the clock HELIOGRAPH_NOW sets runs on while
-    # the check works, and the missed beat is recorded a few milliseconds after `late`.
+    # The miss is dated when the beat became overdue, a minute before the check noticed it.
+    [missed] = [r for r in history.read_results(runner / "history") if r.reason == MISSED]
+    assert missed.time == beat_at + timedelta(minutes=70)
     page = component_page(runner, late + timedelta(seconds=1), clean_env(home))
     assert status_json(runner)["backup"]["status"] == "major_outage"
     assert "no heartbeat since 2026-11-20 02:03 UTC" in page
@@ -284,6 +333,29 @@ def test_a_beat_pushed_from_a_clone_shows_up_and_a_missed_one_shows_down_with_th
     sh("git", "pull", "--quiet", "--rebase", cwd=runner, env=clean_env(home))
     component_page(runner, late + timedelta(minutes=6), clean_env(home))
     assert status_json(runner)["backup"]["status"] == "operational"
+
+
+def test_two_locations_that_each_notice_a_missed_beat_push_one_miss_between_them(tmp_path, remote):
+    """check.yml's matrix runs a job per location; each checks in a clone of its own, and the second
+    may check before the first's miss reaches the repository."""
+    home = tmp_path
+    job = fresh_clone(remote, tmp_path / "backup-host", clean_env(home))
+    beat_at = START + timedelta(minutes=3)
+    assert heliograph("beat", "backup", cwd=job, env=clean_env(home, HELIOGRAPH_NOW=iso(beat_at))).returncode == 0
+    runners = {location: fresh_clone(remote, tmp_path / location, clean_env(home)) for location in ("eu-west", "us-east")}
+    for minutes, (location, runner) in zip((72, 101), runners.items()):
+        done = heliograph("check", cwd=runner, env=clean_env(home, HELIOGRAPH_NOW=iso(beat_at + timedelta(minutes=minutes)),
+                                                            HELIOGRAPH_LOCATION=location))
+        assert done.returncode == 0 and "heartbeat_missed" in done.stdout, done.stderr
+    for runner in runners.values():
+        done = heliograph("push", cwd=runner, env=clean_env(home))
+        assert done.returncode == 0, done.stderr
+
+    landed = fresh_clone(remote, tmp_path / "landed", clean_env(home))
+    missed = [r for r in history.read_results(landed / "history") if r.reason == MISSED]
+    assert [r.time for r in missed] == [beat_at + timedelta(minutes=70)]
+    component_page(landed, beat_at + timedelta(minutes=102), clean_env(home))
+    assert status_json(landed)["backup"]["status"] == "major_outage"
 
 
 def test_check_yml_records_a_dispatched_beat_from_the_event_before_checking(tmp_path, remote):

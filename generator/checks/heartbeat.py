@@ -11,6 +11,11 @@ What is recorded, so that uptime comes out right in both uptime modes:
   `every` for as long as no beat comes. Each `every` without a beat is thus one down result,
   as each beat is one up result, whichever mode counts them; in `duration` mode the missed
   result holds from when the beat became overdue until the next beat.
+- a miss is dated when its period began (the beat became overdue, or `every` later for each
+  further period), not when a check noticed it: every runner, whenever in the period it checks,
+  writes the same line, so a second location's check (which may not have pulled the first's
+  miss yet) adds nothing a reader counts twice. A period that began before today (UTC) is dated
+  at today's start instead, so that a miss never lands in a closed day's shard.
 - a beat that reaches the history after a miss recorded later than it (a dispatched beat waits
   for its run; a check elsewhere had not seen it yet) would leave the miss as the newest result
   while the beat holds: the next check records the beat's status once more, as `heartbeat_late`;
@@ -89,13 +94,25 @@ def missed_beat(component: str, spec: HeartbeatCheck, last: LastBeats, now: date
     overdue_since = last.beat + timedelta(seconds=spec.overdue_after)
     if now <= overdue_since:
         return _late_beat(component, last, now)
-    if last.missed is not None and last.missed > last.beat and now - last.missed < timedelta(seconds=spec.every):
-        return None
+    missed_at = _period_start(overdue_since, spec.every, now)
+    if last.missed is not None and last.missed >= missed_at:
+        return None  # this period's miss is recorded already, by this runner or another
     message = (f"no heartbeat since {describe_time(last.beat)}: expected every {describe_duration(spec.every)}"
                + (f" (grace {describe_duration(spec.grace)})" if spec.grace else ""))
-    return CheckResult(component=component, time=now, status=DOWN, reason=MISSED, message=message,
+    return CheckResult(component=component, time=missed_at, status=DOWN, reason=MISSED, message=message,
                        latency_ms=None, location=LOCATION,
                        details={"last_beat": format_time(last.beat), "every": spec.every, "grace": spec.grace})
+
+
+def _period_start(overdue_since: datetime, every: float, now: datetime) -> datetime:
+    """When the period without a beat that `now` is in began: `overdue_since`, or a whole number
+    of `every` after it; but never before today (UTC) began (see the module's docstring)."""
+    period = timedelta(seconds=every)
+    began = overdue_since + (now - overdue_since) // period * period
+    today = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    began = max(began, today)
+    # To the millisecond, as the history keeps it: else the stored miss would seem older than its period.
+    return began.replace(microsecond=began.microsecond - began.microsecond % 1000)
 
 
 def _late_beat(component: str, last: LastBeats, now: datetime) -> CheckResult | None:
