@@ -96,7 +96,8 @@ def check_everything(tmp_path: Path, checks: dict[str, dict], env: dict[str, str
 
 class _Site(http.server.BaseHTTPRequestHandler):
     """/hop/<rest> redirects to /gone/<rest>, which is not found; /echo answers with the request's
-    headers as JSON (as httpbin does); anything else is 200 "all good"."""
+    headers as JSON (as httpbin does), /clipped-echo with the bearer token's first 20 characters
+    and "..." in a header; anything else is 200 "all good"."""
 
     protocol_version = "HTTP/1.1"
 
@@ -107,6 +108,8 @@ class _Site(http.server.BaseHTTPRequestHandler):
             self._send(404, b"not here")
         elif self.path == "/echo":
             self._send(200, json.dumps({"headers": dict(self.headers)}).encode(), **{"Content-Type": "application/json"})
+        elif self.path == "/clipped-echo":  # the Authorization it got, cut short as some servers log a token
+            self._send(200, b"all good", **{"X-Seen-Token": self.headers.get("Authorization", "")[7:27] + "..."})
         else:
             self._send(200, b"all good")
 
@@ -166,6 +169,57 @@ def test_a_secret_cut_short_by_a_clipped_message_is_not_recorded_in_part(tmp_pat
     assert_no_form_of(secret[:12], everything)
     [record] = records
     assert record["r"] == "body_mismatch" and record["m"].endswith("${LONG}…\"")  # clipped, and says so
+
+
+@contextlib.contextmanager
+def udp_server(reply: bytes) -> Iterator[int]:
+    """A UDP server on 127.0.0.1 that answers every datagram with `reply`; yields its port."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                _, client = server.recvfrom(4096)
+            except OSError:
+                continue
+            server.sendto(reply, client)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stopping.set()
+        thread.join(1)
+        server.close()
+
+
+def test_a_secret_in_a_udp_expectation_is_not_recorded_in_part_where_the_message_clips_it(tmp_path):
+    """Its message quotes 40 characters of the expectation: those of a longer secret, unmarked, were recorded."""
+    secret = "ghp_Ab3dEfGh1jKlMn0pQrStUvWxYz0123456789abcdEFGH"
+    with udp_server(b"nope") as port:
+        records, everything = check_everything(tmp_path, {
+            "queue": {"type": "udp", "host": "127.0.0.1", "port": port, "send": "ping", "retries": 0,
+                      "expect": {"contains": "${TOKEN}"}},
+        }, {"TOKEN": secret})
+    assert_no_form_of(secret[:8], everything)
+    [record] = records
+    assert record["r"] == "reply_mismatch" and "'${TOKEN}…'" in record["m"]
+
+
+def test_a_secret_a_server_cuts_short_with_three_dots_is_not_recorded_in_part(tmp_path):
+    secret = "Long-Secret-Value-0123456789-abcdefghijklmnop"
+    with http_server(_Site) as base:
+        records, everything = check_everything(tmp_path, {
+            "api": {"type": "http", "url": base + "/clipped-echo", "retries": 0,
+                    "headers": {"Authorization": "Bearer ${LONG}"}, "expect": {"headers": {"X-Seen-Token": "yes"}}},
+        }, {"LONG": secret})
+    assert_no_form_of(secret[:12], everything)
+    [record] = records
+    assert record["r"] == "header_mismatch" and "${LONG}…..." in record["m"]
 
 
 def test_a_basic_auth_password_echoed_by_the_server_is_not_recorded_as_base64(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any
 
 from generator.checks.certs import certificate_details, classify_tls_error, judge_expiry, validity_from_der, verifying_context
 from generator.checks.errors import classify_connection_error
-from generator.checks.result import Outcome, down
+from generator.checks.result import Outcome, clip, down
 from generator.checks.spec import GrpcCheck
 from generator.checks.tcp import Stage, close_quietly, open_tcp, timeout_message
 
@@ -178,7 +178,7 @@ def _judge(spec: GrpcCheck, headers: dict[str, str], trailers: dict[str, str], b
         name = GRPC_CODES.get(int(code) if code.isdigit() else -1, code)
         message = trailers.get("grpc-message", headers.get("grpc-message", ""))
         reason = {"NOT_FOUND": "grpc_service_unknown", "UNIMPLEMENTED": "grpc_unimplemented"}.get(name, "grpc_error")
-        return down(reason, f"health check of {what}: {name}" + (f" ({message[:80]})" if message else ""),
+        return down(reason, f"health check of {what}: {name}" + (f" ({clip(message, 80)})" if message else ""),
                     grpc_status=name)
     value = serving_status(body)
     state = SERVING_STATUS.get(value, str(value))

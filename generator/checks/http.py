@@ -16,7 +16,7 @@ import httpx
 
 from generator.checks.certs import certificate_details, certificate_mismatch, classify_tls_error, fetch_certificate, judge_expiry, validity_from_der, verifying_context
 from generator.checks.errors import classify_connection_error, find, short_error
-from generator.checks.result import DEGRADED, DOWN, UP, Outcome, down
+from generator.checks.result import DEGRADED, DOWN, UP, Outcome, clip, down
 from generator.checks.spec import HttpCheck, describe_status_ranges, json_comparison, url_problem
 from urllib.parse import urlsplit
 
@@ -236,7 +236,7 @@ async def _exchange(
                 if value is None:
                     return down("header_mismatch", f"no {name} header (expected one containing {_quote(wanted)})")
                 if wanted.lower() not in value.lower():
-                    return down("header_mismatch", f"{name} is {_quote(_clip(value))}, expected it to contain "
+                    return down("header_mismatch", f"{name} is {_quote(clip(value))}, expected it to contain "
                                                    f"{_quote(wanted)}")
             phases.mark("start", "body")
             body = await _read_capped(response, spec.max_body, exchange)
@@ -313,7 +313,7 @@ def _body_failure(spec: HttpCheck, regex: re.Pattern | None, body: bytes, respon
     if spec.body_not_contains is not None and spec.body_not_contains in text:
         return "body_contains_forbidden", f"body contains {_quote(spec.body_not_contains)}"
     if regex is not None and not regex.search(text):
-        return "body_mismatch", f"body does not match /{_clip(regex.pattern)}/"
+        return "body_mismatch", f"body does not match /{clip(regex.pattern)}/"
     if spec.expect_json:
         try:
             document = json.loads(text)
@@ -450,15 +450,11 @@ def _expected_certificate(outcome: Outcome, exchange: _Exchange, spec: HttpCheck
 
 
 def _quote(text: str) -> str:
-    return json.dumps(_clip(text), ensure_ascii=False)
+    return json.dumps(clip(text), ensure_ascii=False)
 
 
 def _json_text(value: Any) -> str:
-    return _clip(json.dumps(value, ensure_ascii=False, default=str))
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _size(size: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from generator.checks.certs import certificate_details, certificate_mismatch, classify_tls_error, judge_expiry, validity_from_der, verifying_context
 from generator.checks.errors import classify_connection_error
-from generator.checks.result import Outcome, down
+from generator.checks.result import Outcome, clip, down
 from generator.checks.spec import MailCheck
 from generator.checks.tcp import Stage, close_quietly, open_tcp, timeout_message
 
@@ -52,9 +52,9 @@ async def probe_mail(spec: MailCheck, clients: object = None) -> Outcome:
                     stage.done("tls", "greeting")
                 stage.current = "greeting"
                 banner = await _greeting(reader, spec)
-                details["banner"] = banner[:120]
+                details["banner"] = clip(banner, 120)
                 if spec.expect_banner is not None and spec.expect_banner.lower() not in banner.lower():
-                    raise _Refused("banner_mismatch", f"the greeting {banner[:80]!r} does not contain "
+                    raise _Refused("banner_mismatch", f"the greeting {clip(banner, 80)!r} does not contain "
                                                       f"{spec.expect_banner!r}")
                 if spec.tls == "starttls":
                     stage.current = "starttls"
@@ -103,7 +103,7 @@ async def _greeting(reader: asyncio.StreamReader, spec: MailCheck) -> str:
         lines.append(await _line(reader))
     text = " ".join(line.decode("utf-8", errors="replace").strip() for line in lines)
     if not lines[0].startswith(_GREETING_OK[spec.type]):
-        raise _Refused("banner_mismatch", f"{spec.type.upper()} server answered {text[:80]!r} instead of a greeting")
+        raise _Refused("banner_mismatch", f"{spec.type.upper()} server answered {clip(text, 80)!r} instead of a greeting")
     return text
 
 
@@ -121,7 +121,7 @@ async def _starttls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     answer = await _line(reader)
     if not answer.startswith(good):
         raise _Refused("starttls_refused", f"{spec.host} does not offer STARTTLS: "
-                                           f"{answer.decode('utf-8', errors='replace').strip()[:80]!r}")
+                                           f"{clip(answer.decode('utf-8', errors='replace').strip(), 80)!r}")
 
 
 async def _start_tls(writer: asyncio.StreamWriter, context: ssl.SSLContext, host: str) -> None:

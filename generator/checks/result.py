@@ -99,3 +99,9 @@ def ok(message: str = "ok", **details: Any) -> Outcome:
 
 def down(reason: str, message: str, **details: Any) -> Outcome:
     return Outcome(DOWN, reason, message, details=details)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters for a message, with an ellipsis where it was cut: a reader
+    sees that there is more, and secrets.Redactor finds a secret's start cut short there."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

@@ -167,6 +167,7 @@ class Redactor:
         named = [(value, f"${{{name}}}") for name, value in (secrets or {}).items() if value]
         forms: list[_Form] = []
         clipped: list[_Form] = []
+        starts: list[_Form] = []
         self._base64: list[tuple[str, str]] = []
         for value, placeholder in named:
             # Matching ignores case; only a folding that changes length (ß -> ss) needs its own form.
@@ -174,6 +175,9 @@ class Redactor:
                 forms.append(_Form(variant, len(variant), placeholder, _plain_run(variant)))
                 if len(variant) > _MIN_CLIPPED:
                     clipped.append(_Form(variant, len(variant), placeholder + ELLIPSIS))
+                if len(variant) > _MIN_START:
+                    starts.append(_Form(variant, len(variant), placeholder + ELLIPSIS,
+                                        _plain_run(variant[:_MIN_START])))
             self._base64 += [(encoded, placeholder) for encoded in _base64_cores(value)]
         self._forms = _Alternatives(forms, build=_any_encoding)
         self._labels = _Alternatives(
@@ -182,6 +186,7 @@ class Redactor:
         )
         # Used only for a text with an ellipsis: most never have one, and its pattern is the slowest to compile.
         self._clipped = _Alternatives(clipped, build=_clipped)
+        self._starts = _Alternatives(starts, build=_secret_start)
 
     def text(self, text: str) -> str:
         text = self._labels.replace(self._forms.replace(text))
@@ -189,6 +194,7 @@ class Redactor:
             text = text.replace(encoded, placeholder)  # base64 is case-sensitive
         if ELLIPSIS in text or "\\u2026" in text.lower():
             text = self._clipped.replace(text)
+        text = self._starts.replace(text)
         return _URL.sub(lambda m: redact_url(m.group(0)), text)
 
     def value(self, value: Any) -> Any:
@@ -247,19 +253,33 @@ class _Alternatives:
         return self._pattern.sub(lambda m: self._forms[m.lastindex - 1].replacement, text)
 
 
-# Messages clip long values with an ellipsis; a secret cut short there is found from this many
-# characters on, and up to the longest a message clips at.
+# Messages clip long values with an ellipsis (`result.clip`); a secret cut short there is found
+# from this many characters on, and up to the longest a message clips at.
 _MIN_CLIPPED = 4
 _MAX_CLIPPED = 200
 ELLIPSIS = "\u2026"
+# A secret's first characters, this many or more, are found with no ellipsis after them too: a
+# server or a library may cut a value short with "..." or nothing, and chance does not write that
+# many of a secret's characters in a row. (A shorter secret is only ever found whole.)
+_MIN_START = 12
+
+
+def _start_of(value: str, minimum: int) -> str:
+    """A pattern for value's first `minimum` characters or more, short of the whole of it."""
+    rest = ""
+    for char in reversed(value[minimum:min(len(value) - 1, _MAX_CLIPPED)]):
+        rest = f"(?:{_character_pattern(char)}{rest})?"
+    return _any_encoding(value[:minimum]) + rest
 
 
 def _clipped(value: str) -> str:
     """A pattern for the start of value, cut short and followed by an ellipsis."""
-    rest = ""
-    for char in reversed(value[_MIN_CLIPPED:min(len(value) - 1, _MAX_CLIPPED)]):
-        rest = f"(?:{_character_pattern(char)}{rest})?"
-    return _any_encoding(value[:_MIN_CLIPPED]) + rest + _character_pattern(ELLIPSIS)
+    return _start_of(value, _MIN_CLIPPED) + _character_pattern(ELLIPSIS)
+
+
+def _secret_start(value: str) -> str:
+    """A pattern for the start of value, cut short where nothing says so."""
+    return _start_of(value, _MIN_START)
 
 
 def _character_pattern(char: str) -> str:

@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from generator.checks.errors import classify_connection_error
-from generator.checks.result import Outcome, down
+from generator.checks.result import Outcome, clip, down
 from generator.checks.spec import SshCheck
 from generator.checks.tcp import Stage, close_quietly, open_tcp, timeout_message
 
@@ -25,13 +25,13 @@ async def probe_ssh(spec: SshCheck, clients: object = None) -> Outcome:
                 await close_quietly(connection.writer)
             banner = line.decode("utf-8", errors="replace").strip()
             if not banner.startswith("SSH-"):
-                return _timed(down("banner_mismatch", f"{spec.host}:{spec.port} answered {banner[:60]!r}, not an SSH "
+                return _timed(down("banner_mismatch", f"{spec.host}:{spec.port} answered {clip(banner, 60)!r}, not an SSH "
                                                       "banner"), started, banner)
             if spec.expect_banner is not None and spec.expect_banner.lower() not in banner.lower():
-                return _timed(down("banner_mismatch", f"the banner {banner[:60]!r} does not contain "
+                return _timed(down("banner_mismatch", f"the banner {clip(banner, 60)!r} does not contain "
                                                       f"{spec.expect_banner!r}"), started, banner)
             if spec.expect_fingerprint is None:
-                return _timed(Outcome("up", "ok", banner[:80]), started, banner)
+                return _timed(Outcome("up", "ok", clip(banner, 80)), started, banner)
             stage.current = "key exchange"
             # Imported here: only sites that pin a host key pay for it.
             import asyncssh  # not at the top: 135 ms of imports, paid only here
@@ -49,13 +49,13 @@ async def probe_ssh(spec: SshCheck, clients: object = None) -> Outcome:
     if fingerprint != spec.expect_fingerprint:
         return _timed(down("fingerprint_mismatch", f"host key {fingerprint} is not the expected "
                                                    f"{spec.expect_fingerprint}"), started, banner, fingerprint)
-    return _timed(Outcome("up", "ok", f"{banner[:60]}, host key {fingerprint}"), started, banner, fingerprint)
+    return _timed(Outcome("up", "ok", f"{clip(banner, 60)}, host key {fingerprint}"), started, banner, fingerprint)
 
 
 def _timed(outcome: Outcome, started: float, banner: str | None = None, fingerprint: str | None = None) -> Outcome:
     details = dict(outcome.details)
     if banner:
-        details["banner"] = banner[:120]
+        details["banner"] = clip(banner, 120)
     if fingerprint:
         details["fingerprint"] = fingerprint
     return Outcome(outcome.status, outcome.reason, outcome.message, round((time.perf_counter() - started) * 1000, 1),

@@ -10,7 +10,7 @@ import socket
 import time
 
 from generator.checks.errors import classify_connection_error
-from generator.checks.result import Outcome, down
+from generator.checks.result import Outcome, clip, down
 from generator.checks.spec import UdpCheck
 
 MAX_REPLY = 65535
@@ -52,11 +52,11 @@ async def probe_udp(spec: UdpCheck, clients: object = None) -> Outcome:
 
 
 def judge_reply(spec: UdpCheck, reply: bytes) -> Outcome:
-    shown = reply[:60].decode("utf-8", errors="replace")
+    shown = clip(reply.decode("utf-8", errors="replace"), 60)
     if spec.expect_contains is not None and spec.expect_contains.encode() not in reply:
-        return down("reply_mismatch", f"the reply does not contain {spec.expect_contains[:40]!r} (got {shown!r})")
+        return down("reply_mismatch", f"the reply does not contain {clip(spec.expect_contains, 40)!r} (got {shown!r})")
     if spec.expect_regex is not None and not re.search(spec.expect_regex.encode(), reply):
-        return down("reply_mismatch", f"the reply does not match /{spec.expect_regex[:60]}/ (got {shown!r})")
+        return down("reply_mismatch", f"the reply does not match /{clip(spec.expect_regex, 60)}/ (got {shown!r})")
     return Outcome("up", "ok", f"{len(reply)} byte reply from {spec.host}:{spec.port}")
 
 

@@ -9,7 +9,7 @@ import ssl
 import time
 
 from generator.checks.errors import classify_connection_error
-from generator.checks.result import Outcome, down
+from generator.checks.result import Outcome, clip, down
 from generator.checks.spec import WebSocketCheck
 import websockets
 from websockets.exceptions import InvalidStatus, WebSocketException
@@ -47,11 +47,11 @@ async def probe_websocket(spec: WebSocketCheck, clients: object = None) -> Outco
     if message is not None:
         text = message if isinstance(message, str) else message.decode("utf-8", errors="replace")
         if spec.expect_contains is not None and spec.expect_contains not in text:
-            return _timed(down("message_mismatch", f"the message does not contain {spec.expect_contains[:40]!r} "
-                                                   f"(got {text[:60]!r})"), started)
+            return _timed(down("message_mismatch", f"the message does not contain {clip(spec.expect_contains, 40)!r} "
+                                                   f"(got {clip(text, 60)!r})"), started)
         if spec.expect_regex is not None and not re.search(spec.expect_regex, text):
-            return _timed(down("message_mismatch", f"the message does not match /{spec.expect_regex[:60]}/ "
-                                                   f"(got {text[:60]!r})"), started)
+            return _timed(down("message_mismatch", f"the message does not match /{clip(spec.expect_regex, 60)}/ "
+                                                   f"(got {clip(text, 60)!r})"), started)
         return _timed(Outcome("up", "ok", f"{len(text)} character message from {spec.url}"), started)
     return _timed(Outcome("up", "ok", f"WebSocket handshake with {spec.url}"), started)
 
