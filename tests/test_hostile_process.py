@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file() or not has
 
 NOW = "2026-11-23T12:00:00Z"
 INCIDENTS = 1200  # above the counts from which a cold build parses and renders on forked workers
-TEMPORARY = re.compile(r"\..+\.[0-9]+\.[0-9a-f]{8}\.tmp")  # files.write_atomically's
+TEMPORARY = re.compile(r"\..+\.[0-9]+\.[0-9a-f]{8}\.tmp")  # atomic.write_atomically's
 GONE_WITHIN_SECONDS = 15  # a runaway stop, not a measure: workers follow their parent at once
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from generator.engine.files import write_atomically
+from generator.engine.atomic import write_atomically
 from generator.site.paths import NotARegularFile, check_inside, read_regular_file
 from generator.site.problems import InvalidInput
 from generator.cli import Context, main, report_problems, _colour_enabled, _note, _shown

@@ -11,7 +11,8 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Mapping
 
-from generator.engine.files import make_real_folders, remove_temporaries, write_atomically
+from generator.engine.atomic import remove_temporaries, write_atomically
+from generator.engine.files import make_real_folders
 from generator.engine.inputs import CACHE_DIR, BuildInputs, read_inputs
 from generator.engine.parallel import spread
 from generator.engine.reuse import KEEP, Ledger, NewFileWriter, Outputs, Written, fragment_store, save_fragments

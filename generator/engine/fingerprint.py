@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
+from generator.engine.atomic import write_atomically
 from generator.engine.cache_trust import reached_through_a_link
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # generator/, two levels up from generator/engine/
@@ -153,14 +154,8 @@ def stamp_cache(cache_dir: Path) -> None:
     try:
         if not cache_dir.is_dir() or reached_through_a_link(path) or cache_miss_reason(cache_dir) is None:
             return
-        # Through a temporary and a rename, which replaces a link at the stamp's place instead
-        # of writing into what it leads to.
-        temporary = path.with_name(f".{CACHE_STAMP}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            temporary.write_text(code_fingerprint() + "\n", encoding="ascii")
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        # write_atomically renames over a link at the stamp's place instead of writing into what it leads to.
+        write_atomically(path, (code_fingerprint() + "\n").encode("ascii"))
     except OSError:
         pass  # a read-only checkout builds without caches
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from generator.engine.files import Buckets, content_digest, make_real_folders, stamp, write_atomically
+from generator.engine.atomic import write_atomically
+from generator.engine.files import Buckets, content_digest, make_real_folders, stamp
 from generator.site.paths import behind_a_link
 from generator.engine.parallel import spread
 from generator.engine.fingerprint import code_fingerprint, installed_version  # noqa: F401 (installed_version: for callers)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Collection, Iterable
 
 from generator.checks.result import CheckResult
 from generator.history.aggregate import SeriesDay, parse_daily
-from generator.engine import files
+from generator.engine import atomic
 from generator.history.codec import Record, Shard, encode_result, for_storage, parse_raw, parse_raw_shard
 from generator.site.paths import NotARegularFile, read_regular_file
 from generator.site.problems import Problem, did_you_mean
@@ -97,7 +97,7 @@ def ensure_gitattributes(history_dir: Path) -> Path:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """History files are replaced in one step and reach the disk before the old one goes."""
-    files.write_atomically(path, data, durable=True, mode=0o644)
+    atomic.write_atomically(path, data, durable=True, mode=0o644)
 
 
 def append_results(history_dir: Path, results: Iterable[CheckResult]) -> list[Path]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from generator.engine.files import write_atomically
+from generator.engine.atomic import write_atomically
 
 # The repository this package runs from: the demo lives at its root. A wheel has none.
 SOURCE_TREE = Path(__file__).resolve().parent.parent.parent
