@@ -279,23 +279,12 @@ def _last(values: Iterable[float]) -> float:
     return deque(values, maxlen=1)[0]
 
 
-def _by_hour(results: Iterable[tuple[float, float | None, str]], start: float, windows: Windows,
-             earlier: Iterable[tuple[float, float]] = ()) -> dict[int, list[float]]:
-    """Latencies of up and degraded results since `start`, by hour, for the latency chart's
-    medians. `results`: (time, latency, status) of raw results. `earlier`: (time, latency) of
-    such results outside maintenance that are not in `results` (a cached shard's), already
-    filtered."""
-    hours: dict[int, list[float]] = defaultdict(list)
-    for time, latency in earlier:
-        if time >= start:
-            hours[int(time // 3600)].append(latency)
-    for time, latency, status in results:
-        if time < start or latency is None or status == DOWN:
-            continue
-        if windows and in_windows(windows, time):
-            continue
-        hours[int(time // 3600)].append(latency)
-    return hours
+def _shown(records: Iterable[Record], windows: Windows) -> list[tuple[float, float]]:
+    """(time, latency) of the up and degraded records outside maintenance that have a latency:
+    what the latency figures are made of (`_shown_latencies` gives the same of columns)."""
+    return [(record.time, record.latency_ms) for record in records
+            if record.latency_ms is not None and record.status != DOWN
+            and not (windows and in_windows(windows, record.time))]
 
 
 def _shown_latencies(columns: Iterable[Series], windows: Windows) -> Iterator[Columns]:
@@ -314,18 +303,12 @@ def _shown_latencies(columns: Iterable[Series], windows: Windows) -> Iterator[Co
             yield list(compress(times, shown)), list(compress(latencies, shown))
 
 
-def _add_by_hour(hours: dict[int, list[float]], times: list[float], latencies: list[float], start: float) -> None:
-    """`_by_hour` of one series' shown latencies (`_shown_latencies`): an hour's run at a time."""
-    index = bisect.bisect_left(times, start)
-    while index < len(times):
-        hour = int(times[index] // 3600)
-        end = bisect.bisect_left(times, (hour + 1) * 3600, index)
-        hours[hour] += latencies[index:end]
-        index = end
-
-
-def _triples(records: Iterable[Record]) -> Iterator[tuple[float, float | None, str]]:
-    return ((record.time, record.latency_ms, record.status) for record in records)
+def _by_hour(hours: dict[int, list[float]], shown: Iterable[tuple[float, float]], start: float) -> None:
+    """Add the shown latencies (`_shown`, `_shown_latencies`) since `start` to `hours`, by hour,
+    for the latency chart's medians (which do not depend on the order they come in)."""
+    for time, latency in shown:
+        if time >= start:
+            hours[int(time // 3600)].append(latency)
 
 
 class TodaysResults(NamedTuple):
@@ -461,12 +444,12 @@ def rollup_closed(
             statuses.append(record.status)
     chart_from = day_start(today - timedelta(days=LATENCY_SERIES_DAYS))
     always_shown = day_start(today - timedelta(days=LATENCY_SERIES_DAYS - 1))
-    hours = _by_hour(_triples(recent), chart_from, windows, latencies)
-    edge = [(time, latency) for time, latency in latencies if chart_from <= time < always_shown]
-    edge += [(r.time, r.latency_ms) for r in recent if chart_from <= r.time < always_shown and r.latency_ms is not None
-             and r.status != DOWN and not (windows and in_windows(windows, r.time))]
-    yesterday = [(r.time, r.latency_ms) for r in recent if r.time >= today_start - DAY_SECONDS
-                 and r.latency_ms is not None and r.status != DOWN and not (windows and in_windows(windows, r.time))]
+    shown, latencies = _shown(recent, windows), list(latencies)
+    hours: dict[int, list[float]] = defaultdict(list)
+    _by_hour(hours, latencies, chart_from)
+    _by_hour(hours, shown, chart_from)
+    edge = [(time, latency) for time, latency in latencies + shown if chart_from <= time < always_shown]
+    yesterday = [(time, latency) for time, latency in shown if time >= today_start - DAY_SECONDS]
     seen = {a.location for rows in by_location.values() for a in rows if a.day in bar_days}
     seen.update(r.location for r in recent)
     seen.update(locations)
@@ -550,10 +533,11 @@ def finish_rollup(
     today_hours: dict[int, list[float]] = defaultdict(list)
     last_day = [latency for time, latency in zip(*closed.yesterday_latencies) if time >= day_ago]
     for times, latencies in _shown_latencies(today_results.series.values(), windows):
-        _add_by_hour(today_hours, times, latencies, chart_from)
+        _by_hour(today_hours, zip(times, latencies), chart_from)
         last_day += latencies[bisect.bisect_left(times, day_ago):]
-    hour_medians = (_hour_medians(_by_hour((), chart_from, windows, zip(*closed.edge_latencies))) + closed.hour_medians
-                    + _hour_medians(today_hours))
+    edge_hours: dict[int, list[float]] = defaultdict(list)
+    _by_hour(edge_hours, zip(*closed.edge_latencies), chart_from)
+    hour_medians = _hour_medians(edge_hours) + closed.hour_medians + _hour_medians(today_hours)
 
     newest_recent = today_results.newest
     if closed.newest_recent is not None and (
