@@ -109,6 +109,7 @@ def test_iframe_and_script_show_the_status_on_another_origin(browser, built, tmp
     with static_host(built) as site_url, host_page(tmp_path, site_url) as host_url:
         context = browser.new_context()
         page = context.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         origins, problems = set(), []
         page.on("request", lambda request: origins.add("{0.scheme}://{0.netloc}".format(urlsplit(request.url))))
         page.on("console", lambda message: message.type == "error" and problems.append(message.text))
@@ -157,6 +158,7 @@ def test_the_widget_needs_the_cors_rules_from_headers(browser, built, tmp_path):
     """Served without _headers, the browser refuses the cross-origin read: the widget says so and links the page."""
     with static_host(built, apply_headers=False) as site_url, host_page(tmp_path, site_url) as host_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         page.goto(host_url)
         assert page.locator("[data-heliograph] .hg-desc").inner_text() == "Status unavailable: open the status page"
         assert page.locator("[data-heliograph] a").get_attribute("href") == site_url + "/"
@@ -166,6 +168,7 @@ def test_the_widget_needs_the_cors_rules_from_headers(browser, built, tmp_path):
 def test_headers_served_for_cross_origin_readers(browser, built):
     with static_host(built) as site_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         responses = {path: page.request.get(site_url + "/" + path) for path in
                      ("api/v2/summary.json", "feed.json", "feed.atom", "maintenance.ics", "badges/status.svg",
                       "embed/status.js", "index.html")}
@@ -185,6 +188,7 @@ def test_iframe_without_javascript_shows_the_overall_status(browser, built):
     with static_host(built) as site_url:
         context = browser.new_context(java_script_enabled=False, color_scheme="dark")
         page = context.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         page.goto(site_url + "/embed/index.html?components=api")
         assert page.locator(".hg-desc").inner_text() == "Minor Service Outage"
         assert page.locator(".hg-list").is_hidden()
@@ -197,8 +201,9 @@ def test_embed_is_small_and_keeps_user_text_out_of_scripts(built):
     html = (built / "embed/index.html").read_bytes()
     script = (built / "embed/status.js").read_bytes()
     # The script also looks up its words in the site's language (embed.widget_words; none for English),
-    # and both find the reader's language (?lang=, data-lang) among the site's.
-    assert len(html) < 9_000 and len(script) < 9_500
+    # and both find the reader's language (?lang=, data-lang) among the site's, and judge staleness
+    # at the reader's clock (the box carries each fresh component's moment and the words to say it).
+    assert len(html) < 10_500 and len(script) < 10_500
     tree = lxml.html.fromstring(html)
     csp = tree.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
     assert "default-src 'none'" in csp and "script-src 'sha256-" in csp

@@ -53,6 +53,7 @@ def test_the_reported_height_is_the_boxs_whatever_the_frames_height(browser, bui
              'height="' + str(height) + '" style="border:0" title="Service status"></iframe>')
     with static_host(built) as site_url, _host(tmp_path, frame.replace("SITE", site_url) + listen) as host_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         page.goto(host_url + "/index.html")
         page.wait_for_function("window.heights.length >= 1")
         box = page.frame_locator("#f").locator("#hg").evaluate("box => Math.ceil(box.getBoundingClientRect().height)")
@@ -66,6 +67,7 @@ def test_a_narrow_frame_wraps_instead_of_cutting_states_off(browser, built, tmp_
              'style="border:0" title="Service status"></iframe>')
     with static_host(built) as site_url, _host(tmp_path, frame.format(site=site_url)) as host_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         page.goto(host_url + "/index.html")
         texts = page.frame_locator("#f").locator(".hg-state, .hg-name, .hg-site, .hg-desc")
         texts.first.wait_for()
@@ -88,6 +90,7 @@ def test_readmes_iframe_snippet_says_status_unavailable_when_the_site_is_down(br
     snippet = _readme_snippet('id="status-frame"').replace(SITE, _closed_port_url())
     with _host(tmp_path, snippet) as host_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         page.goto(host_url + "/index.html")
         link = page.get_by_role("link", name="Status unavailable: open the status page")
         link.wait_for(timeout=20_000)
@@ -100,6 +103,7 @@ def test_readmes_iframe_snippet_sizes_the_frame_when_the_site_is_up(browser, bui
         snippet = _readme_snippet('id="status-frame"').replace(SITE, site_url + "/")
         with _host(tmp_path, snippet) as host_url:
             page = browser.new_page()
+            page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
             page.goto(host_url + "/index.html")
             frame = page.locator("#status-frame")
             page.wait_for_function("document.getElementById('status-frame').style.height !== ''")
@@ -115,6 +119,7 @@ def test_readmes_widget_snippet_keeps_its_link_when_the_script_cannot_load(brows
     snippet = _readme_snippet("data-heliograph").replace(SITE, _closed_port_url())
     with _host(tmp_path, snippet) as host_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         page.goto(host_url + "/index.html")
         page.wait_for_load_state("load")
         link = page.get_by_role("link", name="Status unavailable: open the status page")
@@ -127,6 +132,7 @@ def test_readmes_widget_snippet_replaces_the_link_with_the_status(browser, built
         snippet = _readme_snippet("data-heliograph").replace(SITE, site_url + "/")
         with _host(tmp_path, snippet) as host_url:
             page = browser.new_page()
+            page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
             page.goto(host_url + "/index.html")
             widget = page.locator("[data-heliograph] .hg-desc")
             widget.wait_for()

@@ -95,6 +95,7 @@ def test_the_embed_and_the_script_widget_speak_the_site_language(browser, demo_c
     build(site, now=DEMO_NOW)
     with static_host(site / "build") as site_url, host_page(tmp_path, site_url) as host_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         problems = []
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.goto(host_url)
@@ -206,6 +207,7 @@ def test_the_embed_and_the_widget_are_laid_out_right_to_left_in_arabic(browser, 
     build(site, now=DEMO_NOW)
     with static_host(site / "build") as site_url, host_page(tmp_path, site_url) as host_url:
         page = browser.new_page()
+        page.clock.set_fixed_time(DEMO_NOW)  # read when built: the embed judges staleness then
         page.goto(host_url)
         page.screenshot(path=tmp_path / "ar-embed.png")
         for box in (page.frame_locator("#plain").locator(".hg"), page.locator("[data-heliograph] .hg")):

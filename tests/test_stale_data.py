@@ -137,6 +137,8 @@ def test_fresh_data_still_shows_its_latency(tmp_path):
     assert "response time: 84 ms" in llms and "out of date" not in llms
     assert "out of date" not in page_text(build / "components" / "api" / "index.html")
     embed = lxml.html.parse(str(build / "embed" / "index.html")).getroot()
+    for hidden in embed.xpath("//p[@hidden]"):  # the box's warning, empty until a script finds it due
+        hidden.drop_tree()
     assert not embed.find_class("hg-stale")
     assert "(stale)" not in embed.text_content()
     # An hour of results draws the chart, so there is no note about its absence.
@@ -177,4 +179,63 @@ def test_script_widget_on_another_origin_warns_of_stale_data(browser, tmp_path):
             assert items == [f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
             overall = widget.locator(":scope > .hg-stale").inner_text()
             assert overall == f"API: {since}: the status shown may be out of date."
+            page.close()
+
+
+def _visible_text(page, selector: str) -> list[str]:
+    return page.locator(selector).evaluate_all(
+        "nodes => nodes.filter(n => n.checkVisibility()).map(n => n.innerText.replace(/\\s+/g, ' ').trim())")
+
+
+def test_the_embed_read_after_its_data_turned_stale_says_so(browser, tmp_path):
+    """Built 4 minutes after the last result (fresh: stale after 3 intervals of 5 minutes), and
+    read in Chromium with its clock set: a minute later nothing is stale; left open 15 minutes
+    more, the box says what a build then would. (Pages have no script: they say what they said
+    when built, and the deploy workflow rebuilds them every hour.)"""
+    from test_embed import static_host
+
+    build = built_site(tmp_path, timedelta(minutes=4))
+    note = f"No check result since {NOW - timedelta(minutes=4):%b %-d, %Y %H:%M} UTC: the status shown may be out of date."
+    with static_host(build) as site_url:
+        page = browser.new_page()
+        page.clock.install(time=NOW + timedelta(minutes=1))
+        page.goto(site_url + "/embed/index.html?components=all")
+        assert _visible_text(page, ".hg-stale") == []
+        assert _visible_text(page, "li") == ["API Operational", "Docs Operational"]
+        page.clock.run_for(15 * 60 * 1000)  # 12:16: the result of 11:56 turned stale at 12:11
+        assert _visible_text(page, "#hg-stale") == [f"API: {note}"]
+        assert _visible_text(page, "li") == [f"API Operational (stale) {note}", "Docs Operational"]
+        page.close()
+        # Opened after that moment, the box says so at once.
+        page = browser.new_page()
+        page.clock.install(time=NOW + timedelta(hours=2))
+        page.goto(site_url + "/embed/index.html?components=api")
+        assert _visible_text(page, ".hg-stale") == [f"API: {note}", note]
+        page.close()
+
+
+def test_the_script_widget_judges_staleness_when_it_is_read(browser, tmp_path):
+    from servers import static_server
+    from test_embed import static_host
+
+    build = built_site(tmp_path, timedelta(minutes=4))
+    api = {c["id"]: c for c in json.loads((build / "api" / "status.json").read_text())["components"]}
+    assert (api["api"]["stale"], api["api"]["stale_after_s"], api["docs"]["stale_after_s"]) == (False, 900.0, None)
+    since = f"No check result since {NOW - timedelta(minutes=4):%Y-%m-%d %H:%M} UTC"
+    host = tmp_path / "host"
+    host.mkdir()
+    with static_host(build) as site_url:
+        (host / "index.html").write_text(WIDGET_HOST.format(site=site_url))
+        with static_server(host) as host_url:
+            page = browser.new_page()
+            page.clock.install(time=NOW + timedelta(minutes=1))
+            page.goto(host_url + "/index.html")
+            widget = page.locator("[data-heliograph] .hg")
+            widget.locator("li").first.wait_for()  # api/status.json fetched
+            items = "items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())"
+            assert widget.locator("li").evaluate_all(items) == ["API Operational", "Docs Operational"]
+            page.clock.run_for(15 * 60 * 1000)
+            assert widget.locator("li").evaluate_all(items) == [
+                f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
+            assert widget.locator(":scope > .hg-stale").inner_text() == f"API: {since}: the status shown may be out of date."
             page.close()

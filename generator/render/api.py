@@ -92,6 +92,7 @@ def _component(inputs: BuildInputs, state: ComponentState) -> dict[str, Any]:
         "monitored": not component.is_manual,
         "last_checked": iso_ms(state.last_checked),
         "stale": state.stale,
+        "stale_after_s": state.stale_after_s,
         "latest_check": None if latest is None else {
             "status": latest.status,
             "time": iso_ms(latest.time),

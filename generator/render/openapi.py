@@ -155,6 +155,9 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
                 "monitored": {"type": "boolean", "description": "Has a check; manual components do not."},
                 "last_checked": _nullable(TIMESTAMP),
                 "stale": {"type": "boolean", "description": "Monitored, but its newest result is too old."},
+                "stale_after_s": _nullable({"type": "number", "description": (
+                    "Seconds after last_checked from which the component is stale (three check intervals): "
+                    "a reader judges `stale` again at the moment it looks. Null without a check.")}),
                 "latest_check": _nullable(_object({"status": {"enum": ["up", "degraded", "down"]},
                                                    "time": TIMESTAMP,
                                                    "latency_ms": _nullable({"type": "number"})})),

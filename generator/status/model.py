@@ -61,6 +61,21 @@ class ComponentState:
         return COMPONENT_STATUS_LABELS[self.status]
 
     @property
+    def stale_after_s(self) -> float | None:
+        """Seconds after `last_checked` from which what this status shows is stale (`stale_after`),
+        for readers that judge it at the moment they look; None for a component without a check."""
+        check = self.component.check
+        return None if check is None else stale_after(check).total_seconds()
+
+    @property
+    def stale_from(self) -> datetime | None:
+        """The moment a fresh status turns stale (`is_stale` at any later moment), for a page read
+        after it was built; None while it is stale already, or has no check."""
+        if self.stale or self.component.check is None or self.last_checked is None:
+            return None
+        return self.last_checked + stale_after(self.component.check)
+
+    @property
     def stale_note(self) -> str | None:
         """The warning shown wherever this status is, in the page's words; None while fresh."""
         if not self.stale or self.component.is_manual:

@@ -31,6 +31,31 @@
     if (show) shown += 1;
   });
   list.hidden = shown === 0;
+  // Read after it was built: a component turns stale when this reader's clock passes its
+  // data-stale-from (the build's rule), checked each minute; the warning counts it as the build's.
+  var warning = document.getElementById("hg-stale");
+  var words = function (name) { return box.getAttribute("data-stale-" + name); };
+  var markDue = function () {
+    var due = list.querySelectorAll("li[data-stale-from]"), changed = false;
+    Array.prototype.forEach.call(due, function (item) {
+      if (Date.now() <= item.getAttribute("data-stale-from")) return;
+      item.removeAttribute("data-stale-from");
+      item.querySelector(".hg-state").textContent += " " + words("label");
+      var note = item.appendChild(document.createElement("p"));
+      note.className = "hg-stale";
+      note.textContent = words("note").replace("%(time)s", item.getAttribute("data-since"));
+      changed = true;
+    });
+    var notes = list.querySelectorAll("li > .hg-stale");
+    if (!changed) return;
+    warning.textContent = notes.length > 1 ? words("many").replace("%(n)s", notes.length)
+      : notes[0].parentNode.querySelector(".hg-name").textContent + ": " + notes[0].textContent;
+    warning.hidden = false;
+  };
+  if (warning) {
+    markDue();
+    setInterval(markDue, 60000);
+  }
   // Below 260 px names and states wrap rather than being cut off (the widget does the same).
   var narrow = function () { box.classList.toggle("hg-narrow", box.getBoundingClientRect().width < 260); };
   narrow();

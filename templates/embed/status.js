@@ -86,6 +86,13 @@
     return (lang.words[message] || message).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
   }
 
+  // Stale when read, by the build's rule (stale_after_s after the newest result), not only when built.
+  function isStale(c) {
+    if (!c.monitored) return false;
+    if (c.stale || !c.last_checked || c.stale_after_s == null) return !!c.stale;
+    return Date.now() > Date.parse(c.last_checked) + c.stale_after_s * 1000;
+  }
+
   function staleNote(lang, c) {  // ComponentState.stale_note's words
     if (!c.last_checked) return say(lang, "Not checked yet.");
     var t = c.last_checked.slice(0, 16).replace("T", " ") + " UTC";
@@ -100,7 +107,7 @@
       overall.appendChild(el("span", "hg-site", data.page.name));
       box.appendChild(overall);
       // The same warning as the page's: api/status.json marks each component whose checks stopped.
-      var stale = data.components.filter(function (c) { return c.stale && c.monitored; });
+      var stale = data.components.filter(isStale);
       if (stale.length === 1) {
         box.appendChild(el("p", "hg-stale", stale[0].name + ": " + staleNote(lang, stale[0])));
       } else if (stale.length > 1) {
@@ -119,9 +126,9 @@
         a.appendChild(el("span", "hg-dot"));
         a.appendChild(el("span", "hg-name", c.name));
         a.appendChild(el("span", "hg-state", (lang.words["s:" + c.status] || c.status_label) +
-                                              (c.stale && c.monitored ? " " + say(lang, "(stale)") : "")));
+                                              (isStale(c) ? " " + say(lang, "(stale)") : "")));
         item.appendChild(a);
-        if (c.stale && c.monitored) item.appendChild(el("p", "hg-stale", staleNote(lang, c)));
+        if (isStale(c)) item.appendChild(el("p", "hg-stale", staleNote(lang, c)));
         list.appendChild(item);
       });
       box.appendChild(list);
@@ -150,6 +157,12 @@
     })
     .then(function (data) {
       targets.forEach(function (host) { show(host, summary(data)); });
+      var drawn = data.components.filter(isStale).length;
+      setInterval(function () {  // a page left open: drawn again once another component turns stale
+        var now = data.components.filter(isStale).length;
+        if (now !== drawn) targets.forEach(function (host) { show(host, summary(data)); });
+        drawn = now;
+      }, 60000);
     }, function () {
       targets.forEach(function (host) { show(host, unavailable); });
     });
