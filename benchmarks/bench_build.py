@@ -236,9 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for count in args.incidents:
         print(f"machine speed before {count} incidents: a fixed loop takes {fixed_loop():.2f} s", flush=True)
-        rows += bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work, repeat=args.repeat,
-                      raw_days=args.raw_days)
-        for row in rows[-5:]:
+        site_rows = bench(count, all_raw=args.all_raw, code=args.code.resolve(), work=args.work, repeat=args.repeat,
+                          raw_days=args.raw_days)
+        rows += site_rows
+        for row in site_rows:
             extra = ""
             if "index_gz_kb" in row:
                 extra = (f"  output {row['output_mb']:.1f} MB in {row['files']} files, index.html {row['index_kb']:.0f} KB"

@@ -38,17 +38,18 @@
   var markDue = function () {
     var due = list.querySelectorAll("li[data-stale-from]"), changed = false;
     Array.prototype.forEach.call(due, function (item) {
-      if (Date.now() <= item.getAttribute("data-stale-from")) return;
+      if (Date.now() <= Number(item.getAttribute("data-stale-from"))) return;
+      var since = item.getAttribute("data-since");
       item.removeAttribute("data-stale-from");
       item.querySelector(".hg-state").textContent += " " + words("label");
       var note = item.appendChild(document.createElement("p"));
       note.className = "hg-stale";
-      note.textContent = words("note").replace("%(time)s", item.getAttribute("data-since"));
+      note.textContent = words("note").replace("%(time)s", function () { return since; });
       changed = true;
     });
-    var notes = list.querySelectorAll("li > .hg-stale");
     if (!changed) return;
-    warning.textContent = notes.length > 1 ? words("many").replace("%(n)s", notes.length)
+    var notes = list.querySelectorAll("li > .hg-stale");
+    warning.textContent = notes.length > 1 ? words("many").replace("%(n)s", String(notes.length))
       : notes[0].parentNode.querySelector(".hg-name").textContent + ": " + notes[0].textContent;
     warning.hidden = false;
   };
