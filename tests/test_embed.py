@@ -201,8 +201,8 @@ def test_embed_is_small_and_keeps_user_text_out_of_scripts(built):
     html = (built / "embed/index.html").read_bytes()
     script = (built / "embed/status.js").read_bytes()
     # The script also looks up its words in the site's language (embed.widget_words; none for English),
-    # and both find the reader's language (?lang=, data-lang) among the site's, and judge staleness
-    # at the reader's clock (the box carries each fresh component's moment and the words to say it).
+    # and both find the reader's language (?lang=, data-lang) among the site's, and mark components
+    # stale when read after the page missed a rebuild (the box carries that moment and the words).
     assert len(html) < 10_500 and len(script) < 10_500
     tree = lxml.html.fromstring(html)
     csp = tree.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]

@@ -187,11 +187,11 @@ def _visible_text(page, selector: str) -> list[str]:
         "nodes => nodes.filter(n => n.checkVisibility()).map(n => n.innerText.replace(/\\s+/g, ' ').trim())")
 
 
-def test_the_embed_read_after_its_data_turned_stale_says_so(browser, tmp_path):
-    """Built 4 minutes after the last result (fresh: stale after 3 intervals of 5 minutes), and
-    read in Chromium with its clock set: a minute later nothing is stale; left open 15 minutes
-    more, the box says what a build then would. (Pages have no script: they say what they said
-    when built, and the deploy workflow rebuilds them every hour.)"""
+def test_the_embed_read_after_the_page_missed_a_rebuild_says_its_data_may_be_out_of_date(browser, tmp_path):
+    """Built 4 minutes after the last result, and read in Chromium with its clock set. Between
+    hourly rebuilds a page's newest result is normally up to an hour old: an hour and a half later
+    nothing is stale. Two hours after the build the page has missed a rebuild (checks or deploys
+    stopped), and the box says what a build then would."""
     from test_embed import static_host
 
     build = built_site(tmp_path, timedelta(minutes=4))
@@ -200,15 +200,16 @@ def test_the_embed_read_after_its_data_turned_stale_says_so(browser, tmp_path):
         page = browser.new_page()
         page.clock.install(time=NOW + timedelta(minutes=1))
         page.goto(site_url + "/embed/index.html?components=all")
+        page.clock.run_for(89 * 60 * 1000)  # 13:30: the page is one rebuild old
         assert _visible_text(page, ".hg-stale") == []
         assert _visible_text(page, "li") == ["API Operational", "Docs Operational"]
-        page.clock.run_for(15 * 60 * 1000)  # 12:16: the result of 11:56 turned stale at 12:11
+        page.clock.run_for(31 * 60 * 1000)  # 14:01: status.model.REBUILT_WITHIN after the build
         assert _visible_text(page, "#hg-stale") == [f"API: {note}"]
         assert _visible_text(page, "li") == [f"API Operational (stale) {note}", "Docs Operational"]
         page.close()
         # Opened after that moment, the box says so at once.
         page = browser.new_page()
-        page.clock.install(time=NOW + timedelta(hours=2))
+        page.clock.install(time=NOW + timedelta(hours=3))
         page.goto(site_url + "/embed/index.html?components=api")
         assert _visible_text(page, ".hg-stale") == [f"API: {note}", note]
         page.close()
@@ -219,8 +220,9 @@ def test_the_script_widget_judges_staleness_when_it_is_read(browser, tmp_path):
     from test_embed import static_host
 
     build = built_site(tmp_path, timedelta(minutes=4))
-    api = {c["id"]: c for c in json.loads((build / "api" / "status.json").read_text())["components"]}
-    assert (api["api"]["stale"], api["api"]["stale_after_s"], api["docs"]["stale_after_s"]) == (False, 900.0, None)
+    status = json.loads((build / "api" / "status.json").read_text())
+    assert status["outdated_from"] == (NOW + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert [c["stale"] for c in status["components"]] == [False, False]
     since = f"No check result since {NOW - timedelta(minutes=4):%Y-%m-%d %H:%M} UTC"
     host = tmp_path / "host"
     host.mkdir()
@@ -233,8 +235,9 @@ def test_the_script_widget_judges_staleness_when_it_is_read(browser, tmp_path):
             widget = page.locator("[data-heliograph] .hg")
             widget.locator("li").first.wait_for()  # api/status.json fetched
             items = "items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())"
+            page.clock.run_for(89 * 60 * 1000)
             assert widget.locator("li").evaluate_all(items) == ["API Operational", "Docs Operational"]
-            page.clock.run_for(15 * 60 * 1000)
+            page.clock.run_for(31 * 60 * 1000)
             assert widget.locator("li").evaluate_all(items) == [
                 f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
             assert widget.locator(":scope > .hg-stale").inner_text() == f"API: {since}: the status shown may be out of date."

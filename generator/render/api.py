@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from generator.site.incidents import Incident
 from generator.engine.reuse import Outputs, output_key
 from generator.status.readings import UPTIME_WINDOWS, fraction_figure, percent_figure, response_time_ms, uptime
-from generator.status.model import COMPONENT_STATUS_LABELS, ComponentState, incident_effects
+from generator.status.model import COMPONENT_STATUS_LABELS, ComponentState, incident_effects, outdated_from
 from generator.render.statuspage import dump_json, status_changed_at
 from generator.render.urls import absolute, component_url, incident_url, iso_ms
 
@@ -46,6 +46,7 @@ def status_document(inputs: BuildInputs) -> dict[str, Any]:
     return {
         "version": STATUS_JSON_VERSION,
         "generated_at": iso_ms(now),
+        "outdated_from": iso_ms(outdated_from(now)),
         "page": {
             "name": site.title,
             "url": site.base_url,
@@ -92,7 +93,6 @@ def _component(inputs: BuildInputs, state: ComponentState) -> dict[str, Any]:
         "monitored": not component.is_manual,
         "last_checked": iso_ms(state.last_checked),
         "stale": state.stale,
-        "stale_after_s": state.stale_after_s,
         "latest_check": None if latest is None else {
             "status": latest.status,
             "time": iso_ms(latest.time),

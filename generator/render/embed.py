@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from generator.render.environment import render_page
 from generator.render.i18n import WIDGET_MESSAGES
-from generator.status.model import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS
+from generator.status.model import COMPONENT_STATUS_LABELS, INDICATOR_DESCRIPTIONS, outdated_from
 
 if TYPE_CHECKING:
     from generator.engine.inputs import BuildInputs
@@ -55,6 +55,7 @@ def render_embed(env: jinja2.Environment, inputs: BuildInputs,
     for tag, language_env in languages.items():
         files[inputs.site.info.language_prefix(tag) + "embed/index.html"] = render_page(
             language_env, "embed.html", "embed/index.html", status=inputs.status, now=inputs.now,
+            outdated_from=outdated_from(inputs.now),
             style=Markup(style), style_hash=csp_hash(style),
             script=Markup(frame_script), script_hash=csp_hash(frame_script))
     files["embed/status.js"] = widget_script(env, style, languages).encode("utf-8")

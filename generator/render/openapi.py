@@ -140,6 +140,9 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
         "HeliographStatus": _object({
             "version": {"const": 1},
             "generated_at": TIMESTAMP,
+            "outdated_from": {**TIMESTAMP, "description": (
+                "generated_at plus two hours: the page is rebuilt at least hourly, so a reader later than this "
+                "has a copy that missed a rebuild, and checked components' status may be out of date.")},
             "page": _object({"name": {"type": "string"}, "url": {"type": "string", "format": "uri"},
                              "description": _nullable({"type": "string"}), "time_zone": {"type": "string"},
                              "language": {"type": "string"}}),
@@ -155,9 +158,6 @@ def schemas(component_ids: tuple[str, ...]) -> dict[str, Any]:
                 "monitored": {"type": "boolean", "description": "Has a check; manual components do not."},
                 "last_checked": _nullable(TIMESTAMP),
                 "stale": {"type": "boolean", "description": "Monitored, but its newest result is too old."},
-                "stale_after_s": _nullable({"type": "number", "description": (
-                    "Seconds after last_checked from which the component is stale (three check intervals): "
-                    "a reader judges `stale` again at the moment it looks. Null without a check.")}),
                 "latest_check": _nullable(_object({"status": {"enum": ["up", "degraded", "down"]},
                                                    "time": TIMESTAMP,
                                                    "latency_ms": _nullable({"type": "number"})})),

@@ -61,19 +61,10 @@ class ComponentState:
         return COMPONENT_STATUS_LABELS[self.status]
 
     @property
-    def stale_after_s(self) -> float | None:
-        """Seconds after `last_checked` from which what this status shows is stale (`stale_after`),
-        for readers that judge it at the moment they look; None for a component without a check."""
-        check = self.component.check
-        return None if check is None else stale_after(check).total_seconds()
-
-    @property
-    def stale_from(self) -> datetime | None:
-        """The moment a fresh status turns stale (`is_stale` at any later moment), for a page read
-        after it was built; None while it is stale already, or has no check."""
-        if self.stale or self.component.check is None or self.last_checked is None:
-            return None
-        return self.last_checked + stale_after(self.component.check)
+    def fresh_check(self) -> bool:
+        """Checked, with a result recent enough when the page was built: what `outdated_from`
+        is about."""
+        return self.component.check is not None and self.last_checked is not None and not self.stale
 
     @property
     def stale_note(self) -> str | None:
@@ -147,6 +138,20 @@ def incident_effects(incident: Incident, all_ids: Sequence[str]) -> dict[str, st
     if incident.affected:
         return {a.id: a.effect for a in incident.affected}
     return {component_id: DEFAULT_EFFECT[incident.impact] for component_id in all_ids}
+
+
+# deploy.yml rebuilds the page once an hour whatever happened (and when a status changes), and
+# GitHub may start a scheduled run late. A page read later than this after it was built has
+# missed a rebuild: the checks or the deploys have stopped, and what it says of its checked
+# components may be out of date (`outdated_from`). Three check intervals are no measure there:
+# between hourly rebuilds a page's newest result is normally up to an hour old.
+REBUILT_WITHIN = timedelta(hours=2)
+
+
+def outdated_from(built: datetime) -> datetime:
+    """The moment from which a reader of a page built at `built` is told that its checked
+    components' status may be out of date (the embed and the widget judge it when read)."""
+    return built + REBUILT_WITHIN
 
 
 def stale_after(check: object) -> timedelta:

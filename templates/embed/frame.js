@@ -31,31 +31,29 @@
     if (show) shown += 1;
   });
   list.hidden = shown === 0;
-  // Read after it was built: a component turns stale when this reader's clock passes its
-  // data-stale-from (the build's rule), checked each minute; the warning counts it as the build's.
+  // Read after it missed a rebuild (data-outdated-from: the page is rebuilt at least hourly),
+  // each component fresh when built is marked stale; checked again each minute for a page left open.
   var warning = document.getElementById("hg-stale");
   var words = function (name) { return box.getAttribute("data-stale-" + name); };
+  var outdated = Number(box.getAttribute("data-outdated-from")), timer;
   var markDue = function () {
-    var due = list.querySelectorAll("li[data-stale-from]"), changed = false;
-    Array.prototype.forEach.call(due, function (item) {
-      if (Date.now() <= Number(item.getAttribute("data-stale-from"))) return;
+    if (!(Date.now() > outdated)) return;
+    clearInterval(timer);
+    Array.prototype.forEach.call(list.querySelectorAll("li[data-since]"), function (item) {
       var since = item.getAttribute("data-since");
-      item.removeAttribute("data-stale-from");
       item.querySelector(".hg-state").textContent += " " + words("label");
       var note = item.appendChild(document.createElement("p"));
       note.className = "hg-stale";
       note.textContent = words("note").replace("%(time)s", function () { return since; });
-      changed = true;
     });
-    if (!changed) return;
     var notes = list.querySelectorAll("li > .hg-stale");
     warning.textContent = notes.length > 1 ? words("many").replace("%(n)s", String(notes.length))
       : notes[0].parentNode.querySelector(".hg-name").textContent + ": " + notes[0].textContent;
     warning.hidden = false;
   };
-  if (warning) {
+  if (warning && outdated) {
+    timer = setInterval(markDue, 60000);
     markDue();
-    setInterval(markDue, 60000);
   }
   // Below 260 px names and states wrap rather than being cut off (the widget does the same).
   var narrow = function () { box.classList.toggle("hg-narrow", box.getBoundingClientRect().width < 260); };

@@ -86,11 +86,9 @@
     return (lang.words[message] || message).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
   }
 
-  // Stale when read, by the build's rule (stale_after_s after the newest result), not only when built.
-  function isStale(c) {
-    if (!c.monitored) return false;
-    if (c.stale || !c.last_checked || c.stale_after_s == null) return !!c.stale;
-    return Date.now() > Date.parse(c.last_checked) + c.stale_after_s * 1000;
+  // Stale when built, or read after the page missed a rebuild (outdated_from: rebuilt at least hourly).
+  function isStale(c, data) {
+    return c.monitored && (c.stale || (!!c.last_checked && Date.now() > Date.parse(data.outdated_from)));
   }
 
   function staleNote(lang, c) {  // ComponentState.stale_note's words
@@ -107,7 +105,7 @@
       overall.appendChild(el("span", "hg-site", data.page.name));
       box.appendChild(overall);
       // The same warning as the page's: api/status.json marks each component whose checks stopped.
-      var stale = data.components.filter(isStale);
+      var stale = data.components.filter(function (c) { return isStale(c, data); });
       if (stale.length === 1) {
         box.appendChild(el("p", "hg-stale", stale[0].name + ": " + staleNote(lang, stale[0])));
       } else if (stale.length > 1) {
@@ -126,9 +124,9 @@
         a.appendChild(el("span", "hg-dot"));
         a.appendChild(el("span", "hg-name", c.name));
         a.appendChild(el("span", "hg-state", (lang.words["s:" + c.status] || c.status_label) +
-                                              (isStale(c) ? " " + say(lang, "(stale)") : "")));
+                                              (isStale(c, data) ? " " + say(lang, "(stale)") : "")));
         item.appendChild(a);
-        if (isStale(c)) item.appendChild(el("p", "hg-stale", staleNote(lang, c)));
+        if (isStale(c, data)) item.appendChild(el("p", "hg-stale", staleNote(lang, c)));
         list.appendChild(item);
       });
       box.appendChild(list);
@@ -157,11 +155,10 @@
     })
     .then(function (data) {
       targets.forEach(function (host) { show(host, summary(data)); });
-      var drawn = data.components.filter(isStale).length;
-      setInterval(function () {  // a page left open: drawn again once another component turns stale
-        var now = data.components.filter(isStale).length;
-        if (now !== drawn) targets.forEach(function (host) { show(host, summary(data)); });
-        drawn = now;
+      var timer = setInterval(function () {  // a page left open: drawn again once the data is outdated
+        if (Date.now() <= Date.parse(data.outdated_from)) return;
+        clearInterval(timer);
+        targets.forEach(function (host) { show(host, summary(data)); });
       }, 60000);
     }, function () {
       targets.forEach(function (host) { show(host, unavailable); });
