@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import http.server
-import json
 import multiprocessing
 import shutil
 import subprocess

@@ -174,6 +174,7 @@ def test_script_widget_on_another_origin_warns_of_stale_data(browser, tmp_path):
             page = browser.new_page()
             page.goto(host_url + "/index.html")
             widget = page.locator("[data-heliograph] .hg")  # Playwright's CSS reaches into the open shadow root
+            widget.locator("li").first.wait_for()  # api/status.json fetched
             items = widget.locator("li").evaluate_all("items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())")
             since = f"No check result since {NOW - timedelta(days=11):%Y-%m-%d %H:%M} UTC"
             assert items == [f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
@@ -241,4 +242,42 @@ def test_the_script_widget_judges_staleness_when_it_is_read(browser, tmp_path):
             assert widget.locator("li").evaluate_all(items) == [
                 f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
             assert widget.locator(":scope > .hg-stale").inner_text() == f"API: {since}: the status shown may be out of date."
+            page.close()
+
+
+def test_the_script_widget_on_a_page_left_open_shows_a_newer_build(browser, tmp_path):
+    """It asks for api/status.json again every 5 minutes: a component that went down and was
+    deployed meanwhile is shown down without reloading the page."""
+    import time
+
+    from servers import static_server
+    from test_embed import static_host
+
+    build = built_site(tmp_path, timedelta(minutes=4))
+    site = build.parent
+    host = tmp_path / "host"
+    host.mkdir()
+    with static_host(build) as site_url:
+        (host / "index.html").write_text(WIDGET_HOST.format(site=site_url))
+        with static_server(host) as host_url:
+            page = browser.new_page()
+            page.clock.install(time=NOW + timedelta(minutes=1))
+            page.goto(host_url + "/index.html")
+            items = page.locator("[data-heliograph] .hg li")
+            items.first.wait_for()
+            assert items.first.inner_text().split("\n")[-1] == "Operational"
+            shard = site / "history" / "raw" / f"{NOW:%Y/%m/%d}.jsonl"
+            with shard.open("a") as out:
+                out.write(json.dumps({"v": 1, "c": "api", "t": (NOW + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                                      "s": "down", "r": "http_status", "loc": "eu", "m": "HTTP 503", "ms": 12.0}) + "\n")
+            time.sleep(1.1)  # the test's server says a file changed by its time to the second (Last-Modified)
+            rebuilt = invoke("--site", str(site), "build", "--now", (NOW + timedelta(minutes=3)).isoformat())
+            assert rebuilt.code == 0, rebuilt.stderr
+            page.clock.run_for(4 * 60 * 1000)  # 12:05: not yet 5 minutes since it asked
+            assert items.first.inner_text().split("\n")[-1] == "Operational"
+            page.clock.run_for(2 * 60 * 1000)  # 12:07: it asks again
+            deadline = time.monotonic() + 10
+            while items.first.inner_text().split("\n")[-1] != "Major outage" and time.monotonic() < deadline:
+                time.sleep(0.1)  # the answer arrives on the real clock
+            assert items.first.inner_text().split("\n")[-1] == "Major outage"
             page.close()

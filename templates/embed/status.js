@@ -2,7 +2,7 @@
  * Renders the page's status after the script tag, or into each element with a data-heliograph
  * attribute. Options, on that element or on the script tag: data-components="api,web" (or "all"),
  * data-theme="dark|light", data-lang="de" (one of the site's languages; de-AT finds de).
- * Reads api/status.json from the site the script itself came from. */
+ * Reads api/status.json from the site the script itself came from, again every 5 minutes while open. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -12,6 +12,7 @@
   var WORDS = "__HELIOGRAPH_WORDS__";  // the site language's words: embed.widget_words
   // Each of the site's languages: {tag: {prefix: "de/", words: {...}}}; the first's words are WORDS.
   var LANGUAGES = "__HELIOGRAPH_LANGUAGES__";
+  var POLL_MS = 5 * 60 * 1000;
   var INDICATOR_STATUS = { none: "operational", minor: "degraded_performance", major: "partial_outage",
                            critical: "major_outage", maintenance: "under_maintenance" };
 
@@ -148,19 +149,33 @@
   // The shadow root hides what the host element holds (a fallback for when this script cannot
   // load at all) from now on.
   targets.forEach(function (host) { show(host, loading); });
-  fetch(root + "api/status.json", { credentials: "omit" })
-    .then(function (response) {
+  function load(cache) {  // "no-cache" asks the host whether its copy changed (GitHub Pages caches for 10 minutes)
+    return fetch(root + "api/status.json", { credentials: "omit", cache: cache || "default" }).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
       return response.json();
-    })
-    .then(function (data) {
-      targets.forEach(function (host) { show(host, summary(data)); });
-      var timer = setInterval(function () {  // a page left open: drawn again once the data is outdated
-        if (Date.now() <= Date.parse(data.outdated_from)) return;
-        clearInterval(timer);
-        targets.forEach(function (host) { show(host, summary(data)); });
-      }, 60000);
-    }, function () {
-      targets.forEach(function (host) { show(host, unavailable); });
     });
+  }
+  function draw(data) { targets.forEach(function (host) { show(host, summary(data)); }); }
+  load().then(function (data) {
+    draw(data);
+    // Left open: asks again every 5 minutes, and draws a newer build, or the copy it has once outdated.
+    var asked = Date.now(), outdated = false;
+    setInterval(function () {
+      if (Date.now() - asked >= POLL_MS) {
+        asked = Date.now();
+        load("no-cache").then(function (fresh) {
+          if (fresh.generated_at === data.generated_at) return;
+          data = fresh;
+          outdated = false;
+          draw(data);
+        }, function () {});  // unanswered: its copy's age is judged below, as before
+      }
+      if (!outdated && Date.now() > Date.parse(data.outdated_from)) {
+        outdated = true;
+        draw(data);
+      }
+    }, 60000);
+  }, function () {
+    targets.forEach(function (host) { show(host, unavailable); });
+  });
 })();
