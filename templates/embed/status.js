@@ -159,18 +159,19 @@
   load().then(function (data) {
     draw(data);
     // Left open: asks again every 5 minutes, and draws a newer build, or the copy it has once outdated.
-    var asked = Date.now(), outdated = false;
+    var outdatedNow = function () { return Date.now() > Date.parse(data.outdated_from); };
+    var asked = Date.now(), outdated = outdatedNow();
     setInterval(function () {
       if (Date.now() - asked >= POLL_MS) {
         asked = Date.now();
         load("no-cache").then(function (fresh) {
           if (fresh.generated_at === data.generated_at) return;
           data = fresh;
-          outdated = false;
+          outdated = outdatedNow();
           draw(data);
         }, function () {});  // unanswered: its copy's age is judged below, as before
       }
-      if (!outdated && Date.now() > Date.parse(data.outdated_from)) {
+      if (!outdated && outdatedNow()) {
         outdated = true;
         draw(data);
       }
