@@ -31,7 +31,7 @@ import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, NamedTuple
 
-from generator.checks.result import DOWN, UP, CheckResult, format_time, parse_time
+from generator.checks.result import DOWN, UP, CheckResult, format_time, parse_time, to_the_millisecond
 from generator.checks.spec import HeartbeatCheck
 from generator.site.problems import did_you_mean
 
@@ -110,9 +110,8 @@ def _period_start(overdue_since: datetime, every: float, now: datetime) -> datet
     period = timedelta(seconds=every)
     began = overdue_since + (now - overdue_since) // period * period
     today = now.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    began = max(began, today)
-    # To the millisecond, as the history keeps it: else the stored miss would seem older than its period.
-    return began.replace(microsecond=began.microsecond - began.microsecond % 1000)
+    # As the history keeps it: else the stored miss would seem older than its period.
+    return to_the_millisecond(max(began, today))
 
 
 def _late_beat(component: str, last: LastBeats, now: datetime) -> CheckResult | None:

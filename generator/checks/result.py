@@ -75,6 +75,11 @@ def format_time(moment: datetime) -> str:
     return text + "Z"
 
 
+def to_the_millisecond(moment: datetime) -> datetime:
+    """`moment` cut to the millisecond: as much of a result's time as the history keeps."""
+    return moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+
+
 def parse_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from itertools import compress, count, repeat
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
-from generator.checks.result import SCHEMA_VERSION, STATUSES, CheckResult, format_time
+from generator.checks.result import SCHEMA_VERSION, STATUSES, CheckResult, format_time, to_the_millisecond
 from generator.site.problems import Problem
 
 try:
@@ -75,8 +75,7 @@ def for_storage(result: CheckResult) -> CheckResult:
     moment = result.time
     if moment.tzinfo is None:
         raise ValueError(f"check result for {result.component!r} has a naive time; history needs UTC-aware times")
-    moment = moment.astimezone(timezone.utc)
-    moment = moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+    moment = to_the_millisecond(moment.astimezone(timezone.utc))
     latency = result.latency_ms
     if latency is not None:
         latency = round(float(latency), 1)
