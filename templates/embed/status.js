@@ -87,10 +87,11 @@
     return (lang.words[message] || message).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
   }
 
-  // Stale when built, or read after the page missed a rebuild (outdated_from: rebuilt at least hourly).
-  function isStale(c, data) {
-    return c.monitored && (c.stale || (!!c.last_checked && Date.now() > Date.parse(data.outdated_from)));
-  }
+  // Read after the page missed a rebuild (outdated_from: the page is rebuilt at least hourly).
+  function isOutdated(data) { return Date.now() > Date.parse(data.outdated_from); }
+
+  // Stale when built, or checked then and read once outdated.
+  function isStale(c, data) { return c.monitored && (c.stale || (!!c.last_checked && isOutdated(data))); }
 
   function staleNote(lang, c) {  // ComponentState.stale_note's words
     if (!c.last_checked) return say(lang, "Not checked yet.");
@@ -159,19 +160,18 @@
   load().then(function (data) {
     draw(data);
     // Left open: asks again every 5 minutes, and draws a newer build, or the copy it has once outdated.
-    var outdatedNow = function () { return Date.now() > Date.parse(data.outdated_from); };
-    var asked = Date.now(), outdated = outdatedNow();
+    var asked = Date.now(), outdated = isOutdated(data);
     setInterval(function () {
       if (Date.now() - asked >= POLL_MS) {
         asked = Date.now();
         load("no-cache").then(function (fresh) {
           if (fresh.generated_at === data.generated_at) return;
           data = fresh;
-          outdated = outdatedNow();
+          outdated = isOutdated(data);
           draw(data);
         }, function () {});  // unanswered: its copy's age is judged below, as before
       }
-      if (!outdated && outdatedNow()) {
+      if (!outdated && isOutdated(data)) {
         outdated = true;
         draw(data);
       }
