@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import socketserver
 import ssl
 import struct
 import threading
@@ -332,6 +333,27 @@ class DnsServer:
 
 
 # ---------------------------------------------------------------- TCP
+
+
+@contextlib.contextmanager
+def udp_responder(answer: Callable[[bytes], bytes | None]) -> Iterator[int]:
+    """A UDP server on 127.0.0.1 that sends each datagram's `answer` back (none where it is
+    None); yields its port."""
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            data, sock = self.request
+            reply = answer(data)
+            if reply is not None:
+                sock.sendto(reply, self.client_address)
+
+    server = socketserver.ThreadingUDPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def closed_port() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import socketserver
 import ssl
 import threading
 from datetime import datetime, timedelta, timezone
@@ -14,27 +13,17 @@ from pathlib import Path
 
 import pytest
 import trustme
-from checkservers import run_one
+from checkservers import run_one, udp_responder
 from clirun import invoke
 from conftest import write_site
 
 # --- udp --------------------------------------------------------------------------------------
 
 
-class _Echo(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        data, sock = self.request
-        if data != b"be quiet":
-            sock.sendto(b"pong: " + data, self.client_address)
-
-
 @pytest.fixture
 def udp_echo():
-    server = socketserver.ThreadingUDPServer(("127.0.0.1", 0), _Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with udp_responder(lambda data: None if data == b"be quiet" else b"pong: " + data) as port:
+        yield port
 
 
 def test_a_udp_reply_is_up_and_matched(udp_echo):

@@ -16,8 +16,6 @@ import contextlib
 import http.server
 import json
 import re
-import socket
-import threading
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, unquote_plus
@@ -25,7 +23,7 @@ from urllib.parse import unquote, unquote_plus
 import dns.message
 import dns.rrset
 
-from checkservers import run_one
+from checkservers import run_one, udp_responder
 from clirun import run
 from conftest import write_site
 from servers import http_server
@@ -171,36 +169,10 @@ def test_a_secret_cut_short_by_a_clipped_message_is_not_recorded_in_part(tmp_pat
     assert record["r"] == "body_mismatch" and record["m"].endswith("${LONG}…\"")  # clipped, and says so
 
 
-@contextlib.contextmanager
-def udp_server(reply: bytes) -> Iterator[int]:
-    """A UDP server on 127.0.0.1 that answers every datagram with `reply`; yields its port."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    server.bind(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    stopping = threading.Event()
-
-    def serve() -> None:
-        while not stopping.is_set():
-            try:
-                _, client = server.recvfrom(4096)
-            except OSError:
-                continue
-            server.sendto(reply, client)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stopping.set()
-        thread.join(1)
-        server.close()
-
-
 def test_a_secret_in_a_udp_expectation_is_not_recorded_in_part_where_the_message_clips_it(tmp_path):
     """Its message quotes 40 characters of the expectation: those of a longer secret, unmarked, were recorded."""
     secret = "ghp_Ab3dEfGh1jKlMn0pQrStUvWxYz0123456789abcdEFGH"
-    with udp_server(b"nope") as port:
+    with udp_responder(lambda datagram: b"nope") as port:
         records, everything = check_everything(tmp_path, {
             "queue": {"type": "udp", "host": "127.0.0.1", "port": port, "send": "ping", "retries": 0,
                       "expect": {"contains": "${TOKEN}"}},
@@ -238,31 +210,16 @@ def test_a_basic_auth_password_echoed_by_the_server_is_not_recorded_as_base64(tm
 def cname_echo_server() -> Iterator[str]:
     """A DNS server on 127.0.0.1 that answers every question with a CNAME to the name asked;
     yields its "ip:port"."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    server.bind(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    stopping = threading.Event()
 
-    def serve() -> None:
-        while not stopping.is_set():
-            try:
-                data, client = server.recvfrom(4096)
-            except OSError:
-                continue
-            query = dns.message.from_wire(data)
-            response = dns.message.make_response(query)
-            name = query.question[0].name
-            response.answer.append(dns.rrset.from_text_list(name, 60, "IN", "CNAME", [name.to_text()]))
-            server.sendto(response.to_wire(), client)
+    def answer(data: bytes) -> bytes:
+        query = dns.message.from_wire(data)
+        response = dns.message.make_response(query)
+        name = query.question[0].name
+        response.answer.append(dns.rrset.from_text_list(name, 60, "IN", "CNAME", [name.to_text()]))
+        return response.to_wire()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        stopping.set()
-        thread.join(1)
-        server.close()
+    with udp_responder(answer) as port:
+        yield f"127.0.0.1:{port}"
 
 
 def test_a_secret_in_an_international_host_name_is_not_recorded_idna_encoded(tmp_path):
