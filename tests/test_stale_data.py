@@ -9,6 +9,7 @@ last result still shows the latency.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -51,13 +52,18 @@ We will upgrade the database.
 def write_history(site: Path, last: datetime, count: int = 30) -> None:
     """`count` up results, 5 minutes apart, the newest at `last`: raw lines as `heliograph check` writes."""
     for n in range(count):
-        moment = last - timedelta(minutes=5 * n)
-        shard = site / "history" / "raw" / f"{moment:%Y/%m/%d}.jsonl"
-        shard.parent.mkdir(parents=True, exist_ok=True)
-        line = {"v": 1, "c": "api", "t": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "s": "up", "r": "ok",
-                "loc": "eu", "m": "HTTP 200", "ms": LATENCY_MS}
-        with shard.open("a") as out:
-            out.write(json.dumps(line) + "\n")
+        append_result(site, last - timedelta(minutes=5 * n))
+
+
+def append_result(site: Path, moment: datetime, status: str = "up") -> None:
+    """One result of the api component at `moment`: up (HTTP 200 in 84 ms) or down (HTTP 503)."""
+    shard = site / "history" / "raw" / f"{moment:%Y/%m/%d}.jsonl"
+    shard.parent.mkdir(parents=True, exist_ok=True)
+    line = {"v": 1, "c": "api", "t": moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "s": status, "loc": "eu",
+            **({"r": "ok", "m": "HTTP 200", "ms": LATENCY_MS} if status == "up" else
+               {"r": "http_status", "m": "HTTP 503", "ms": 12.0})}
+    with shard.open("a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def built_site(tmp_path: Path, age: timedelta) -> Path:
@@ -161,26 +167,39 @@ WIDGET_HOST = """<!doctype html>
 """
 
 
-def test_script_widget_on_another_origin_warns_of_stale_data(browser, tmp_path):
+ITEMS = "items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())"
+
+
+@contextlib.contextmanager
+def widget_page(browser, build: Path, tmp_path: Path, reader_at: datetime | None = None):
+    """The script widget on a page of another origin, read in Chromium (with its clock set to
+    `reader_at`, if given) once it has drawn the list: the page and the widget's box. Playwright's
+    CSS reaches into the widget's open shadow root."""
     from servers import static_server
     from test_embed import static_host
 
-    build = built_site(tmp_path, timedelta(days=11))
     host = tmp_path / "host"
     host.mkdir()
     with static_host(build) as site_url:
         (host / "index.html").write_text(WIDGET_HOST.format(site=site_url))
         with static_server(host) as host_url:
             page = browser.new_page()
+            if reader_at is not None:
+                page.clock.install(time=reader_at)
             page.goto(host_url + "/index.html")
-            widget = page.locator("[data-heliograph] .hg")  # Playwright's CSS reaches into the open shadow root
+            widget = page.locator("[data-heliograph] .hg")
             widget.locator("li").first.wait_for()  # api/status.json fetched
-            items = widget.locator("li").evaluate_all("items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())")
-            since = f"No check result since {NOW - timedelta(days=11):%Y-%m-%d %H:%M} UTC"
-            assert items == [f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
-            overall = widget.locator(":scope > .hg-stale").inner_text()
-            assert overall == f"API: {since}: the status shown may be out of date."
+            yield page, widget
             page.close()
+
+
+def test_script_widget_on_another_origin_warns_of_stale_data(browser, tmp_path):
+    build = built_site(tmp_path, timedelta(days=11))
+    with widget_page(browser, build, tmp_path) as (_, widget):
+        since = f"No check result since {NOW - timedelta(days=11):%Y-%m-%d %H:%M} UTC"
+        assert widget.locator("li").evaluate_all(ITEMS) == [
+            f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
+        assert widget.locator(":scope > .hg-stale").inner_text() == f"API: {since}: the status shown may be out of date."
 
 
 def _visible_text(page, selector: str) -> list[str]:
@@ -217,32 +236,18 @@ def test_the_embed_read_after_the_page_missed_a_rebuild_says_its_data_may_be_out
 
 
 def test_the_script_widget_judges_staleness_when_it_is_read(browser, tmp_path):
-    from servers import static_server
-    from test_embed import static_host
-
     build = built_site(tmp_path, timedelta(minutes=4))
     status = json.loads((build / "api" / "status.json").read_text())
     assert status["outdated_from"] == (NOW + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     assert [c["stale"] for c in status["components"]] == [False, False]
     since = f"No check result since {NOW - timedelta(minutes=4):%Y-%m-%d %H:%M} UTC"
-    host = tmp_path / "host"
-    host.mkdir()
-    with static_host(build) as site_url:
-        (host / "index.html").write_text(WIDGET_HOST.format(site=site_url))
-        with static_server(host) as host_url:
-            page = browser.new_page()
-            page.clock.install(time=NOW + timedelta(minutes=1))
-            page.goto(host_url + "/index.html")
-            widget = page.locator("[data-heliograph] .hg")
-            widget.locator("li").first.wait_for()  # api/status.json fetched
-            items = "items => items.map(i => i.innerText.replace(/\\s+/g, ' ').trim())"
-            page.clock.run_for(89 * 60 * 1000)
-            assert widget.locator("li").evaluate_all(items) == ["API Operational", "Docs Operational"]
-            page.clock.run_for(31 * 60 * 1000)
-            assert widget.locator("li").evaluate_all(items) == [
-                f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
-            assert widget.locator(":scope > .hg-stale").inner_text() == f"API: {since}: the status shown may be out of date."
-            page.close()
+    with widget_page(browser, build, tmp_path, reader_at=NOW + timedelta(minutes=1)) as (page, widget):
+        page.clock.run_for(89 * 60 * 1000)
+        assert widget.locator("li").evaluate_all(ITEMS) == ["API Operational", "Docs Operational"]
+        page.clock.run_for(31 * 60 * 1000)
+        assert widget.locator("li").evaluate_all(ITEMS) == [
+            f"API Operational (stale) {since}: the status shown may be out of date.", "Docs Operational"]
+        assert widget.locator(":scope > .hg-stale").inner_text() == f"API: {since}: the status shown may be out of date."
 
 
 def test_the_script_widget_on_a_page_left_open_shows_a_newer_build(browser, tmp_path):
@@ -250,34 +255,19 @@ def test_the_script_widget_on_a_page_left_open_shows_a_newer_build(browser, tmp_
     deployed meanwhile is shown down without reloading the page."""
     import time
 
-    from servers import static_server
-    from test_embed import static_host
-
     build = built_site(tmp_path, timedelta(minutes=4))
     site = build.parent
-    host = tmp_path / "host"
-    host.mkdir()
-    with static_host(build) as site_url:
-        (host / "index.html").write_text(WIDGET_HOST.format(site=site_url))
-        with static_server(host) as host_url:
-            page = browser.new_page()
-            page.clock.install(time=NOW + timedelta(minutes=1))
-            page.goto(host_url + "/index.html")
-            items = page.locator("[data-heliograph] .hg li")
-            items.first.wait_for()
-            assert items.first.inner_text().split("\n")[-1] == "Operational"
-            shard = site / "history" / "raw" / f"{NOW:%Y/%m/%d}.jsonl"
-            with shard.open("a") as out:
-                out.write(json.dumps({"v": 1, "c": "api", "t": (NOW + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                                      "s": "down", "r": "http_status", "loc": "eu", "m": "HTTP 503", "ms": 12.0}) + "\n")
-            time.sleep(1.1)  # the test's server says a file changed by its time to the second (Last-Modified)
-            rebuilt = invoke("--site", str(site), "build", "--now", (NOW + timedelta(minutes=3)).isoformat())
-            assert rebuilt.code == 0, rebuilt.stderr
-            page.clock.run_for(4 * 60 * 1000)  # 12:05: not yet 5 minutes since it asked
-            assert items.first.inner_text().split("\n")[-1] == "Operational"
-            page.clock.run_for(2 * 60 * 1000)  # 12:07: it asks again
-            deadline = time.monotonic() + 10
-            while items.first.inner_text().split("\n")[-1] != "Major outage" and time.monotonic() < deadline:
-                time.sleep(0.1)  # the answer arrives on the real clock
-            assert items.first.inner_text().split("\n")[-1] == "Major outage"
-            page.close()
+    with widget_page(browser, build, tmp_path, reader_at=NOW + timedelta(minutes=1)) as (page, widget):
+        first = widget.locator("li").first
+        assert first.inner_text().split("\n")[-1] == "Operational"
+        append_result(site, NOW + timedelta(minutes=2), "down")
+        time.sleep(1.1)  # the test's server says a file changed by its time to the second (Last-Modified)
+        rebuilt = invoke("--site", str(site), "build", "--now", (NOW + timedelta(minutes=3)).isoformat())
+        assert rebuilt.code == 0, rebuilt.stderr
+        page.clock.run_for(4 * 60 * 1000)  # 12:05: not yet 5 minutes since it asked
+        assert first.inner_text().split("\n")[-1] == "Operational"
+        page.clock.run_for(2 * 60 * 1000)  # 12:07: it asks again
+        deadline = time.monotonic() + 10
+        while first.inner_text().split("\n")[-1] != "Major outage" and time.monotonic() < deadline:
+            time.sleep(0.1)  # the answer arrives on the real clock
+        assert first.inner_text().split("\n")[-1] == "Major outage"
